@@ -1,0 +1,51 @@
+# CSM Portal: the two commands are `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+UV := $(VENV)/bin/uv
+PY := $(VENV)/bin/python
+UV_VERSION := 0.13.9
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+.PHONY: run test lint format bench venv clean messages check-deploy
+
+# The virtual environment with the locked dependencies (uv.lock); rebuilt when the lock changes.
+$(VENV)/.synced: uv.lock pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@test -x $(UV) || $(VENV)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(UV) sync --frozen --quiet
+	@touch $@
+
+venv: $(VENV)/.synced
+
+## Serve the portal on http://127.0.0.1:8000 with demo data, a Celery worker and beat.
+run: venv
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py load_demo_data
+	scripts/run-dev.sh
+
+## The whole suite on PostgreSQL and Redis (tests/bootstrap.py starts throwaway servers).
+test: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	DJANGO_SETTINGS_MODULE=csm_portal.settings.test $(PY) manage.py makemigrations --check --dry-run
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: venv
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+## Recompile the translation catalogues after editing locale/*/LC_MESSAGES/django.po (needs gettext).
+messages: venv
+	$(PY) manage.py makemessages -l it -l en -l fr -l es --ignore=.venv --ignore=var
+	$(PY) manage.py compilemessages --ignore=.venv
+
+check-deploy: venv
+	DJANGO_SETTINGS_MODULE=csm_portal.settings.production DJANGO_SECRET_KEY=$$(head -c 48 /dev/urandom | base64) \
+		DJANGO_ALLOWED_HOSTS=portal.example.com $(PY) manage.py check --deploy --fail-level WARNING
+
+clean:
+	rm -rf $(VENV) var/cache var/celery-queue var/celery-control var/celerybeat-schedule*

@@ -1,0 +1,132 @@
+"""Demo data for `make run`: one provider and three customer organisations (idempotent)."""
+
+import base64
+import hashlib
+from dataclasses import dataclass
+from datetime import timedelta
+
+from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP
+from django.db import transaction
+from django.utils import timezone
+from django_scopes import scopes_disabled
+
+from accounts.models import CstmAssignment, Membership, Organisation, OrganisationDomain, User
+from accounts.roles import AgentLevel, Role
+
+DEMO_PASSWORD = "demo-portal-2026"
+PROVIDER_NAME = "CSM Provider"
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    email: str
+    role: str
+    organisation: str
+    totp_secret: str = ""
+
+
+def demo_totp_secret(email: str) -> str:
+    """A stable secret per demo account, so the printed logins stay valid across restarts."""
+    return base64.b32encode(hashlib.sha256(f"csm-demo:{email}".encode()).digest()[:20]).decode()
+
+
+def _person(
+    organisation: Organisation,
+    email: str,
+    first: str,
+    last: str,
+    role: str,
+    language: str,
+    level: str = "",
+) -> User:
+    user = User.objects.filter(email=email).first()
+    if user is None:
+        is_admin = role == Role.PROVIDER_ADMIN
+        user = User.objects.create_user(
+            email,
+            DEMO_PASSWORD,
+            first_name=first,
+            last_name=last,
+            language=language,
+            is_staff=is_admin,
+            is_superuser=is_admin,
+        )
+    EmailAddress.objects.update_or_create(
+        user=user, email=email, defaults={"verified": True, "primary": True}
+    )
+    Membership.objects.update_or_create(
+        user=user, defaults={"organisation": organisation, "role": role, "agent_level": level}
+    )
+    if (
+        role in (Role.PROVIDER_ADMIN, Role.CSTM, Role.AGENT)
+        and not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+    ):
+        TOTP.activate(user, demo_totp_secret(email))
+    return user
+
+
+CUSTOMERS = [
+    ("Acme Logistica S.p.A.", "acme-logistica.example", "it", "Giulia", "Ferri"),
+    ("Nordhavn Energi A/S", "nordhavn-energi.example", "en", "Mette", "Kristensen"),
+    ("Banque Lumière SA", "banque-lumiere.example", "fr", "Claire", "Dubois"),
+]
+
+
+@transaction.atomic
+def load_demo_data() -> list[DemoLogin]:
+    logins: list[DemoLogin] = []
+    with scopes_disabled():
+        provider, _ = Organisation.objects.get_or_create(
+            name=PROVIDER_NAME, defaults={"kind": Organisation.Kind.PROVIDER, "language": "it"}
+        )
+        OrganisationDomain.objects.get_or_create(
+            organisation=provider, domain="csm-provider.example"
+        )
+        staff = [
+            ("admin@csm-provider.example", "Anna", "Rossi", Role.PROVIDER_ADMIN, ""),
+            ("cstm1@csm-provider.example", "Marco", "Bianchi", Role.CSTM, ""),
+            ("cstm2@csm-provider.example", "Laura", "Conti", Role.CSTM, ""),
+            ("agent.l1@csm-provider.example", "Paolo", "Greco", Role.AGENT, AgentLevel.L1),
+            ("agent.l2@csm-provider.example", "Sara", "Marino", Role.AGENT, AgentLevel.L2),
+        ]
+        people = {}
+        for email, first, last, role, level in staff:
+            people[email] = _person(provider, email, first, last, role, "it", level)
+            logins.append(
+                DemoLogin(
+                    email,
+                    f"{role}{' ' + level if level else ''}",
+                    PROVIDER_NAME,
+                    demo_totp_secret(email),
+                )
+            )
+        cstms = [people["cstm1@csm-provider.example"], people["cstm2@csm-provider.example"]]
+        start = timezone.localdate() - timedelta(days=90)
+        for index, (name, domain, language, first, last) in enumerate(CUSTOMERS):
+            organisation, _ = Organisation.objects.get_or_create(
+                name=name, defaults={"language": language}
+            )
+            OrganisationDomain.objects.get_or_create(organisation=organisation, domain=domain)
+            referent = f"referent@{domain}"
+            _person(organisation, referent, first, last, Role.REFERENT, language)
+            logins.append(DemoLogin(referent, Role.REFERENT, name))
+            for n in (1, 2):
+                _person(
+                    organisation,
+                    f"user{n}@{domain}",
+                    f"User {n}",
+                    name.split()[0],
+                    Role.END_USER,
+                    language,
+                )
+            logins.append(DemoLogin(f"user1@{domain}", Role.END_USER, name))
+            if not CstmAssignment.objects.filter(organisation=organisation).exists():
+                CstmAssignment.objects.create(
+                    organisation=organisation,
+                    cstm=cstms[index % 2],
+                    starts_on=start,
+                    kind=CstmAssignment.Kind.PERMANENT,
+                )
+    return logins

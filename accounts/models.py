@@ -1,0 +1,295 @@
+"""People, organisations, memberships and CSTM assignments (SPEC T1–T3).
+
+Every customer-owned model has an ``organisation`` and the scoped manager ``objects``: a query
+outside a tenant scope raises ``ScopeError`` instead of returning every organisation's rows.
+``accounts.middleware.TenantMiddleware`` opens the scope for each request.
+"""
+
+import hashlib
+import secrets
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_scopes import ScopedManager
+
+from accounts.roles import CUSTOMER_ROLES, PROVIDER_ROLES, AgentLevel, Role
+
+
+class Organisation(models.Model):
+    class Kind(models.TextChoices):
+        PROVIDER = "provider", _("Provider")
+        CUSTOMER = "customer", _("Customer")
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.CUSTOMER)
+    language = models.CharField(
+        _("language"), max_length=8, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    notes = models.TextField(_("notes"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ScopedManager(organisation="pk")
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_provider(self) -> bool:
+        return self.kind == self.Kind.PROVIDER
+
+
+class OrganisationDomain(models.Model):
+    """An email domain of a customer: end users writing from it are recognised (SPEC S3)."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="domains")
+    domain = models.CharField(_("email domain"), max_length=253, unique=True)
+
+    objects = ScopedManager(organisation="organisation")
+
+    class Meta:
+        ordering = ["domain"]
+        verbose_name = _("email domain")
+        verbose_name_plural = _("email domains")
+
+    def __str__(self) -> str:
+        return self.domain
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def create_user(self, email: str, password: str | None = None, **extra: object) -> "User":
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **extra: object) -> "User":
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        return self.create_user(email, password, **extra)
+
+
+class User(AbstractUser):
+    """A person; the email address is the login. Their role comes from their membership."""
+
+    username = None  # type: ignore[assignment]
+    email = models.EmailField(_("email address"), unique=True)
+    language = models.CharField(
+        _("preferred language"),
+        max_length=8,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+    )
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    objects = UserManager()
+
+    class Meta:
+        ordering = ["last_name", "first_name", "email"]
+        verbose_name = _("person")
+        verbose_name_plural = _("people")
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.email
+
+    @property
+    def display_name(self) -> str:
+        return self.get_full_name() or self.email
+
+
+class Membership(models.Model):
+    """The one organisation and role of a person (one person, one role: a second role is a
+    second account, which keeps tenant resolution unambiguous)."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="membership")
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    agent_level = models.CharField(
+        _("agent level"), max_length=2, choices=AgentLevel.choices, blank=True, default=""
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedManager(organisation="organisation")
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(role=Role.AGENT, agent_level__in=AgentLevel.values)
+                | (~Q(role=Role.AGENT) & Q(agent_level="")),
+                name="membership_agent_level_only_for_agents",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_role_display()} · {self.organisation}"
+
+    @property
+    def is_provider_staff(self) -> bool:
+        return self.role in PROVIDER_ROLES
+
+    @property
+    def is_customer(self) -> bool:
+        return self.role in CUSTOMER_ROLES
+
+
+class CstmAssignmentQuerySet(models.QuerySet["CstmAssignment"]):
+    def active_on(self, day: date) -> "CstmAssignmentQuerySet":
+        return self.filter(starts_on__lte=day).filter(Q(ends_on__isnull=True) | Q(ends_on__gte=day))
+
+
+class CstmAssignment(models.Model):
+    """A CSTM looks after an organisation for a date range (SPEC T2). Rows are never deleted
+    when a CSTM is replaced: the range is closed, so history is kept."""
+
+    class Kind(models.TextChoices):
+        PERMANENT = "permanent", _("Permanent")
+        TEMPORARY = "temporary", _("Temporary cover")
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="cstm_assignments"
+    )
+    cstm = models.ForeignKey(User, on_delete=models.PROTECT, related_name="cstm_assignments")
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.PERMANENT)
+    starts_on = models.DateField(_("from"))
+    ends_on = models.DateField(_("until"), null=True, blank=True)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedManager(
+        organisation="organisation",
+        _manager_class=models.Manager.from_queryset(CstmAssignmentQuerySet),
+    )
+
+    class Meta:
+        ordering = ["-starts_on"]
+        verbose_name = _("CSTM assignment")
+        verbose_name_plural = _("CSTM assignments")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__isnull=True) | Q(ends_on__gte=models.F("starts_on")),
+                name="cstm_assignment_ends_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.cstm} → {self.organisation}"
+
+    def is_active_on(self, day: date) -> bool:
+        return self.starts_on <= day and (self.ends_on is None or self.ends_on >= day)
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Invitation(models.Model):
+    """A one-time link with which an invited person sets their password (no open sign-up)."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="invitations"
+    )
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="invitations")
+    invited_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, related_name="invitations_sent"
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager(organisation="organisation")
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+
+    def __str__(self) -> str:
+        return f"{self.user.email} ({self.status_label})"
+
+    @staticmethod
+    def new_token() -> tuple[str, str]:
+        """A fresh token and its hash; only the hash is stored."""
+        token = secrets.token_urlsafe(32)
+        return token, _hash_token(token)
+
+    @staticmethod
+    def hash_token(token: str) -> str:
+        return _hash_token(token)
+
+    @staticmethod
+    def default_expiry() -> "timezone.datetime":
+        return timezone.now() + timedelta(days=settings.INVITATION_VALID_DAYS)
+
+    @property
+    def is_pending(self) -> bool:
+        return (
+            self.accepted_at is None
+            and self.revoked_at is None
+            and self.expires_at > timezone.now()
+        )
+
+    @property
+    def status_label(self) -> str:
+        if self.accepted_at:
+            return str(_("accepted"))
+        if self.revoked_at:
+            return str(_("revoked"))
+        if self.expires_at <= timezone.now():
+            return str(_("expired"))
+        return str(_("pending"))
+
+
+class SecurityEvent(models.Model):
+    """Sign-ins, failures and MFA changes, kept for the person and for admins."""
+
+    class Kind(models.TextChoices):
+        LOGIN = "login", _("Signed in")
+        LOGIN_FAILED = "login_failed", _("Failed sign-in")
+        LOGOUT = "logout", _("Signed out")
+        MFA_ADDED = "mfa_added", _("Two-factor method added")
+        MFA_REMOVED = "mfa_removed", _("Two-factor method removed")
+        MFA_RESET = "mfa_reset", _("Recovery codes regenerated")
+        PASSWORD_CHANGED = "password_changed", _("Password changed")
+        PASSWORD_RESET = "password_reset", _("Password reset")
+        INVITATION_ACCEPTED = "invitation_accepted", _("Invitation accepted")
+
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, null=True, related_name="security_events"
+    )
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    # The attempted login of a failure, for admins; never a password.
+    identifier = models.CharField(max_length=254, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-at"]
+        verbose_name = _("security event")
+        verbose_name_plural = _("security events")
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.kind} {self.identifier}"

@@ -1,0 +1,331 @@
+"""Writes on people, organisations and assignments. Each service validates, then changes
+everything in one transaction, so bad input writes nothing."""
+
+from datetime import date, timedelta
+
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from accounts.models import (
+    CstmAssignment,
+    Invitation,
+    Membership,
+    Organisation,
+    OrganisationDomain,
+    SecurityEvent,
+    User,
+)
+from accounts.roles import CUSTOMER_ROLES, PROVIDER_ROLES, AgentLevel, Role
+
+
+def normalise_domains(raw: list[str]) -> list[str]:
+    domains = sorted({d.strip().lower().lstrip("@") for d in raw if d.strip()})
+    for domain in domains:
+        if "." not in domain or " " in domain or "@" in domain:
+            raise ValidationError(
+                {"domains": _("“%(domain)s” is not an email domain.") % {"domain": domain}}
+            )
+    return domains
+
+
+def _check_domains_free(domains: list[str], organisation: Organisation | None) -> None:
+    taken = OrganisationDomain.objects.with_scopes_disabled().filter(domain__in=domains)
+    if organisation is not None:
+        taken = taken.exclude(organisation=organisation)
+    clash = taken.values_list("domain", flat=True).first()
+    if clash:
+        # Deliberately does not name the other organisation (SPEC T1).
+        raise ValidationError(
+            {"domains": _("The domain %(domain)s is already in use.") % {"domain": clash}}
+        )
+
+
+@transaction.atomic
+def organisation_create(
+    *, name: str, domains: list[str], language: str, notes: str = ""
+) -> Organisation:
+    """Create a customer organisation with its email domains (SPEC T1, S3)."""
+    domains = normalise_domains(domains)
+    _check_domains_free(domains, None)
+    if Organisation.objects.with_scopes_disabled().filter(name__iexact=name.strip()).exists():
+        raise ValidationError({"name": _("An organisation with this name already exists.")})
+    organisation = Organisation(name=name.strip(), language=language, notes=notes)
+    organisation.full_clean()
+    organisation.save()
+    OrganisationDomain.objects.bulk_create(
+        OrganisationDomain(organisation=organisation, domain=d) for d in domains
+    )
+    return organisation
+
+
+@transaction.atomic
+def organisation_update(
+    *,
+    organisation: Organisation,
+    name: str,
+    domains: list[str],
+    language: str,
+    notes: str,
+    is_active: bool,
+) -> Organisation:
+    domains = normalise_domains(domains)
+    _check_domains_free(domains, organisation)
+    if (
+        Organisation.objects.with_scopes_disabled()
+        .filter(name__iexact=name.strip())
+        .exclude(pk=organisation.pk)
+        .exists()
+    ):
+        raise ValidationError({"name": _("An organisation with this name already exists.")})
+    organisation.name = name.strip()
+    organisation.language = language
+    organisation.notes = notes
+    organisation.is_active = is_active
+    organisation.full_clean()
+    organisation.save()
+    OrganisationDomain.objects.with_scopes_disabled().filter(organisation=organisation).exclude(
+        domain__in=domains
+    ).delete()
+    existing = set(organisation.domains.values_list("domain", flat=True))
+    OrganisationDomain.objects.bulk_create(
+        OrganisationDomain(organisation=organisation, domain=d)
+        for d in domains
+        if d not in existing
+    )
+    return organisation
+
+
+def _validate_role(organisation: Organisation, role: str, agent_level: str, email: str) -> None:
+    errors: dict[str, str] = {}
+    if organisation.is_provider and role not in PROVIDER_ROLES:
+        errors["role"] = _("People of the provider are admins, CSTMs or agents.")
+    if not organisation.is_provider and role not in CUSTOMER_ROLES:
+        errors["role"] = _("People of a customer are service referents or licensed end users.")
+    if role == Role.AGENT and agent_level not in AgentLevel.values:
+        errors["agent_level"] = _("Choose the agent's level (L1, L2 or L3).")
+    if role != Role.AGENT and agent_level:
+        errors["agent_level"] = _("Only agents have a level.")
+    if role == Role.END_USER:
+        domains = set(organisation.domains.values_list("domain", flat=True))
+        if domains and email.rsplit("@", 1)[-1] not in domains:
+            errors["email"] = _(
+                "A licensed end user must have an address of the customer's domains: %(d)s."
+            ) % {"d": ", ".join(sorted(domains))}
+    if errors:
+        raise ValidationError(errors)
+
+
+def _send_invitation(*, invitation: Invitation, token: str) -> None:
+    user = invitation.user
+    link = settings.PORTAL_BASE_URL.rstrip("/") + reverse("invitation_accept", args=[token])
+    with translation.override(user.language):
+        context = {
+            "user": user,
+            "organisation": invitation.organisation,
+            "link": link,
+            "expires_at": invitation.expires_at,
+            "invited_by": invitation.invited_by,
+        }
+        subject = _("Your access to CSM Portal")
+        body = render_to_string("accounts/email/invitation.txt", context)
+    send_mail(subject, body, None, [user.email])
+
+
+def _issue_invitation(
+    *, user: User, organisation: Organisation, invited_by: User | None
+) -> tuple[Invitation, str]:
+    token, token_hash = Invitation.new_token()
+    invitation = Invitation.objects.create(
+        organisation=organisation,
+        user=user,
+        invited_by=invited_by,
+        token_hash=token_hash,
+        expires_at=Invitation.default_expiry(),
+    )
+    transaction.on_commit(lambda: _send_invitation(invitation=invitation, token=token))
+    return invitation, token
+
+
+@transaction.atomic
+def person_invite(
+    *,
+    organisation: Organisation,
+    email: str,
+    first_name: str,
+    last_name: str,
+    role: str,
+    language: str,
+    invited_by: User | None,
+    agent_level: str = "",
+) -> tuple[Invitation, str]:
+    """Add a person to an organisation and email them a one-time link to set their password
+    (no open sign-up; no password is ever sent, SPEC C3)."""
+    email = User.objects.normalize_email(email.strip()).lower()
+    if User.objects.filter(email__iexact=email).exists():
+        raise ValidationError({"email": _("Somebody already uses this email address.")})
+    _validate_role(organisation, role, agent_level, email)
+    # Provider admins also run Django admin, which needs these flags.
+    is_admin = role == Role.PROVIDER_ADMIN
+    user = User(
+        email=email,
+        first_name=first_name.strip(),
+        last_name=last_name.strip(),
+        language=language,
+        is_staff=is_admin,
+        is_superuser=is_admin,
+    )
+    user.set_unusable_password()
+    user.full_clean()
+    user.save()
+    EmailAddress.objects.create(user=user, email=email, primary=True, verified=False)
+    Membership.objects.create(
+        user=user, organisation=organisation, role=role, agent_level=agent_level
+    )
+    return _issue_invitation(user=user, organisation=organisation, invited_by=invited_by)
+
+
+@transaction.atomic
+def invitation_resend(*, invitation: Invitation, by: User) -> tuple[Invitation, str]:
+    """A new link replaces the old one, which stops working."""
+    if invitation.accepted_at:
+        raise ValidationError(_("This invitation was already accepted."))
+    Invitation.objects.filter(
+        user=invitation.user, accepted_at__isnull=True, revoked_at__isnull=True
+    ).update(revoked_at=timezone.now())
+    return _issue_invitation(
+        user=invitation.user, organisation=invitation.organisation, invited_by=by
+    )
+
+
+@transaction.atomic
+def invitation_revoke(*, invitation: Invitation) -> Invitation:
+    if invitation.accepted_at:
+        raise ValidationError(_("This invitation was already accepted."))
+    if invitation.revoked_at is None:
+        invitation.revoked_at = timezone.now()
+        invitation.save(update_fields=["revoked_at"])
+    return invitation
+
+
+def invitation_for_token(token: str) -> Invitation | None:
+    """The pending invitation of a link, looked up across tenants: the token is the credential."""
+    invitation = (
+        Invitation.objects.with_scopes_disabled()
+        .select_related("user", "organisation")
+        .filter(token_hash=Invitation.hash_token(token))
+        .first()
+    )
+    if invitation is None or not invitation.is_pending:
+        return None
+    return invitation
+
+
+@transaction.atomic
+def invitation_accept(
+    *, invitation: Invitation, password: str, ip_address: str | None = None
+) -> User:
+    """Set the password chosen through the one-time link; the link proves the address."""
+    locked = Invitation.objects.with_scopes_disabled().select_for_update().get(pk=invitation.pk)
+    if not locked.is_pending:
+        raise ValidationError(_("This link is no longer valid. Ask for a new invitation."))
+    user = locked.user
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    EmailAddress.objects.filter(user=user, email__iexact=user.email).update(
+        verified=True, primary=True
+    )
+    locked.accepted_at = timezone.now()
+    locked.save(update_fields=["accepted_at"])
+    SecurityEvent.objects.create(
+        user=user,
+        kind=SecurityEvent.Kind.INVITATION_ACCEPTED,
+        identifier=user.email,
+        ip_address=ip_address,
+    )
+    return user
+
+
+@transaction.atomic
+def person_set_active(*, membership: Membership, active: bool, by: User) -> Membership:
+    if membership.user_id == by.pk and not active:
+        raise ValidationError(_("You cannot deactivate yourself."))
+    user = membership.user
+    user.is_active = active
+    user.save(update_fields=["is_active"])
+    return membership
+
+
+@transaction.atomic
+def cstm_assign(
+    *,
+    organisation: Organisation,
+    cstm: User,
+    starts_on: date,
+    ends_on: date | None,
+    kind: str,
+    note: str = "",
+) -> CstmAssignment:
+    """Assign a CSTM for a date range (SPEC T2). A permanent assignment replaces the current
+    permanent CSTM: the old range is closed the day before, never deleted, so history stays."""
+    membership = Membership.objects.with_scopes_disabled().filter(user=cstm).first()
+    if membership is None or membership.role != Role.CSTM:
+        raise ValidationError({"cstm": _("Choose a CSTM.")})
+    if organisation.is_provider:
+        raise ValidationError(_("CSTMs are assigned to customer organisations."))
+    if ends_on is not None and ends_on < starts_on:
+        raise ValidationError({"ends_on": _("The end date must not be before the start date.")})
+    if kind == CstmAssignment.Kind.TEMPORARY and ends_on is None:
+        raise ValidationError({"ends_on": _("A temporary cover needs an end date.")})
+    if kind == CstmAssignment.Kind.PERMANENT:
+        open_permanent = (
+            CstmAssignment.objects.select_for_update()
+            .filter(organisation=organisation, kind=CstmAssignment.Kind.PERMANENT)
+            .filter(starts_on__lt=starts_on)
+            .exclude(ends_on__lt=starts_on)
+        )
+        open_permanent.update(ends_on=starts_on - timedelta(days=1))
+    assignment = CstmAssignment(
+        organisation=organisation,
+        cstm=cstm,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        kind=kind,
+        note=note,
+    )
+    assignment.full_clean()
+    assignment.save()
+    return assignment
+
+
+@transaction.atomic
+def cstm_assignment_end(*, assignment: CstmAssignment, ends_on: date) -> CstmAssignment:
+    if ends_on < assignment.starts_on:
+        raise ValidationError({"ends_on": _("The end date must not be before the start date.")})
+    assignment.ends_on = ends_on
+    assignment.full_clean()
+    assignment.save(update_fields=["ends_on"])
+    return assignment
+
+
+@transaction.atomic
+def user_update_profile(*, user: User, first_name: str, last_name: str, language: str) -> User:
+    user.first_name = first_name.strip()
+    user.last_name = last_name.strip()
+    user.language = language
+    user.full_clean(exclude=["password"])
+    user.save(update_fields=["first_name", "last_name", "language"])
+    return user
+
+
+def user_set_language(*, user: User, language: str) -> None:
+    if language not in dict(settings.LANGUAGES):
+        raise ValidationError({"language": _("Unknown language.")})
+    User.objects.filter(pk=user.pk).update(language=language)
+    user.language = language

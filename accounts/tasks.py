@@ -1,0 +1,15 @@
+"""Celery tasks of accounts: thin wrappers (STYLE: tasks carry ids and call services)."""
+
+from celery import shared_task
+from django.core.cache import cache
+from django.utils import timezone
+
+HEARTBEAT_CACHE_KEY = "csm:worker-heartbeat"
+
+
+@shared_task
+def worker_heartbeat() -> str:
+    """Beat runs this every minute; the admin home shows when the worker was last seen."""
+    now = timezone.now()
+    cache.set(HEARTBEAT_CACHE_KEY, now, timeout=None)
+    return now.isoformat()

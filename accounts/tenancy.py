@@ -1,0 +1,76 @@
+"""Who may see which organisations (SPEC T1, T2): the single place that decides a user's scope.
+
+The scope is a value for django-scopes' ``organisation`` dimension:
+- ``None``: every organisation (provider admins and service-desk agents);
+- a list of ids: exactly those organisations (a CSTM's current assignments; a customer's own).
+An anonymous or role-less user gets the empty list and so sees nothing.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.utils import timezone
+from django_scopes import scopes_disabled
+
+from accounts.models import CstmAssignment, Membership, User
+from accounts.roles import INVITER_ROLES, PROVIDER_ROLES, Role
+
+ALL_ORGANISATIONS = None
+
+
+@dataclass(frozen=True)
+class Tenancy:
+    """What the request may reach, computed once per request by TenantMiddleware."""
+
+    membership: Membership | None
+    organisation_ids: list[int] | None  # None: all organisations
+
+    @property
+    def role(self) -> str | None:
+        return self.membership.role if self.membership else None
+
+    @property
+    def is_provider_staff(self) -> bool:
+        return self.role in PROVIDER_ROLES
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.PROVIDER_ADMIN
+
+    @property
+    def is_customer(self) -> bool:
+        return self.membership is not None and not self.is_provider_staff
+
+    @property
+    def can_invite(self) -> bool:
+        return self.role in INVITER_ROLES
+
+    @property
+    def home_organisation_id(self) -> int | None:
+        return self.membership.organisation_id if self.membership else None
+
+
+NOBODY = Tenancy(membership=None, organisation_ids=[])
+
+
+def tenancy_for(user: User, *, today: date | None = None) -> Tenancy:
+    """Resolve the user's role and visible organisations (one or two queries)."""
+    if not user.is_authenticated or not user.is_active:
+        return NOBODY
+    # Resolving the scope is the one place allowed to look across tenants.
+    with scopes_disabled():
+        membership = Membership.objects.select_related("organisation").filter(user=user).first()
+        if membership is None:
+            return NOBODY
+        if membership.role in (Role.PROVIDER_ADMIN, Role.AGENT):
+            return Tenancy(membership=membership, organisation_ids=ALL_ORGANISATIONS)
+        if membership.role == Role.CSTM:
+            day = today or timezone.localdate()
+            ids = list(
+                CstmAssignment.objects.active_on(day)
+                .filter(cstm=user)
+                .values_list("organisation_id", flat=True)
+                .distinct()
+            )
+            return Tenancy(membership=membership, organisation_ids=ids)
+        return Tenancy(membership=membership, organisation_ids=[membership.organisation_id])

@@ -1,0 +1,304 @@
+"""Pages for people and organisations. Thin: parse, call a selector or service, render."""
+
+import contextlib
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from django.views.i18n import set_language as django_set_language
+
+from accounts import selectors, services
+from accounts.forms import (
+    AssignmentForm,
+    EndAssignmentForm,
+    InviteForm,
+    OrganisationForm,
+    ProfileForm,
+    SetPasswordForm,
+)
+from accounts.roles import INVITER_ROLES, PROVIDER_ROLES, Role
+from accounts.tasks import HEARTBEAT_CACHE_KEY
+from csm_portal.web import add_service_errors, paginate, role_required
+
+ADMIN = (Role.PROVIDER_ADMIN,)
+
+
+@role_required()
+def home(request: HttpRequest) -> HttpResponse:
+    tenancy = request.tenancy
+    context: dict = {}
+    if tenancy.is_provider_staff:
+        organisations = selectors.organisation_list()
+        context["organisation_count"] = organisations.count()
+        context["organisations"] = organisations[:8]
+        if tenancy.is_admin:
+            context["pending_invitations"] = selectors.invitation_list(pending_only=True).count()
+            context["worker_seen_at"] = cache.get(HEARTBEAT_CACHE_KEY)
+    elif tenancy.membership is not None:
+        organisation = tenancy.membership.organisation
+        context["organisation"] = organisation
+        context["cstms"] = selectors.current_cstms(organisation=organisation)
+        if tenancy.role == Role.REFERENT:
+            context["people"] = selectors.organisation_people(organisation=organisation)
+    return render(request, "accounts/home.html", context)
+
+
+@role_required(*PROVIDER_ROLES)
+def organisation_list(request: HttpRequest) -> HttpResponse:
+    search = request.GET.get("q", "").strip()
+    page = paginate(request, selectors.organisation_list(search=search))
+    template = (
+        "accounts/partials/organisation_rows.html"
+        if request.htmx
+        else "accounts/organisation_list.html"
+    )
+    return render(request, template, {"page": page, "search": search})
+
+
+@role_required(*PROVIDER_ROLES, Role.REFERENT)
+def organisation_detail(request: HttpRequest, organisation_id: int) -> HttpResponse:
+    organisation = selectors.organisation_get(organisation_id=organisation_id)
+    context = {
+        "organisation": organisation,
+        "people": selectors.organisation_people(organisation=organisation),
+        "domains": list(organisation.domains.all()),
+        "assignments": selectors.organisation_assignments(organisation=organisation)
+        if request.tenancy.is_provider_staff
+        else [],
+    }
+    return render(request, "accounts/organisation_detail.html", context)
+
+
+@role_required(*ADMIN)
+def organisation_create(request: HttpRequest) -> HttpResponse:
+    form = OrganisationForm(request.POST or None, initial={"language": "it", "is_active": True})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            organisation = services.organisation_create(
+                name=data["name"],
+                domains=data["domains"],
+                language=data["language"],
+                notes=data["notes"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(
+                request, _("Organisation %(name)s created.") % {"name": organisation.name}
+            )
+            return redirect("organisation_detail", organisation_id=organisation.pk)
+    return render(request, "accounts/organisation_form.html", {"form": form})
+
+
+@role_required(*ADMIN)
+def organisation_edit(request: HttpRequest, organisation_id: int) -> HttpResponse:
+    organisation = selectors.organisation_get(organisation_id=organisation_id)
+    form = OrganisationForm(
+        request.POST or None, initial=OrganisationForm.initial_for(organisation)
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.organisation_update(organisation=organisation, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Changes saved."))
+            return redirect("organisation_detail", organisation_id=organisation.pk)
+    return render(
+        request, "accounts/organisation_form.html", {"form": form, "organisation": organisation}
+    )
+
+
+@role_required(*INVITER_ROLES)
+def person_invite(request: HttpRequest, organisation_id: int) -> HttpResponse:
+    organisation = selectors.organisation_get(organisation_id=organisation_id)
+    if organisation.is_provider and not request.tenancy.is_admin:
+        raise Http404  # only admins bring in provider staff
+
+    form = InviteForm(request.POST or None, organisation=organisation)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.person_invite(
+                organisation=organisation, invited_by=request.user, **form.cleaned_data
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(
+                request, _("Invitation sent to %(email)s.") % {"email": form.cleaned_data["email"]}
+            )
+            return redirect("organisation_detail", organisation_id=organisation.pk)
+    return render(
+        request, "accounts/person_invite.html", {"form": form, "organisation": organisation}
+    )
+
+
+@role_required(*ADMIN)
+def people_list(request: HttpRequest) -> HttpResponse:
+    search = request.GET.get("q", "").strip()
+    role = request.GET.get("role", "")
+    page = paginate(request, selectors.membership_list(search=search, role=role))
+    return render(
+        request,
+        "accounts/people_list.html",
+        {"page": page, "search": search, "role": role, "roles": Role.choices},
+    )
+
+
+@role_required(*PROVIDER_ROLES)
+def person_detail(request: HttpRequest, membership_id: int) -> HttpResponse:
+    membership = selectors.membership_get(membership_id=membership_id)
+    invitations = selectors.invitation_list().filter(user=membership.user)
+    return render(
+        request,
+        "accounts/person_detail.html",
+        {"membership": membership, "invitations": invitations},
+    )
+
+
+@require_POST
+@role_required(*ADMIN)
+def person_set_active(request: HttpRequest, membership_id: int) -> HttpResponse:
+    membership = selectors.membership_get(membership_id=membership_id)
+    active = request.POST.get("active") == "1"
+    try:
+        services.person_set_active(membership=membership, active=active, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Account enabled.") if active else _("Account disabled."))
+    return redirect("person_detail", membership_id=membership.pk)
+
+
+@role_required(*INVITER_ROLES)
+def invitation_list(request: HttpRequest) -> HttpResponse:
+    page = paginate(request, selectors.invitation_list())
+    return render(request, "accounts/invitation_list.html", {"page": page})
+
+
+@require_POST
+@role_required(*INVITER_ROLES)
+def invitation_resend(request: HttpRequest, invitation_id: int) -> HttpResponse:
+    invitation = selectors.invitation_get(invitation_id=invitation_id)
+    try:
+        services.invitation_resend(invitation=invitation, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request, _("A new link was sent to %(email)s.") % {"email": invitation.user.email}
+        )
+    return redirect("invitation_list")
+
+
+@require_POST
+@role_required(*INVITER_ROLES)
+def invitation_revoke(request: HttpRequest, invitation_id: int) -> HttpResponse:
+    invitation = selectors.invitation_get(invitation_id=invitation_id)
+    try:
+        services.invitation_revoke(invitation=invitation)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Invitation revoked."))
+    return redirect("invitation_list")
+
+
+def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
+    """Public: the one-time link of an invitation (or of a contract activation) sets a password."""
+    invitation = services.invitation_for_token(token)
+    if invitation is None:
+        return render(request, "accounts/invitation_invalid.html", status=404)
+    form = SetPasswordForm(request.POST or None, user=invitation.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.invitation_accept(
+                invitation=invitation,
+                password=form.cleaned_data["password1"],
+                ip_address=request.META.get("REMOTE_ADDR"),
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, _("Welcome! Your password is set."))
+            return redirect("home")
+    return render(
+        request, "accounts/invitation_accept.html", {"form": form, "invitation": invitation}
+    )
+
+
+@role_required(*ADMIN)
+def assignment_create(request: HttpRequest, organisation_id: int) -> HttpResponse:
+    organisation = selectors.organisation_get(organisation_id=organisation_id)
+    form = AssignmentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.cstm_assign(organisation=organisation, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("CSTM assigned."))
+            return redirect("organisation_detail", organisation_id=organisation.pk)
+    return render(
+        request, "accounts/assignment_form.html", {"form": form, "organisation": organisation}
+    )
+
+
+@role_required(*ADMIN)
+def assignment_end(request: HttpRequest, assignment_id: int) -> HttpResponse:
+    assignment = selectors.assignment_get(assignment_id=assignment_id)
+    form = EndAssignmentForm(request.POST or None, initial={"ends_on": assignment.ends_on})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.cstm_assignment_end(
+                assignment=assignment, ends_on=form.cleaned_data["ends_on"]
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Assignment updated."))
+            return redirect("organisation_detail", organisation_id=assignment.organisation_id)
+    return render(request, "accounts/assignment_end.html", {"form": form, "assignment": assignment})
+
+
+@role_required()
+def profile(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    form = ProfileForm(
+        request.POST or None,
+        initial={
+            "first_name": user.first_name,
+            "last_name": user.last_name,
+            "language": user.language,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.user_update_profile(user=user, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Profile saved."))
+            response = redirect("profile")
+            response.set_cookie("django_language", user.language, samesite="Lax")
+            return response
+    context = {"form": form, "events": selectors.security_events_for(user=user)}
+    return render(request, "accounts/profile.html", context)
+
+
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    """The language switcher: a signed-in user's choice also becomes their preference."""
+    language = request.POST.get("language", "")
+    if request.user.is_authenticated:
+        # Django's view below ignores an unknown language the same way.
+        with contextlib.suppress(ValidationError):
+            services.user_set_language(user=request.user, language=language)
+    return django_set_language(request)

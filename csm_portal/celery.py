@@ -1,0 +1,23 @@
+"""The Celery application; task modules live in the apps and stay thin wrappers over services."""
+
+import os
+
+from celery import Celery
+from celery.schedules import crontab
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "csm_portal.settings.base")
+
+app = Celery("csm_portal")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+app.conf.beat_schedule = {
+    "invitations-expire-daily": {
+        "task": "accounts.tasks.invitations_expire",
+        "schedule": crontab(hour=2, minute=0),
+    },
+    "worker-heartbeat": {
+        "task": "accounts.tasks.worker_heartbeat",
+        "schedule": 60.0,
+    },
+}

@@ -1,0 +1,17 @@
+"""Test overlay: PostgreSQL and Redis from the throwaway servers of tests/bootstrap.py."""
+
+from tests.bootstrap import ensure_services
+
+ensure_services()
+
+from csm_portal.settings.base import *  # noqa: E402,F403
+
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# Rate limits are tested on purpose where they matter; elsewhere they would make tests flaky.
+ACCOUNT_RATE_LIMITS = {"login_failed": "1000/m/ip"}

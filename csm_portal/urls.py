@@ -1,0 +1,12 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from csm_portal.admin_site import restrict_admin_to_provider_admins
+
+restrict_admin_to_provider_admins(admin.site)
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
+    path("", include("accounts.urls")),
+]
