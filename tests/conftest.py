@@ -1,0 +1,73 @@
+from dataclasses import dataclass
+
+import pytest
+from django.test import Client
+
+from accounts.models import CstmAssignment, Invitation, Organisation, User
+from accounts.roles import AgentLevel, Role
+from tests.factories import (
+    CstmAssignmentFactory,
+    InvitationFactory,
+    OrganisationFactory,
+    person,
+    provider,
+)
+
+
+@dataclass
+class Tenant:
+    """A customer organisation with one of each customer-side object."""
+
+    organisation: Organisation
+    referent: User
+    end_user: User
+    invitation: Invitation
+    assignment: CstmAssignment
+
+
+def make_tenant(name: str, domain: str, cstm: User | None = None) -> Tenant:
+    organisation = OrganisationFactory(name=name, domain=domain)
+    referent = person(organisation, Role.REFERENT, email=f"referent@{domain}")
+    end_user = person(organisation, Role.END_USER, email=f"user@{domain}")
+    invited = person(organisation, Role.END_USER, email=f"invited@{domain}")
+    invitation = InvitationFactory(organisation=organisation, user=invited)
+    assignment = CstmAssignmentFactory(
+        organisation=organisation, **({"cstm": cstm} if cstm else {})
+    )
+    return Tenant(organisation, referent, end_user, invitation, assignment)
+
+
+@pytest.fixture
+def provider_org(db) -> Organisation:
+    return provider()
+
+
+@pytest.fixture
+def admin_user(provider_org) -> User:
+    return person(provider_org, Role.PROVIDER_ADMIN, email="admin@provider.example")
+
+
+@pytest.fixture
+def cstm(provider_org) -> User:
+    return person(provider_org, Role.CSTM, email="cstm@provider.example")
+
+
+@pytest.fixture
+def agent(provider_org) -> User:
+    return person(provider_org, Role.AGENT, level=AgentLevel.L1, email="agent@provider.example")
+
+
+@pytest.fixture
+def tenant_a(db, cstm) -> Tenant:
+    return make_tenant("Alfa Assicurazioni S.p.A.", "alfa.example", cstm=cstm)
+
+
+@pytest.fixture
+def tenant_b(db) -> Tenant:
+    return make_tenant("Bravo Banca Segreta S.p.A.", "bravo-segreta.example")
+
+
+def client_for(user: User) -> Client:
+    client = Client()
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    return client

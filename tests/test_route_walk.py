@@ -1,0 +1,158 @@
+"""SPEC T1/T3: walk every URL pattern of the resolver (pages, allauth, admin and, as they land,
+the API) as users of organisation A, with the ids of organisation B's objects, and prove that
+nothing of B comes back: object routes answer 404 and no response contains B's data.
+
+New routes are picked up automatically. A route with a URL argument the walk does not know
+fails the test until the argument is mapped below, so no view escapes the walk.
+"""
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from django.contrib.contenttypes.models import ContentType
+from django.urls import URLPattern, URLResolver, get_resolver
+from django_scopes import scopes_disabled
+
+from accounts.models import CstmAssignment, Invitation, Membership, Organisation, OrganisationDomain
+from accounts.roles import Role
+from tests.conftest import Tenant, client_for
+
+# Arguments that name an object of B: the route must answer 404 to A.
+OBJECT_ARGUMENTS = {
+    "organisation_id": lambda b: b.organisation.pk,
+    "membership_id": lambda b: Membership.objects.with_scopes_disabled().get(user=b.referent).pk,
+    "assignment_id": lambda b: b.assignment.pk,
+    "invitation_id": lambda b: b.invitation.pk,
+    # Django admin: every model's change/delete/history pages get B's organisation's id.
+    "object_id": lambda b: b.organisation.pk,
+    "content_type_id": lambda b: ContentType.objects.get_for_model(Organisation).pk,
+    "id": lambda b: b.referent.pk,  # admin: a user's password page
+}
+# Arguments that are credentials or names rather than ids: no 404 is owed, but still no B data.
+OPAQUE_ARGUMENTS = {
+    "token": lambda b: "not-a-real-token",
+    "key": lambda b: "not-a-real-key",
+    "uidb36": lambda b: "1",
+    "app_label": lambda b: "accounts",
+    "url": lambda b: "nothing-here/",
+    "type": lambda b: "totp",
+}
+# Admin routes redirect anyone but a provider admin to sign-in: also "never data".
+ADMIN_PREFIX = "admin/"
+
+
+def _walk(patterns, prefix: str = "") -> Iterator[tuple[str, URLPattern]]:
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            yield from _walk(entry.url_patterns, prefix + str(entry.pattern))
+        elif isinstance(entry, URLPattern):
+            yield prefix + str(entry.pattern), entry
+
+
+def routes() -> list[str]:
+    return sorted({route for route, _ in _walk(get_resolver().url_patterns)})
+
+
+_ARG = re.compile(r"<(?:(?P<conv>\w+):)?(?P<name>\w+)>|\(\?P<(?P<rname>\w+)>[^)]*\)")
+
+
+def build_url(route: str, tenant_b: Tenant) -> tuple[str, bool]:
+    """The concrete URL of a route filled with B's values, and whether it names B's objects."""
+    names_object = False
+
+    def fill(match: re.Match) -> str:
+        nonlocal names_object
+        name = match.group("name") or match.group("rname")
+        if name in OBJECT_ARGUMENTS:
+            names_object = True
+            return str(OBJECT_ARGUMENTS[name](tenant_b))
+        if name in OPAQUE_ARGUMENTS:
+            return str(OPAQUE_ARGUMENTS[name](tenant_b))
+        pytest.fail(
+            f"Route {route!r} has the argument {name!r}, unknown to the tenant walk: map it in {__file__}."
+        )
+
+    path = _ARG.sub(fill, route)
+    path = path.replace("^", "").replace("$", "").replace("\\Z", "").replace("\\", "")
+    return "/" + path, names_object
+
+
+def b_markers(tenant_b: Tenant) -> list[bytes]:
+    return [
+        tenant_b.organisation.name.encode(),
+        tenant_b.referent.email.encode(),
+        tenant_b.end_user.email.encode(),
+        b"bravo-segreta.example",
+    ]
+
+
+def b_row_counts(tenant_b: Tenant) -> dict[str, int]:
+    with scopes_disabled():
+        org = tenant_b.organisation
+        return {
+            "organisation": Organisation.objects.filter(
+                pk=org.pk, name=org.name, is_active=True
+            ).count(),
+            "domains": OrganisationDomain.objects.filter(organisation=org).count(),
+            "memberships": Membership.objects.filter(
+                organisation=org, user__is_active=True
+            ).count(),
+            "pending_invitations": Invitation.objects.filter(
+                organisation=org, revoked_at__isnull=True, accepted_at__isnull=True
+            ).count(),
+            "assignments": CstmAssignment.objects.filter(
+                organisation=org, ends_on__isnull=True
+            ).count(),
+        }
+
+
+def test_the_walk_sees_the_routes_of_every_app():
+    all_routes = routes()
+    assert "organisations/<int:organisation_id>/" in all_routes
+    assert any(r.startswith("accounts/") for r in all_routes)  # allauth
+    assert any(r.startswith(ADMIN_PREFIX) for r in all_routes)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", [Role.REFERENT, Role.END_USER, Role.CSTM])
+def test_no_route_gives_organisation_a_anything_of_organisation_b(role, tenant_a, tenant_b, cstm):
+    """SPEC T1, T3: as A's referent, end user and CSTM, every route with B's ids."""
+    user = {Role.REFERENT: tenant_a.referent, Role.END_USER: tenant_a.end_user, Role.CSTM: cstm}[
+        role
+    ]
+    markers = b_markers(tenant_b)
+    before = b_row_counts(tenant_b)
+    checked = 0
+    for route in routes():
+        url, names_object = build_url(route, tenant_b)
+        for method in ("get", "post"):
+            # A fresh session each time: the walk also POSTs to sign-out.
+            client = client_for(user)
+            response = getattr(client, method)(url)
+            where = f"{method.upper()} {url} (route {route!r}) as {role}"
+            assert response.status_code < 500, f"{where} crashed"
+            body = response.content
+            for marker in markers:
+                assert marker not in body, f"{where} shows B's data {marker!r}"
+            if names_object:
+                if route.startswith(ADMIN_PREFIX):
+                    assert response.status_code == 302 and "/login/" in response["Location"], where
+                else:
+                    assert response.status_code in (404, 405), (
+                        f"{where} answered {response.status_code}"
+                    )
+            checked += 1
+    assert b_row_counts(tenant_b) == before, "a request of A changed B's data"
+    assert checked > 60
+
+
+@pytest.mark.django_db
+def test_the_walk_reaches_b_for_b_itself(tenant_b):
+    """The walk's URLs are real: B's own referent does get B's organisation page (so a 404 for A
+    means isolation, not a wrong URL)."""
+    client = client_for(tenant_b.referent)
+    url, _ = build_url("organisations/<int:organisation_id>/", tenant_b)
+    response = client.get(url)
+    assert response.status_code == 200
+    assert tenant_b.organisation.name.encode() in response.content
