@@ -1,7 +1,8 @@
 # CSM Portal: the two commands are `make run` and `make test`.
 PYTHON ?= python3
 VENV := .venv
-UV := $(VENV)/bin/uv
+TOOLS := .venv-tools
+UV := $(TOOLS)/bin/uv
 PY := $(VENV)/bin/python
 UV_VERSION := 0.13.9
 export UV_PROJECT_ENVIRONMENT := $(VENV)
@@ -9,10 +10,14 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 .PHONY: run test lint format bench venv clean messages check-deploy
 
 # The virtual environment with the locked dependencies (uv.lock); rebuilt when the lock changes.
-$(VENV)/.synced: uv.lock pyproject.toml
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	@test -x $(UV) || $(VENV)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
-	$(UV) sync --frozen --quiet
+# uv itself lives in a small venv of its own, so that `uv sync` (which removes anything not in
+# the lock) never uninstalls it; only Python is needed to start.
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.synced: uv.lock pyproject.toml | $(UV)
+	$(UV) sync --frozen --quiet --python $(PYTHON)
 	@touch $@
 
 venv: $(VENV)/.synced
@@ -48,4 +53,4 @@ check-deploy: venv
 		DJANGO_ALLOWED_HOSTS=portal.example.com $(PY) manage.py check --deploy --fail-level WARNING
 
 clean:
-	rm -rf $(VENV) var/cache var/celery-queue var/celery-control var/celerybeat-schedule*
+	rm -rf $(VENV) $(TOOLS) var/cache var/celery-queue var/celery-control var/celerybeat-schedule*
