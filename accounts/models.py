@@ -127,6 +127,7 @@ class Membership(models.Model):
         _("agent level"), max_length=2, choices=AgentLevel.choices, blank=True, default=""
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     objects = ScopedManager(organisation="organisation")
 
@@ -293,3 +294,39 @@ class SecurityEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.kind} {self.identifier}"
+
+
+class ApiToken(models.Model):
+    """A personal API token for scripts: shown once, stored hashed, revocable, with its last use."""
+
+    PREFIX = "csm_"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(_("name"), max_length=100)
+    # The first characters, so the person can tell their tokens apart; not enough to use one.
+    hint = models.CharField(max_length=12)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.hint}…)"
+
+    @classmethod
+    def new_secret(cls) -> tuple[str, str]:
+        token = cls.PREFIX + secrets.token_urlsafe(32)
+        return token, _hash_token(token)
+
+    @staticmethod
+    def hash_secret(token: str) -> str:
+        return _hash_token(token)
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

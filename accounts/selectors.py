@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from accounts.models import (
+    ApiToken,
     CstmAssignment,
     Invitation,
     Membership,
@@ -121,3 +122,14 @@ def cstm_choices() -> QuerySet[User]:
 
 def security_events_for(*, user: User, limit: int = 20) -> list[SecurityEvent]:
     return list(SecurityEvent.objects.filter(user=user).order_by("-at")[:limit])
+
+
+def api_tokens_of(*, user: User) -> list[ApiToken]:
+    return list(ApiToken.objects.filter(user=user, revoked_at__isnull=True).order_by("-created_at"))
+
+
+def api_token_get(*, user: User, token_id: int) -> ApiToken:
+    """One of the person's own active tokens; anybody else's is a 404."""
+    return get_object_or_404(
+        ApiToken.objects.filter(user=user, revoked_at__isnull=True), pk=token_id
+    )

@@ -14,6 +14,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import (
+    ApiToken,
     CstmAssignment,
     Invitation,
     Membership,
@@ -116,7 +117,7 @@ def _validate_role(organisation: Organisation, role: str, agent_level: str, emai
         domains = set(organisation.domains.values_list("domain", flat=True))
         if domains and email.rsplit("@", 1)[-1] not in domains:
             errors["email"] = _(
-                "A licensed end user must have an address of the customer's domains: %(d)s."
+                "A licensed end user needs an address in one of the customer's domains: %(d)s."
             ) % {"d": ", ".join(sorted(domains))}
     if errors:
         raise ValidationError(errors)
@@ -329,3 +330,50 @@ def user_set_language(*, user: User, language: str) -> None:
         raise ValidationError({"language": _("Unknown language.")})
     User.objects.filter(pk=user.pk).update(language=language)
     user.language = language
+
+
+API_TOKEN_TOUCH_SECONDS = 60
+
+
+@transaction.atomic
+def api_token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
+    """A new personal token; the secret is returned once and only its hash is kept."""
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": _("Give the token a name, e.g. the script that uses it.")})
+    if ApiToken.objects.filter(user=user, revoked_at__isnull=True, name__iexact=name).exists():
+        raise ValidationError({"name": _("You already have an active token with this name.")})
+    secret, secret_hash = ApiToken.new_secret()
+    token = ApiToken.objects.create(user=user, name=name, hint=secret[:8], token_hash=secret_hash)
+    return token, secret
+
+
+@transaction.atomic
+def api_token_revoke(*, token: ApiToken) -> ApiToken:
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+    return token
+
+
+def api_token_resolve(*, secret: str) -> ApiToken | None:
+    """The active token of a secret, its last use refreshed at most once a minute."""
+    if not secret.startswith(ApiToken.PREFIX):
+        return None
+    token = (
+        ApiToken.objects.select_related("user")
+        .filter(
+            token_hash=ApiToken.hash_secret(secret), revoked_at__isnull=True, user__is_active=True
+        )
+        .first()
+    )
+    if token is None:
+        return None
+    now = timezone.now()
+    if (
+        token.last_used_at is None
+        or (now - token.last_used_at).total_seconds() > API_TOKEN_TOUCH_SECONDS
+    ):
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
+    return token

@@ -35,5 +35,7 @@ urlpatterns = [
     ),
     path("welcome/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("profile/", views.profile, name="profile"),
+    path("profile/tokens/", views.api_token_create, name="api_token_create"),
+    path("profile/tokens/<int:token_id>/revoke/", views.api_token_revoke, name="api_token_revoke"),
     path("language/", views.set_language, name="set_language"),
 ]

@@ -14,6 +14,7 @@ from django.views.i18n import set_language as django_set_language
 
 from accounts import selectors, services
 from accounts.forms import (
+    ApiTokenForm,
     AssignmentForm,
     EndAssignmentForm,
     InviteForm,
@@ -289,8 +290,61 @@ def profile(request: HttpRequest) -> HttpResponse:
             response = redirect("profile")
             response.set_cookie("django_language", user.language, samesite="Lax")
             return response
-    context = {"form": form, "events": selectors.security_events_for(user=user)}
-    return render(request, "accounts/profile.html", context)
+    return _render_profile(request, form=form)
+
+
+def _render_profile(
+    request: HttpRequest,
+    *,
+    form: ProfileForm | None = None,
+    token_form: ApiTokenForm | None = None,
+    new_secret: str = "",
+) -> HttpResponse:
+    user = request.user
+    form = form or ProfileForm(
+        initial={
+            "first_name": user.first_name,
+            "last_name": user.last_name,
+            "language": user.language,
+        }
+    )
+    context = {
+        "form": form,
+        "token_form": token_form or ApiTokenForm(),
+        "tokens": selectors.api_tokens_of(user=user),
+        "new_secret": new_secret,
+        "events": selectors.security_events_for(user=user),
+    }
+    response = render(request, "accounts/profile.html", context)
+    if new_secret:
+        response["Cache-Control"] = "no-store"  # the secret is shown once and must not be cached
+    return response
+
+
+@require_POST
+@role_required()
+def api_token_create(request: HttpRequest) -> HttpResponse:
+    form = ApiTokenForm(request.POST)
+    if form.is_valid():
+        try:
+            _token, secret = services.api_token_create(
+                user=request.user, name=form.cleaned_data["name"]
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Token created. Copy it now: it will not be shown again."))
+            return _render_profile(request, new_secret=secret)
+    return _render_profile(request, token_form=form)
+
+
+@require_POST
+@role_required()
+def api_token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+    token = selectors.api_token_get(user=request.user, token_id=token_id)
+    services.api_token_revoke(token=token)
+    messages.success(request, _("Token revoked: scripts using it can no longer connect."))
+    return redirect("profile")
 
 
 @require_POST

@@ -8,5 +8,6 @@ restrict_admin_to_provider_admins(admin.site)
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
+    path("api/v1/", include("csm_portal.api_urls")),
     path("", include("accounts.urls")),
 ]

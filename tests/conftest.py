@@ -3,7 +3,8 @@ from dataclasses import dataclass
 import pytest
 from django.test import Client
 
-from accounts.models import CstmAssignment, Invitation, Organisation, User
+from accounts import services
+from accounts.models import ApiToken, CstmAssignment, Invitation, Organisation, User
 from accounts.roles import AgentLevel, Role
 from tests.factories import (
     CstmAssignmentFactory,
@@ -23,6 +24,8 @@ class Tenant:
     end_user: User
     invitation: Invitation
     assignment: CstmAssignment
+    token: ApiToken
+    token_secret: str
 
 
 def make_tenant(name: str, domain: str, cstm: User | None = None) -> Tenant:
@@ -34,7 +37,8 @@ def make_tenant(name: str, domain: str, cstm: User | None = None) -> Tenant:
     assignment = CstmAssignmentFactory(
         organisation=organisation, **({"cstm": cstm} if cstm else {})
     )
-    return Tenant(organisation, referent, end_user, invitation, assignment)
+    token, secret = services.api_token_create(user=referent, name="CRM sync")
+    return Tenant(organisation, referent, end_user, invitation, assignment, token, secret)
 
 
 @pytest.fixture
@@ -92,9 +96,22 @@ def celery_worker_process(transactional_db):
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("wb") as out:
         worker = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "csm_portal", "worker", "--pool=solo", "--loglevel=INFO",
-             "--without-gossip", "--without-mingle", "--without-heartbeat"],
-            env=env, stdout=out, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "csm_portal",
+                "worker",
+                "--pool=solo",
+                "--loglevel=INFO",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+            ],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 60
         while b"ready." not in log.read_bytes():

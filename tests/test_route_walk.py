@@ -14,7 +14,13 @@ from django.contrib.contenttypes.models import ContentType
 from django.urls import URLPattern, URLResolver, get_resolver
 from django_scopes import scopes_disabled
 
-from accounts.models import CstmAssignment, Invitation, Membership, Organisation, OrganisationDomain
+from accounts.models import (
+    CstmAssignment,
+    Invitation,
+    Membership,
+    Organisation,
+    OrganisationDomain,
+)
 from accounts.roles import Role
 from tests.conftest import Tenant, client_for
 
@@ -28,6 +34,14 @@ OBJECT_ARGUMENTS = {
     "object_id": lambda b: b.organisation.pk,
     "content_type_id": lambda b: ContentType.objects.get_for_model(Organisation).pk,
     "id": lambda b: b.referent.pk,  # admin: a user's password page
+    "token_id": lambda b: b.token.pk,
+}
+# The API router names every object argument "pk": which object is told by the resource.
+API_RESOURCES = {
+    "organisations": lambda b: b.organisation.pk,
+    "people": lambda b: Membership.objects.with_scopes_disabled().get(user=b.referent).pk,
+    "cstm-assignments": lambda b: b.assignment.pk,
+    "tokens": lambda b: b.token.pk,
 }
 # Arguments that are credentials or names rather than ids: no 404 is owed, but still no B data.
 OPAQUE_ARGUMENTS = {
@@ -64,13 +78,19 @@ def build_url(route: str, tenant_b: Tenant) -> tuple[str, bool]:
     def fill(match: re.Match) -> str:
         nonlocal names_object
         name = match.group("name") or match.group("rname")
+        if name == "pk":
+            resource = route[: match.start()].rstrip("/").rsplit("/", 1)[-1].lstrip("^")
+            if resource not in API_RESOURCES:
+                pytest.fail(f"API route {route!r}: map the resource {resource!r} in API_RESOURCES.")
+            names_object = True
+            return str(API_RESOURCES[resource](tenant_b))
         if name in OBJECT_ARGUMENTS:
             names_object = True
             return str(OBJECT_ARGUMENTS[name](tenant_b))
         if name in OPAQUE_ARGUMENTS:
             return str(OPAQUE_ARGUMENTS[name](tenant_b))
         pytest.fail(
-            f"Route {route!r} has the argument {name!r}, unknown to the tenant walk: map it in {__file__}."
+            f"Route {route!r} has the argument {name!r}, unknown to the tenant walk: map it here."
         )
 
     path = _ARG.sub(fill, route)
@@ -112,6 +132,7 @@ def test_the_walk_sees_the_routes_of_every_app():
     assert "organisations/<int:organisation_id>/" in all_routes
     assert any(r.startswith("accounts/") for r in all_routes)  # allauth
     assert any(r.startswith(ADMIN_PREFIX) for r in all_routes)
+    assert any(r.startswith("api/v1/") and "(?P<pk>" in r for r in all_routes)
 
 
 @pytest.mark.django_db

@@ -25,8 +25,13 @@ def test_an_invitation_mails_a_one_time_link_and_never_a_password(tenant_a, admi
     """SPEC C3 (no password by email) and the foundation's no-open-sign-up rule."""
     with scope(organisation=None):
         invitation, token = services.person_invite(
-            organisation=tenant_a.organisation, email="New.Referent@Alfa.example", first_name="Nina",
-            last_name="Neri", role=Role.REFERENT, language="en", invited_by=admin_user,
+            organisation=tenant_a.organisation,
+            email="New.Referent@Alfa.example",
+            first_name="Nina",
+            last_name="Neri",
+            role=Role.REFERENT,
+            language="en",
+            invited_by=admin_user,
         )
     assert invitation.user.email == "new.referent@alfa.example"
     assert not invitation.user.has_usable_password()
@@ -36,7 +41,9 @@ def test_an_invitation_mails_a_one_time_link_and_never_a_password(tenant_a, admi
     assert f"/welcome/{token}/" in message.body
     assert "password:" not in message.body.lower()
     assert "Choose your password" in message.body  # in the invitee's language (en)
-    assert Invitation.hash_token(token) == invitation.token_hash and token not in invitation.token_hash
+    assert (
+        Invitation.hash_token(token) == invitation.token_hash and token not in invitation.token_hash
+    )
 
 
 def test_bad_invitations_are_refused_and_write_nothing(tenant_a, provider_org, admin_user):
@@ -51,7 +58,9 @@ def test_bad_invitations_are_refused_and_write_nothing(tenant_a, provider_org, a
     ]
     for case in bad:
         with scope(organisation=None), pytest.raises(ValidationError):
-            services.person_invite(first_name="A", last_name="B", language="it", invited_by=admin_user, **case)
+            services.person_invite(
+                first_name="A", last_name="B", language="it", invited_by=admin_user, **case
+            )
     assert _row_counts() == before
     assert mail.outbox == []
 
@@ -59,8 +68,13 @@ def test_bad_invitations_are_refused_and_write_nothing(tenant_a, provider_org, a
 def test_an_invitation_link_works_once(tenant_a, admin_user):
     with scope(organisation=None):
         invitation, token = services.person_invite(
-            organisation=tenant_a.organisation, email="once@alfa.example", first_name="O", last_name="Nce",
-            role=Role.END_USER, language="it", invited_by=admin_user,
+            organisation=tenant_a.organisation,
+            email="once@alfa.example",
+            first_name="O",
+            last_name="Nce",
+            role=Role.END_USER,
+            language="it",
+            invited_by=admin_user,
         )
     found = services.invitation_for_token(token)
     assert found == invitation
@@ -75,8 +89,13 @@ def test_an_invitation_link_works_once(tenant_a, admin_user):
 def test_resending_an_invitation_kills_the_old_link(tenant_a, admin_user):
     with scope(organisation=None):
         invitation, old = services.person_invite(
-            organisation=tenant_a.organisation, email="re@alfa.example", first_name="R", last_name="E",
-            role=Role.END_USER, language="it", invited_by=admin_user,
+            organisation=tenant_a.organisation,
+            email="re@alfa.example",
+            first_name="R",
+            last_name="E",
+            role=Role.END_USER,
+            language="it",
+            invited_by=admin_user,
         )
         _, new = services.invitation_resend(invitation=invitation, by=admin_user)
     assert services.invitation_for_token(old) is None
@@ -93,16 +112,23 @@ def test_an_expired_invitation_link_is_refused(tenant_a):
     assert services.invitation_for_token(token) is None
 
 
-def test_a_permanent_replacement_closes_the_old_assignment_and_keeps_history(tenant_a, provider_org, cstm):
+def test_a_permanent_replacement_closes_the_old_assignment_and_keeps_history(
+    tenant_a, provider_org, cstm
+):
     """SPEC T2: a CSTM can be replaced permanently; history is kept."""
     successor = person(provider_org, Role.CSTM)
     starts = timezone.localdate() + timedelta(days=10)
     with scope(organisation=None):
         services.cstm_assign(
-            organisation=tenant_a.organisation, cstm=successor, starts_on=starts, ends_on=None,
+            organisation=tenant_a.organisation,
+            cstm=successor,
+            starts_on=starts,
+            ends_on=None,
             kind=CstmAssignment.Kind.PERMANENT,
         )
-        rows = list(CstmAssignment.objects.filter(organisation=tenant_a.organisation).order_by("starts_on"))
+        rows = list(
+            CstmAssignment.objects.filter(organisation=tenant_a.organisation).order_by("starts_on")
+        )
     assert [r.cstm for r in rows] == [cstm, successor]
     assert rows[0].ends_on == starts - timedelta(days=1)
     assert rows[1].ends_on is None
@@ -115,11 +141,17 @@ def test_a_temporary_cover_runs_alongside_and_needs_an_end(tenant_a, provider_or
     with scope(organisation=None):
         with pytest.raises(ValidationError):
             services.cstm_assign(
-                organisation=tenant_a.organisation, cstm=cover, starts_on=today, ends_on=None,
+                organisation=tenant_a.organisation,
+                cstm=cover,
+                starts_on=today,
+                ends_on=None,
                 kind=CstmAssignment.Kind.TEMPORARY,
             )
         services.cstm_assign(
-            organisation=tenant_a.organisation, cstm=cover, starts_on=today, ends_on=today + timedelta(days=14),
+            organisation=tenant_a.organisation,
+            cstm=cover,
+            starts_on=today,
+            ends_on=today + timedelta(days=14),
             kind=CstmAssignment.Kind.TEMPORARY,
         )
         active = CstmAssignment.objects.active_on(today).filter(organisation=tenant_a.organisation)
@@ -129,7 +161,10 @@ def test_a_temporary_cover_runs_alongside_and_needs_an_end(tenant_a, provider_or
 def test_only_cstms_can_be_assigned(tenant_a, agent):
     with scope(organisation=None), pytest.raises(ValidationError):
         services.cstm_assign(
-            organisation=tenant_a.organisation, cstm=agent, starts_on=timezone.localdate(), ends_on=None,
+            organisation=tenant_a.organisation,
+            cstm=agent,
+            starts_on=timezone.localdate(),
+            ends_on=None,
             kind=CstmAssignment.Kind.PERMANENT,
         )
 
@@ -140,8 +175,13 @@ def test_organisation_domains_are_unique_across_organisations(tenant_a):
             services.organisation_create(name="Clone", domains=["ALFA.example"], language="it")
         assert "domains" in error.value.message_dict
         assert not Organisation.objects.filter(name="Clone").exists()
-        created = services.organisation_create(name="Charlie", domains=["charlie.example", " @c2.example"], language="fr")
-        assert sorted(created.domains.values_list("domain", flat=True)) == ["c2.example", "charlie.example"]
+        created = services.organisation_create(
+            name="Charlie", domains=["charlie.example", " @c2.example"], language="fr"
+        )
+        assert sorted(created.domains.values_list("domain", flat=True)) == [
+            "c2.example",
+            "charlie.example",
+        ]
 
 
 def test_an_admin_cannot_disable_themselves(admin_user, provider_org):
@@ -149,5 +189,3 @@ def test_an_admin_cannot_disable_themselves(admin_user, provider_org):
         membership = Membership.objects.get(user=admin_user)
         with pytest.raises(ValidationError):
             services.person_set_active(membership=membership, active=False, by=admin_user)
-
-

@@ -56,7 +56,9 @@ def test_a_cstm_sees_only_the_organisations_assigned_to_them_today(cstm, tenant_
     assert tenancy_for(cstm, today=today).organisation_ids == [tenant_a.organisation.pk]
     during = tenancy_for(cstm, today=today + timedelta(days=35)).organisation_ids
     assert sorted(during) == sorted([tenant_a.organisation.pk, tenant_b.organisation.pk])
-    assert tenancy_for(cstm, today=today + timedelta(days=41)).organisation_ids == [tenant_a.organisation.pk]
+    assert tenancy_for(cstm, today=today + timedelta(days=41)).organisation_ids == [
+        tenant_a.organisation.pk
+    ]
 
 
 def test_a_person_without_a_membership_sees_nothing():
@@ -69,7 +71,13 @@ def test_scoped_managers_guard_every_customer_owned_model():
 
     unguarded = []
     for model in apps.get_models():
-        if model._meta.app_label in {"accounts", "contracts", "activities", "tickets", "onboarding"}:
+        if model._meta.app_label in {
+            "accounts",
+            "contracts",
+            "activities",
+            "tickets",
+            "onboarding",
+        }:
             fields = {f.name for f in model._meta.get_fields()}
             if "organisation" in fields or model is Organisation:
                 manager_module = type(model._default_manager).__module__
@@ -83,5 +91,3 @@ def test_an_end_user_cannot_reach_the_provider_organisation(tenant_a, provider_o
     person(provider_org, Role.CSTM)
     with scope(organisation=tenancy_for(end_user).organisation_ids):
         assert not Organisation.objects.filter(pk=provider_org.pk).exists()
-
-

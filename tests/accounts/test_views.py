@@ -10,7 +10,7 @@ from django_scopes import scopes_disabled
 from accounts.models import Organisation, SecurityEvent, User
 from accounts.roles import Role
 from tests.conftest import client_for, make_tenant
-from tests.factories import PASSWORD, person, totp_authenticator
+from tests.factories import PASSWORD, totp_authenticator
 
 pytestmark = pytest.mark.django_db
 
@@ -34,13 +34,19 @@ def test_staff_sign_in_asks_for_the_second_factor(cstm):
 
 def test_customers_sign_in_with_email_and_password(tenant_a):
     client = Client()
-    response = client.post(reverse("account_login"), {"login": tenant_a.referent.email, "password": PASSWORD})
+    response = client.post(
+        reverse("account_login"), {"login": tenant_a.referent.email, "password": PASSWORD}
+    )
     assert response.status_code == 302 and response["Location"] == "/"
-    assert SecurityEvent.objects.filter(user=tenant_a.referent, kind=SecurityEvent.Kind.LOGIN).exists()
+    assert SecurityEvent.objects.filter(
+        user=tenant_a.referent, kind=SecurityEvent.Kind.LOGIN
+    ).exists()
 
 
 def test_a_failed_sign_in_is_recorded_without_the_password(tenant_a):
-    Client().post(reverse("account_login"), {"login": tenant_a.referent.email, "password": "wrong-guess-123"})
+    Client().post(
+        reverse("account_login"), {"login": tenant_a.referent.email, "password": "wrong-guess-123"}
+    )
     event = SecurityEvent.objects.get(kind=SecurityEvent.Kind.LOGIN_FAILED)
     assert event.user == tenant_a.referent
     assert "wrong-guess" not in event.identifier
@@ -49,7 +55,11 @@ def test_a_failed_sign_in_is_recorded_without_the_password(tenant_a):
 def test_nobody_can_sign_up_on_their_own(db):
     response = Client().post(
         reverse("account_signup"),
-        {"email": "intruder@example.test", "password1": "a-long-secret-99", "password2": "a-long-secret-99"},
+        {
+            "email": "intruder@example.test",
+            "password1": "a-long-secret-99",
+            "password2": "a-long-secret-99",
+        },
     )
     assert not User.objects.filter(email="intruder@example.test").exists()
     assert response.status_code == 200  # the "sign-up is closed" page
@@ -82,12 +92,15 @@ def test_organisation_search_answers_htmx_with_the_rows_only(admin_user, tenant_
 
 def test_an_admin_creates_an_organisation_and_bad_input_writes_nothing(admin_user):
     client = client_for(admin_user)
-    response = client.post(reverse("organisation_create"), {"name": "", "domains": "not a domain", "language": "it"})
+    response = client.post(
+        reverse("organisation_create"), {"name": "", "domains": "not a domain", "language": "it"}
+    )
     assert response.status_code == 200
     with scopes_disabled():
         assert not Organisation.objects.filter(kind="customer").exists()
     response = client.post(
-        reverse("organisation_create"), {"name": "Delta S.p.A.", "domains": "delta.example", "language": "es"}
+        reverse("organisation_create"),
+        {"name": "Delta S.p.A.", "domains": "delta.example", "language": "es"},
     )
     with scopes_disabled():
         created = Organisation.objects.get(name="Delta S.p.A.")
@@ -96,8 +109,13 @@ def test_an_admin_creates_an_organisation_and_bad_input_writes_nothing(admin_use
 
 def test_a_cstm_invites_a_referent_into_an_assigned_organisation(cstm, tenant_a, tenant_b):
     client = client_for(cstm)
-    data = {"email": "ref2@alfa.example", "first_name": "R", "last_name": "Due", "role": Role.REFERENT,
-            "language": "it"}
+    data = {
+        "email": "ref2@alfa.example",
+        "first_name": "R",
+        "last_name": "Due",
+        "role": Role.REFERENT,
+        "language": "it",
+    }
     response = client.post(reverse("person_invite", args=[tenant_a.organisation.pk]), data)
     assert response.status_code == 302
     assert User.objects.filter(email="ref2@alfa.example").exists()
@@ -112,8 +130,13 @@ def test_invalid_input_is_explained_in_the_users_language(admin_user, tenant_a):
     admin_user.language = "it"
     admin_user.save()
     client = client_for(admin_user)
-    data = {"email": tenant_a.referent.email, "first_name": "X", "last_name": "Y", "role": Role.REFERENT,
-            "language": "it"}
+    data = {
+        "email": tenant_a.referent.email,
+        "first_name": "X",
+        "last_name": "Y",
+        "role": Role.REFERENT,
+        "language": "it",
+    }
     response = client.post(reverse("person_invite", args=[tenant_a.organisation.pk]), data)
     assert response.status_code == 200
     assert "Qualcuno usa già questo indirizzo email." in response.content.decode()
@@ -129,8 +152,15 @@ def test_the_language_switcher_becomes_the_users_preference(tenant_a):
     assert '<html lang="fr">' in page
 
 
-@pytest.mark.parametrize("language, word", [("it", "Organizzazioni"), ("en", "Organisations"),
-                                            ("fr", "Organisations"), ("es", "Organizaciones")])
+@pytest.mark.parametrize(
+    "language, word",
+    [
+        ("it", "Organizzazioni"),
+        ("en", "Organisations"),
+        ("fr", "Organisations"),
+        ("es", "Organizaciones"),
+    ],
+)
 def test_every_screen_speaks_the_four_languages(admin_user, language, word):
     admin_user.language = language
     admin_user.save()
@@ -149,5 +179,3 @@ def test_a_referent_sees_their_people_and_cstm_but_not_staff_pages(tenant_a, cst
 def test_django_admin_is_for_provider_admins_only(admin_user, cstm):
     assert client_for(admin_user).get("/admin/").status_code == 200
     assert client_for(cstm).get("/admin/").status_code == 302
-
-

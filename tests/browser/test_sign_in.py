@@ -39,9 +39,13 @@ def world(provider_org):
     alfa = make_tenant("Alfa Assicurazioni S.p.A.", "alfa.example", cstm=cstm)
     bravo = make_tenant("Bravo Banca Segreta S.p.A.", "bravo-segreta.example")
     return {
-        Role.PROVIDER_ADMIN: person(provider_org, Role.PROVIDER_ADMIN, email="admin@provider.example"),
+        Role.PROVIDER_ADMIN: person(
+            provider_org, Role.PROVIDER_ADMIN, email="admin@provider.example"
+        ),
         Role.CSTM: cstm,
-        Role.AGENT: person(provider_org, Role.AGENT, level=AgentLevel.L1, email="l1@provider.example"),
+        Role.AGENT: person(
+            provider_org, Role.AGENT, level=AgentLevel.L1, email="l1@provider.example"
+        ),
         Role.REFERENT: alfa.referent,
         Role.END_USER: alfa.end_user,
         "alfa": alfa.organisation.name,
@@ -51,10 +55,18 @@ def world(provider_org):
 
 # role → (menu entries that must show, menu entries that must not, organisations visible at home)
 EXPECTED = {
-    Role.PROVIDER_ADMIN: (["Organizzazioni", "Persone", "Inviti", "Amministrazione"], [], ["alfa", "bravo"]),
+    Role.PROVIDER_ADMIN: (
+        ["Organizzazioni", "Persone", "Inviti", "Amministrazione"],
+        [],
+        ["alfa", "bravo"],
+    ),
     Role.CSTM: (["Organizzazioni", "Inviti"], ["Persone", "Amministrazione"], ["alfa"]),
     Role.AGENT: (["Organizzazioni"], ["Persone", "Inviti", "Amministrazione"], ["alfa", "bravo"]),
-    Role.REFERENT: (["La mia organizzazione"], ["Organizzazioni", "Persone", "Amministrazione"], []),
+    Role.REFERENT: (
+        ["La mia organizzazione"],
+        ["Organizzazioni", "Persone", "Amministrazione"],
+        [],
+    ),
     Role.END_USER: ([], ["Organizzazioni", "La mia organizzazione", "Persone"], []),
 }
 
