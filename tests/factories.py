@@ -35,6 +35,7 @@ class UnscopedFactory(factory.django.DjangoModelFactory):
 class OrganisationFactory(UnscopedFactory):
     class Meta:
         model = Organisation
+        skip_postgeneration_save = True
 
     name = factory.Sequence(lambda n: f"Customer {n} S.r.l.")
     kind = Organisation.Kind.CUSTOMER

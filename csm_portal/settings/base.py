@@ -155,6 +155,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "staticfiles"
+# var/ holds the embedded database, the file cache and the filesystem broker of `make run`.
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = Path(env_str("CSM_MEDIA_ROOT", str(VAR_DIR / "media")))
 STORAGES = {
