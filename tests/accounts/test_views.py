@@ -179,3 +179,30 @@ def test_a_referent_sees_their_people_and_cstm_but_not_staff_pages(tenant_a, cst
 def test_django_admin_is_for_provider_admins_only(admin_user, cstm):
     assert client_for(admin_user).get("/admin/").status_code == 200
     assert client_for(cstm).get("/admin/").status_code == 302
+
+
+def test_repeated_failed_sign_ins_are_rate_limited(tenant_a, settings):
+    """Login rate limits: after 5 failures for one address, even the right password is refused."""
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.ACCOUNT_RATE_LIMITS = {"login_failed": "100/m/ip,5/5m/key"}
+    client = Client()
+    for _ in range(5):
+        client.post(
+            reverse("account_login"), {"login": tenant_a.referent.email, "password": "nope-nope-1"}
+        )
+    response = client.post(
+        reverse("account_login"), {"login": tenant_a.referent.email, "password": PASSWORD}
+    )
+    assert response.status_code in (200, 429)
+    assert "_auth_user_id" not in client.session
+    cache.clear()
+
+
+def test_a_forgotten_password_is_reset_by_a_mailed_link(tenant_a, mailoutbox):
+    response = Client().post(reverse("account_reset_password"), {"email": tenant_a.referent.email})
+    assert response.status_code == 302
+    assert len(mailoutbox) == 1
+    assert "/accounts/password/reset/key/" in mailoutbox[0].body
+    assert PASSWORD not in mailoutbox[0].body
