@@ -1,9 +1,25 @@
 from allauth.account.adapter import DefaultAccountAdapter
-from django.http import HttpRequest
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.utils.translation import gettext as _
+
+from accounts.tenancy import customer_is_closed
 
 
 class AccountAdapter(DefaultAccountAdapter):
-    """No open sign-up: people are invited by an admin or a CSTM."""
+    """No open sign-up (people are invited); no sign-in for a closed customer (SPEC C5)."""
 
     def is_open_for_signup(self, request: HttpRequest) -> bool:
         return False
+
+    def pre_login(
+        self, request: HttpRequest, user: object, **kwargs: object
+    ) -> HttpResponse | None:
+        if customer_is_closed(user):
+            messages.error(
+                request,
+                _("The service for your organisation has ended: the customer area is closed."),
+            )
+            return redirect("account_login")
+        return super().pre_login(request, user, **kwargs)

@@ -3,7 +3,8 @@
 from collections.abc import Callable
 
 from allauth.mfa.models import Authenticator
-from django.http import HttpRequest, HttpResponse
+from django.contrib.auth import logout
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -34,7 +35,9 @@ class ApiTokenMiddleware:
             token = api_token_resolve(secret=header.removeprefix("Bearer ").strip())
             if token is None:
                 request.api_token_error = _("Invalid or revoked token.")  # type: ignore[attr-defined]
-            elif tenancy_for(token.user).is_provider_staff and staff_lacks_mfa(token.user):
+            elif (owner := tenancy_for(token.user)).is_closed:
+                request.api_token_error = _("The service for your organisation has ended.")  # type: ignore[attr-defined]
+            elif owner.is_provider_staff and staff_lacks_mfa(token.user):
                 request.api_token_error = _(  # type: ignore[attr-defined]
                     "Provider staff must set up two-factor authentication before using the API."
                 )
@@ -54,6 +57,10 @@ class TenantMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         tenancy = tenancy_for(request.user)
+        if tenancy.is_closed:
+            # The organisation closed while this session was open (SPEC C5).
+            logout(request)
+            tenancy = tenancy_for(request.user)
         request.tenancy = tenancy  # type: ignore[attr-defined]
         if request.user.is_authenticated and request.user.language:
             # The personal preference wins over the browser's and the cookie's.
@@ -74,9 +81,12 @@ class StaffMfaRequiredMiddleware:
         if (
             tenancy.is_provider_staff
             and not request.path.startswith(MFA_SETUP_ALLOWED_PREFIXES)
-            and not Authenticator.objects.filter(
-                user=request.user, type=Authenticator.Type.TOTP
-            ).exists()
+            and staff_lacks_mfa(request.user)
         ):
+            if request.path.startswith("/api/"):
+                message = _(
+                    "Provider staff must set up two-factor authentication before using the API."
+                )
+                return JsonResponse({"detail": message}, status=403)
             return redirect("mfa_activate_totp")
         return self.get_response(request)

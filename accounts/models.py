@@ -25,12 +25,22 @@ class Organisation(models.Model):
         PROVIDER = "provider", _("Provider")
         CUSTOMER = "customer", _("Customer")
 
+    class Access(models.TextChoices):
+        FULL = "full", _("Full")
+        READ_ONLY = "read_only", _("Read-only")
+        CLOSED = "closed", _("Closed")
+
     name = models.CharField(_("name"), max_length=200, unique=True)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.CUSTOMER)
     language = models.CharField(
         _("language"), max_length=8, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
     )
     is_active = models.BooleanField(_("active"), default=True)
+    # SPEC C5, kept by the daily contract job: full access, read-only for 30 days after expiry,
+    # then closed (customer users can no longer sign in).
+    access = models.CharField(
+        _("customer access"), max_length=20, choices=Access.choices, default=Access.FULL
+    )
     notes = models.TextField(_("notes"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -123,9 +123,13 @@ def _validate_role(organisation: Organisation, role: str, agent_level: str, emai
         raise ValidationError(errors)
 
 
+def invitation_link(token: str) -> str:
+    return settings.PORTAL_BASE_URL.rstrip("/") + reverse("invitation_accept", args=[token])
+
+
 def _send_invitation(*, invitation: Invitation, token: str) -> None:
     user = invitation.user
-    link = settings.PORTAL_BASE_URL.rstrip("/") + reverse("invitation_accept", args=[token])
+    link = invitation_link(token)
     with translation.override(user.language):
         context = {
             "user": user,
@@ -139,7 +143,7 @@ def _send_invitation(*, invitation: Invitation, token: str) -> None:
     send_mail(subject, body, None, [user.email])
 
 
-def _issue_invitation(
+def _create_invitation(
     *, user: User, organisation: Organisation, invited_by: User | None
 ) -> tuple[Invitation, str]:
     token, token_hash = Invitation.new_token()
@@ -150,8 +154,27 @@ def _issue_invitation(
         token_hash=token_hash,
         expires_at=Invitation.default_expiry(),
     )
+    return invitation, token
+
+
+def _issue_invitation(
+    *, user: User, organisation: Organisation, invited_by: User | None
+) -> tuple[Invitation, str]:
+    invitation, token = _create_invitation(
+        user=user, organisation=organisation, invited_by=invited_by
+    )
     transaction.on_commit(lambda: _send_invitation(invitation=invitation, token=token))
     return invitation, token
+
+
+def issue_set_password_link(*, user: User, organisation: Organisation, by: User | None) -> str:
+    """A one-time set-password link for another email to carry (e.g. contract activation, C3);
+    earlier unused links of the person stop working."""
+    Invitation.objects.with_scopes_disabled().filter(
+        user=user, accepted_at__isnull=True, revoked_at__isnull=True
+    ).update(revoked_at=timezone.now())
+    _invitation, token = _create_invitation(user=user, organisation=organisation, invited_by=by)
+    return invitation_link(token)
 
 
 @transaction.atomic

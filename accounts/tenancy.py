@@ -12,7 +12,7 @@ from datetime import date
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
-from accounts.models import CstmAssignment, Membership, User
+from accounts.models import CstmAssignment, Membership, Organisation, User
 from accounts.roles import INVITER_ROLES, PROVIDER_ROLES, Role
 
 ALL_ORGANISATIONS = None
@@ -49,6 +49,20 @@ class Tenancy:
     def home_organisation_id(self) -> int | None:
         return self.membership.organisation_id if self.membership else None
 
+    @property
+    def is_read_only(self) -> bool:
+        """SPEC C5: a customer in its 30 days after expiry may view and download, nothing else."""
+        return (
+            self.is_customer
+            and self.membership.organisation.access == Organisation.Access.READ_ONLY
+        )
+
+    @property
+    def is_closed(self) -> bool:
+        return (
+            self.is_customer and self.membership.organisation.access == Organisation.Access.CLOSED
+        )
+
 
 NOBODY = Tenancy(membership=None, organisation_ids=[])
 
@@ -74,3 +88,8 @@ def tenancy_for(user: User, *, today: date | None = None) -> Tenancy:
             )
             return Tenancy(membership=membership, organisation_ids=ids)
         return Tenancy(membership=membership, organisation_ids=[membership.organisation_id])
+
+
+def customer_is_closed(user: object) -> bool:
+    """SPEC C5: from day 31 after expiry a customer's users can no longer sign in."""
+    return tenancy_for(user).is_closed  # type: ignore[arg-type]

@@ -16,6 +16,10 @@ app.conf.beat_schedule = {
         "task": "accounts.tasks.invitations_expire",
         "schedule": crontab(hour=2, minute=0),
     },
+    "contracts-daily": {
+        "task": "contracts.tasks.contracts_run_daily",
+        "schedule": crontab(hour=1, minute=30),
+    },
     "worker-heartbeat": {
         "task": "accounts.tasks.worker_heartbeat",
         "schedule": 60.0,

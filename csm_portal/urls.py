@@ -10,4 +10,5 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("api/v1/", include("csm_portal.api_urls")),
     path("", include("accounts.urls")),
+    path("", include("contracts.urls")),
 ]

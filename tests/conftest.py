@@ -1,15 +1,21 @@
 from dataclasses import dataclass
+from decimal import Decimal
 
 import pytest
 from django.test import Client
+from django_scopes import scopes_disabled
 
 from accounts import services
 from accounts.models import ApiToken, CstmAssignment, Invitation, Organisation, User
 from accounts.roles import AgentLevel, Role
+from contracts import services as contract_services
+from contracts.models import Contract, LedgerEntry
+from contracts.services import ServiceLine
 from tests.factories import (
     CstmAssignmentFactory,
     InvitationFactory,
     OrganisationFactory,
+    contract_for,
     person,
     provider,
 )
@@ -26,6 +32,8 @@ class Tenant:
     assignment: CstmAssignment
     token: ApiToken
     token_secret: str
+    contract: Contract
+    entry: LedgerEntry
 
 
 def make_tenant(name: str, domain: str, cstm: User | None = None) -> Tenant:
@@ -38,7 +46,22 @@ def make_tenant(name: str, domain: str, cstm: User | None = None) -> Tenant:
         organisation=organisation, **({"cstm": cstm} if cstm else {})
     )
     token, secret = services.api_token_create(user=referent, name="CRM sync")
-    return Tenant(organisation, referent, end_user, invitation, assignment, token, secret)
+    contract = contract_for(organisation, services=[ServiceLine("Awareness", 100)])
+    with scopes_disabled():
+        Contract.objects.filter(pk=contract.pk).update(status=Contract.Status.ACTIVE)
+        contract.refresh_from_db()
+        year = contract.licence_years.get(index=1)
+        entry = contract_services.ledger_charge(
+            licence_year=year,
+            hours=Decimal("1.5"),
+            description=f"Kick-off of {name}",
+            occurred_on=year.starts_on,
+            by=None,
+        )
+        contract_services.pack_add(licence_year=year, hours=Decimal("8"), by=None)
+    return Tenant(
+        organisation, referent, end_user, invitation, assignment, token, secret, contract, entry
+    )
 
 
 @pytest.fixture

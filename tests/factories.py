@@ -1,5 +1,6 @@
 """factory_boy factories. Creation runs outside any tenant scope, as a migration or admin would."""
 
+import itertools
 from datetime import timedelta
 
 import factory
@@ -121,3 +122,27 @@ class InvitationFactory(UnscopedFactory):
 
 def totp_authenticator(user: User) -> Authenticator:
     return Authenticator.objects.get(user=user, type=Authenticator.Type.TOTP)
+
+
+_contract_numbers = itertools.count(1)
+
+
+def contract_for(organisation: Organisation, **overrides):
+    """A contract recorded through the service, as a CSTM or admin would."""
+    from decimal import Decimal
+
+    from contracts import services as contract_services
+
+    today = timezone.localdate()
+    values = {
+        "number": f"C-{organisation.pk}-{next(_contract_numbers)}",
+        "sales_channel": "direct",
+        "signed_on": today - timedelta(days=10),
+        "starts_on": today - timedelta(days=5),
+        "expires_on": today - timedelta(days=5) + timedelta(days=3 * 365),
+        "hours_per_year": Decimal("20"),
+        "purchase_order": "PO-1",
+    }
+    values.update(overrides)
+    with scopes_disabled():
+        return contract_services.contract_create(organisation=organisation, **values)

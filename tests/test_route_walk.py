@@ -22,6 +22,7 @@ from accounts.models import (
     OrganisationDomain,
 )
 from accounts.roles import Role
+from contracts.models import CancellationNotice, Contract, HourPack, LedgerEntry
 from tests.conftest import Tenant, client_for
 
 # Arguments that name an object of B: the route must answer 404 to A.
@@ -35,6 +36,9 @@ OBJECT_ARGUMENTS = {
     "content_type_id": lambda b: ContentType.objects.get_for_model(Organisation).pk,
     "id": lambda b: b.referent.pk,  # admin: a user's password page
     "token_id": lambda b: b.token.pk,
+    "contract_id": lambda b: b.contract.pk,
+    "licence_year_id": lambda b: b.entry.licence_year_id,
+    "entry_id": lambda b: b.entry.pk,
 }
 # The API router names every object argument "pk": which object is told by the resource.
 API_RESOURCES = {
@@ -51,6 +55,8 @@ OPAQUE_ARGUMENTS = {
     "app_label": lambda b: "accounts",
     "url": lambda b: "nothing-here/",
     "type": lambda b: "totp",
+    # Terms documents are the provider's, the same for every customer: not B's data.
+    "document_id": lambda b: 0,
 }
 # Admin routes redirect anyone but a provider admin to sign-in: also "never data".
 ADMIN_PREFIX = "admin/"
@@ -104,6 +110,8 @@ def b_markers(tenant_b: Tenant) -> list[bytes]:
         tenant_b.referent.email.encode(),
         tenant_b.end_user.email.encode(),
         b"bravo-segreta.example",
+        tenant_b.contract.number.encode(),
+        b"Kick-off of Bravo",
     ]
 
 
@@ -124,6 +132,10 @@ def b_row_counts(tenant_b: Tenant) -> dict[str, int]:
             "assignments": CstmAssignment.objects.filter(
                 organisation=org, ends_on__isnull=True
             ).count(),
+            "contracts": Contract.objects.filter(organisation=org, status="active").count(),
+            "ledger": LedgerEntry.objects.filter(organisation=org).count(),
+            "packs": HourPack.objects.filter(organisation=org).count(),
+            "cancellations": CancellationNotice.objects.filter(organisation=org).count(),
         }
 
 

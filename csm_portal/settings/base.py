@@ -64,6 +64,7 @@ MIDDLEWARE = [
     # The tenant choke point (SPEC T3): everything after this runs inside the user's scope.
     "accounts.middleware.TenantMiddleware",
     "accounts.middleware.StaffMfaRequiredMiddleware",
+    "contracts.middleware.TermsAcceptanceMiddleware",
 ]
 
 ROOT_URLCONF = "csm_portal.urls"

@@ -1,0 +1,278 @@
+"""The scheduled life of contracts (SPEC C5, L1, L3, L4).
+
+Every step locks the rows it changes with ``SELECT … FOR UPDATE SKIP LOCKED`` and decides from
+the stored state and the date alone, so running it twice, late, or in two workers at once gives
+the same result.
+"""
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from allauth.account.models import EmailAddress
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import Max, QuerySet
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django_scopes import scopes_disabled
+
+from accounts.models import (
+    ApiToken,
+    CstmAssignment,
+    Invitation,
+    Membership,
+    Organisation,
+    OrganisationDomain,
+    SecurityEvent,
+    User,
+)
+from accounts.roles import Role
+from contracts import domain
+from contracts.models import (
+    DELETION_DAY,
+    READ_ONLY_DAYS,
+    Acceptance,
+    CancellationNotice,
+    Contract,
+    ContractService,
+    DeletionRecord,
+    ExpiryWarning,
+    HourPack,
+    LedgerEntry,
+    LicenceYear,
+)
+
+logger = logging.getLogger(__name__)
+BATCH = 1000
+
+
+@dataclass
+class DailyReport:
+    transitions: dict[str, int] = field(default_factory=dict)
+    warnings_sent: int = 0
+    years_lapsed: int = 0
+    access_changed: int = 0
+    organisations_deleted: int = 0
+
+    def count(self, key: str) -> None:
+        self.transitions[key] = self.transitions.get(key, 0) + 1
+
+
+def run_daily(*, today: date | None = None, job: str = "contracts.daily") -> DailyReport:
+    """The daily job: contract states, customer access, expiry warnings, lapsed licence years
+    and, 90 days after expiry, deletion of the organisation's data."""
+    today = today or timezone.localdate()
+    report = DailyReport()
+    with scopes_disabled():  # a job works across tenants, one row at a time
+        _advance_contracts(today, report)
+        _update_access(today, report)
+        _send_expiry_warnings(today, report)
+        _lapse_years(today, report)
+        for organisation_id in _organisations_due_for_deletion(today):
+            if organisation_delete_data(organisation_id=organisation_id, job=job):
+                report.organisations_deleted += 1
+    logger.info("contracts daily run for %s: %s", today, report)
+    return report
+
+
+def _advance_contracts(today: date, report: DailyReport) -> None:
+    candidates = Contract.objects.filter(
+        status__in=[Contract.Status.ACTIVE, Contract.Status.EXPIRED], expires_on__lt=today
+    ).values_list("pk", flat=True)
+    for pk in list(candidates):
+        with transaction.atomic():
+            contract = Contract.objects.select_for_update(skip_locked=True).filter(pk=pk).first()
+            if contract is None:
+                continue  # another worker has it
+            renewed = (
+                Contract.objects.filter(renewal_of=contract)
+                .exclude(status=Contract.Status.DRAFT)
+                .exists()
+            )
+            target = domain.contract_status_on(
+                status=contract.status,
+                expires_on=contract.expires_on,
+                today=today,
+                renewed=renewed,
+                read_only_days=READ_ONLY_DAYS,
+            )
+            if target != contract.status:
+                contract.status = target
+                contract.save(update_fields=["status", "updated_at"])
+                report.count(target)
+
+
+def _update_access(today: date, report: DailyReport) -> None:
+    organisation_ids = Contract.objects.values_list("organisation_id", flat=True).distinct()
+    for organisation_id in list(organisation_ids):
+        with transaction.atomic():
+            organisation = (
+                Organisation.objects.select_for_update(skip_locked=True)
+                .filter(pk=organisation_id)
+                .first()
+            )
+            if organisation is None:
+                continue
+            statuses = list(
+                Contract.objects.filter(organisation=organisation).values_list("status", flat=True)
+            )
+            access = domain.organisation_access(statuses)
+            if access != organisation.access:
+                organisation.access = access
+                organisation.save(update_fields=["access", "updated_at"])
+                report.access_changed += 1
+
+
+def _send_expiry_warnings(today: date, report: DailyReport) -> None:
+    active = Contract.objects.filter(
+        status=Contract.Status.ACTIVE, expires_on__gte=today
+    ).select_related("organisation", "cstm")
+    for contract in active:
+        if (
+            Contract.objects.filter(renewal_of=contract)
+            .exclude(status=Contract.Status.DRAFT)
+            .exists()
+        ):
+            continue  # renewed: nothing is ending
+        days_left = (contract.expires_on - today).days
+        with transaction.atomic():
+            sent = set(
+                ExpiryWarning.objects.filter(contract=contract).values_list(
+                    "days_before", flat=True
+                )
+            )
+            due = domain.warning_due(days_left, sent)
+            if due is None:
+                continue
+            _, created = ExpiryWarning.objects.get_or_create(
+                contract=contract, days_before=due, defaults={"organisation": contract.organisation}
+            )
+            if created:  # a concurrent run that got here first has sent it
+                transaction.on_commit(lambda c=contract, d=days_left: _mail_expiry_warning(c, d))
+                report.warnings_sent += 1
+
+
+def _mail_expiry_warning(contract: Contract, days_left: int) -> None:
+    recipients = [
+        m.user
+        for m in Membership.objects.with_scopes_disabled()
+        .select_related("user")
+        .filter(organisation=contract.organisation, role=Role.REFERENT, user__is_active=True)
+    ]
+    if contract.cstm is not None:
+        recipients.append(contract.cstm)
+    for user in recipients:
+        with translation.override(user.language):
+            subject = _("Contract %(number)s expires in %(days)s days") % {
+                "number": contract.number,
+                "days": days_left,
+            }
+            body = render_to_string(
+                "contracts/email/expiry_warning.txt",
+                {"contract": contract, "days": days_left, "user": user},
+            )
+        send_mail(subject, body, None, [user.email])
+
+
+def _lapse_years(today: date, report: DailyReport) -> None:
+    """SPEC H1: unused hours lapse at the end of the licence year; the next starts fresh."""
+    with transaction.atomic():
+        report.years_lapsed = LicenceYear.objects.filter(
+            ends_on__lt=today, lapsed_at__isnull=True
+        ).update(lapsed_at=timezone.now())
+
+
+def _organisations_due_for_deletion(today: date) -> list[int]:
+    """Customers whose every contract is closed and whose last expiry is 90 days ago or more."""
+    rows = (
+        Contract.objects.values("organisation_id")
+        .annotate(last_expiry=Max("expires_on"))
+        .filter(last_expiry__lte=today - timedelta(days=DELETION_DAY))
+    )
+    due = []
+    for row in rows:
+        statuses = set(
+            Contract.objects.filter(organisation_id=row["organisation_id"]).values_list(
+                "status", flat=True
+            )
+        )
+        if statuses <= {Contract.Status.CLOSED}:
+            due.append(row["organisation_id"])
+    return due
+
+
+def _delete_in_batches(queryset: QuerySet, counts: dict[str, int], kind: str) -> None:
+    """Delete by primary-key batches so memory stays bounded whatever the data size."""
+    while True:
+        with transaction.atomic():
+            ids = list(queryset.values_list("pk", flat=True)[:BATCH])
+            if not ids:
+                return
+            # QuerySet.delete, not Model.delete: the ledger's append-only guard is for people,
+            # and this is the one sanctioned removal (SPEC L3).
+            queryset.model._base_manager.filter(pk__in=ids).delete()
+            counts[kind] = counts.get(kind, 0) + len(ids)
+
+
+def organisation_delete_data(*, organisation_id: int, job: str) -> bool:
+    """SPEC L3: remove the organisation's personal data and stored files, in batches, and keep a
+    deletion record with counts per kind and no personal data. Resumable: a run that died part
+    way is finished by the next one; a finished deletion is not repeated."""
+    with scopes_disabled():
+        with transaction.atomic():
+            organisation = (
+                Organisation.objects.select_for_update(skip_locked=True)
+                .filter(pk=organisation_id)
+                .first()
+            )
+            record = DeletionRecord.objects.filter(organisation_ref=organisation_id).first()
+            if record is not None and record.finished_at is not None:
+                return False
+            if organisation is None and record is None:
+                return False
+            if record is None:
+                record = DeletionRecord.objects.create(
+                    organisation_ref=organisation_id,
+                    job=job,
+                    contract_numbers=list(
+                        Contract.objects.filter(organisation_id=organisation_id).values_list(
+                            "number", flat=True
+                        )
+                    ),
+                )
+        counts: dict[str, int] = dict(record.counts)
+        users = User.objects.filter(membership__organisation_id=organisation_id)
+        # Children before parents; stored files of later features (deliverables, attachments)
+        # join this list as they land.
+        steps: list[tuple[str, QuerySet]] = [
+            (
+                "ledger_entries",
+                LedgerEntry.objects.filter(organisation_id=organisation_id, kind="reversal"),
+            ),
+            ("ledger_entries", LedgerEntry.objects.filter(organisation_id=organisation_id)),
+            ("hour_packs", HourPack.objects.filter(organisation_id=organisation_id)),
+            ("licence_years", LicenceYear.objects.filter(organisation_id=organisation_id)),
+            ("services", ContractService.objects.filter(organisation_id=organisation_id)),
+            ("expiry_warnings", ExpiryWarning.objects.filter(organisation_id=organisation_id)),
+            ("cancellations", CancellationNotice.objects.filter(organisation_id=organisation_id)),
+            ("acceptances", Acceptance.objects.filter(organisation_id=organisation_id)),
+            ("contracts", Contract.objects.filter(organisation_id=organisation_id)),
+            ("invitations", Invitation.objects.filter(organisation_id=organisation_id)),
+            ("cstm_assignments", CstmAssignment.objects.filter(organisation_id=organisation_id)),
+            ("api_tokens", ApiToken.objects.filter(user__in=users)),
+            ("security_events", SecurityEvent.objects.filter(user__in=users)),
+            ("email_addresses", EmailAddress.objects.filter(user__in=users)),
+            ("people", User.objects.filter(membership__organisation_id=organisation_id)),
+            ("email_domains", OrganisationDomain.objects.filter(organisation_id=organisation_id)),
+            ("organisations", Organisation.objects.filter(pk=organisation_id)),
+        ]
+        for kind, queryset in steps:
+            _delete_in_batches(queryset, counts, kind)
+            DeletionRecord.objects.filter(pk=record.pk).update(counts=counts)
+        DeletionRecord.objects.filter(pk=record.pk).update(
+            counts=counts, finished_at=timezone.now()
+        )
+        logger.info("deleted organisation #%s: %s", organisation_id, counts)
+        return True

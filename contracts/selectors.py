@@ -1,0 +1,140 @@
+"""Reads on contracts and hours, through the scoped managers (SPEC T1). Balances are computed in
+the database with one subquery per sum, so pages use a constant number of queries."""
+
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import DecimalField, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from accounts.models import Organisation
+from contracts import domain
+from contracts.models import (
+    Acceptance,
+    CancellationNotice,
+    Contract,
+    HourPack,
+    LedgerEntry,
+    LicenceYear,
+    TermsDocument,
+)
+
+ZERO = Value(Decimal("0"), output_field=DecimalField(max_digits=10, decimal_places=2))
+
+
+def _sum_of(queryset: QuerySet) -> Subquery:
+    return Subquery(
+        queryset.order_by().values("licence_year").annotate(total=Sum("hours")).values("total")[:1],
+        output_field=DecimalField(max_digits=10, decimal_places=2),
+    )
+
+
+def licence_years_with_balances() -> QuerySet[LicenceYear]:
+    """Licence years annotated with ``packs_total`` and ``charged_total`` (charges net of
+    reversals), exact decimals (SPEC H9)."""
+    return LicenceYear.objects.annotate(
+        packs_total=Coalesce(_sum_of(HourPack.objects.filter(licence_year=OuterRef("pk"))), ZERO),
+        charged_total=Coalesce(
+            _sum_of(LedgerEntry.objects.filter(licence_year=OuterRef("pk"))), ZERO
+        ),
+    )
+
+
+def balance_of(year: LicenceYear) -> domain.Balance:
+    return domain.Balance(
+        allocation=year.allocation, packs=year.packs_total, charged=year.charged_total
+    )
+
+
+def contract_list(
+    *, search: str = "", status: str = "", today: date | None = None
+) -> QuerySet[Contract]:
+    """Contracts in scope, each with its current licence year and balance attached."""
+    today = today or timezone.localdate()
+    current = licence_years_with_balances().filter(starts_on__lte=today, ends_on__gte=today)
+    queryset = (
+        Contract.objects.select_related("organisation", "cstm")
+        .prefetch_related(Prefetch("licence_years", queryset=current, to_attr="current_years"))
+        .order_by("expires_on", "number")
+    )
+    if status:
+        queryset = queryset.filter(status=status)
+    if search:
+        queryset = queryset.filter(
+            Q(number__icontains=search)
+            | Q(organisation__name__icontains=search)
+            | Q(purchase_order__icontains=search)
+        )
+    return queryset
+
+
+def contract_get(*, contract_id: int) -> Contract:
+    return get_object_or_404(
+        Contract.objects.select_related("organisation", "cstm", "renewal_of"), pk=contract_id
+    )
+
+
+def contract_years(*, contract: Contract) -> list[LicenceYear]:
+    return list(licence_years_with_balances().filter(contract=contract).order_by("index"))
+
+
+def ledger_of(*, licence_year: LicenceYear) -> QuerySet[LedgerEntry]:
+    return (
+        LedgerEntry.objects.filter(licence_year=licence_year)
+        .select_related("created_by", "reverses")
+        .prefetch_related("reversed_by")
+        .order_by("-occurred_on", "-pk")
+    )
+
+
+def licence_year_get(*, licence_year_id: int) -> LicenceYear:
+    return get_object_or_404(
+        licence_years_with_balances().select_related("contract", "contract__organisation"),
+        pk=licence_year_id,
+    )
+
+
+def ledger_entry_get(*, entry_id: int) -> LedgerEntry:
+    return get_object_or_404(
+        LedgerEntry.objects.select_related("licence_year__contract"), pk=entry_id
+    )
+
+
+def hours_overview(*, organisation: Organisation, today: date | None = None) -> list[LicenceYear]:
+    """Every licence year of the organisation's contracts (newest first) with its balance."""
+    return list(
+        licence_years_with_balances()
+        .filter(contract__organisation=organisation)
+        .exclude(contract__status=Contract.Status.DRAFT)
+        .select_related("contract")
+        .order_by("-starts_on", "-pk")
+    )
+
+
+def current_year(years: list[LicenceYear], today: date | None = None) -> LicenceYear | None:
+    today = today or timezone.localdate()
+    return next((y for y in years if y.is_open_on(today)), None)
+
+
+def win_back_list() -> QuerySet[CancellationNotice]:
+    return CancellationNotice.objects.select_related(
+        "contract", "organisation", "recorded_by"
+    ).order_by("won_back", "-notice_on")
+
+
+def terms_documents() -> QuerySet[TermsDocument]:
+    return TermsDocument.objects.select_related("uploaded_by").order_by("kind", "-published_at")
+
+
+def terms_document_get(*, document_id: int) -> TermsDocument:
+    return get_object_or_404(TermsDocument.objects.all(), pk=document_id)
+
+
+def acceptances_of(*, organisation: Organisation) -> list[Acceptance]:
+    return list(
+        Acceptance.objects.filter(organisation=organisation)
+        .select_related("document", "accepted_by")
+        .order_by("-accepted_at")
+    )

@@ -1,0 +1,17 @@
+"""Celery tasks of contracts: thin wrappers over contracts.lifecycle (SPEC L1, L3, L4)."""
+
+from celery import shared_task
+
+from contracts import lifecycle
+
+
+@shared_task(acks_late=True)
+def contracts_run_daily() -> dict:
+    report = lifecycle.run_daily()
+    return {
+        "transitions": report.transitions,
+        "warnings_sent": report.warnings_sent,
+        "years_lapsed": report.years_lapsed,
+        "access_changed": report.access_changed,
+        "organisations_deleted": report.organisations_deleted,
+    }

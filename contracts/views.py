@@ -1,0 +1,302 @@
+"""Pages of contracts, hours and terms. Thin: parse, call a selector or service, render."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.roles import PROVIDER_ROLES, Role
+from accounts.selectors import organisation_get
+from contracts import selectors, services
+from contracts.forms import (
+    CancellationForm,
+    ContractForm,
+    PackForm,
+    RenewalForm,
+    ReversalForm,
+    TermsDocumentForm,
+)
+from contracts.models import Contract
+from csm_portal.web import add_service_errors, paginate, role_required
+
+MANAGERS = (Role.PROVIDER_ADMIN, Role.CSTM)
+
+
+@role_required(*PROVIDER_ROLES)
+def contract_list(request: HttpRequest) -> HttpResponse:
+    search = request.GET.get("q", "").strip()
+    status = request.GET.get("status", "")
+    today = timezone.localdate()
+    page = paginate(request, selectors.contract_list(search=search, status=status, today=today))
+    rows = []
+    for contract in page.object_list:
+        year = contract.current_years[0] if contract.current_years else None
+        balance = selectors.balance_of(year) if year else None
+        rows.append(
+            {
+                "contract": contract,
+                "year": year,
+                "balance": balance,
+                "elapsed": selectors.domain.elapsed_fraction(year.starts_on, year.ends_on, today)
+                if year
+                else None,
+                "burn": selectors.domain.burn_ratio(balance, year.starts_on, year.ends_on, today)
+                if year
+                else None,
+                "days_left": (contract.expires_on - today).days,
+            }
+        )
+    context = {
+        "page": page,
+        "rows": rows,
+        "search": search,
+        "status": status,
+        "statuses": Contract.Status.choices,
+    }
+    template = (
+        "contracts/partials/contract_rows.html" if request.htmx else "contracts/contract_list.html"
+    )
+    return render(request, template, context)
+
+
+@role_required(*MANAGERS)
+def contract_create(request: HttpRequest) -> HttpResponse:
+    form = ContractForm(
+        request.POST or None, initial={"organisation": request.GET.get("organisation")}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            contract = services.contract_create(**form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(
+                request, _("Contract %(number)s recorded as a draft.") % {"number": contract.number}
+            )
+            return redirect("contract_detail", contract_id=contract.pk)
+    return render(request, "contracts/contract_form.html", {"form": form})
+
+
+@role_required(*PROVIDER_ROLES)
+def contract_detail(request: HttpRequest, contract_id: int) -> HttpResponse:
+    contract = selectors.contract_get(contract_id=contract_id)
+    years = selectors.contract_years(contract=contract)
+    today = timezone.localdate()
+    selected = _selected_year(request, years, today)
+    context = {
+        "contract": contract,
+        "services": list(contract.services.all()),
+        "years": [(y, selectors.balance_of(y)) for y in years],
+        "selected": selected,
+        "balance": selectors.balance_of(selected) if selected else None,
+        "entries": paginate(request, selectors.ledger_of(licence_year=selected))
+        if selected
+        else None,
+        "today": today,
+        "cancellation": getattr(contract, "cancellation", None),
+        "renewal": Contract.objects.filter(renewal_of=contract).first(),
+    }
+    return render(request, "contracts/contract_detail.html", context)
+
+
+def _selected_year(request: HttpRequest, years: list, today: object) -> object:
+    wanted = request.GET.get("year")
+    if wanted:
+        return next((y for y in years if str(y.index) == wanted), None) or selectors.current_year(
+            years, today
+        )
+    return selectors.current_year(years, today) or (years[-1] if years else None)
+
+
+@require_POST
+@role_required(*MANAGERS)
+def contract_activate(request: HttpRequest, contract_id: int) -> HttpResponse:
+    contract = selectors.contract_get(contract_id=contract_id)
+    try:
+        services.contract_activate(contract=contract, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request, _("Contract activated: the referent received its terms by email.")
+        )
+    return redirect("contract_detail", contract_id=contract.pk)
+
+
+@role_required(*MANAGERS)
+def contract_renew(request: HttpRequest, contract_id: int) -> HttpResponse:
+    contract = selectors.contract_get(contract_id=contract_id)
+    form = RenewalForm(
+        request.POST or None,
+        initial={"hours_per_year": contract.hours_per_year, "signed_on": timezone.localdate()},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            renewal = services.contract_renew(
+                contract=contract, by=request.user, **form.cleaned_data
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(
+                request, _("Renewal %(number)s recorded.") % {"number": renewal.number}
+            )
+            return redirect("contract_detail", contract_id=renewal.pk)
+    return render(request, "contracts/contract_renew.html", {"form": form, "contract": contract})
+
+
+@role_required(Role.PROVIDER_ADMIN)
+def pack_add(request: HttpRequest, licence_year_id: int) -> HttpResponse:
+    year = selectors.licence_year_get(licence_year_id=licence_year_id)
+    form = PackForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.pack_add(licence_year=year, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Hours added to licence year %(n)s.") % {"n": year.index})
+            return redirect(f"{year.contract.get_absolute_url()}?year={year.index}")
+    return render(request, "contracts/pack_form.html", {"form": form, "year": year})
+
+
+@role_required(*MANAGERS)
+def ledger_reverse(request: HttpRequest, entry_id: int) -> HttpResponse:
+    entry = selectors.ledger_entry_get(entry_id=entry_id)
+    form = ReversalForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.ledger_reverse(
+                entry=entry, reason=form.cleaned_data["reason"], by=request.user
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("The charge was corrected with a reversing entry."))
+            contract = entry.licence_year.contract
+            return redirect(f"{contract.get_absolute_url()}?year={entry.licence_year.index}")
+    return render(request, "contracts/reversal_form.html", {"form": form, "entry": entry})
+
+
+@role_required(*MANAGERS)
+def cancellation_record(request: HttpRequest, contract_id: int) -> HttpResponse:
+    contract = selectors.contract_get(contract_id=contract_id)
+    form = CancellationForm(request.POST or None, initial={"notice_on": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.cancellation_record(contract=contract, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(
+                request, _("Cancellation recorded: the customer is on the win-back list.")
+            )
+            return redirect("contract_detail", contract_id=contract.pk)
+    return render(request, "contracts/cancellation_form.html", {"form": form, "contract": contract})
+
+
+@role_required(*MANAGERS)
+def win_back(request: HttpRequest) -> HttpResponse:
+    return render(
+        request, "contracts/win_back.html", {"page": paginate(request, selectors.win_back_list())}
+    )
+
+
+@role_required(*PROVIDER_ROLES, Role.REFERENT)
+def hours(request: HttpRequest, organisation_id: int | None = None) -> HttpResponse:
+    """The live balance of the current licence year, every charge and why, past years (H10)."""
+    tenancy = request.tenancy
+    if organisation_id is None:
+        if tenancy.role != Role.REFERENT:
+            raise Http404
+        organisation_id = tenancy.home_organisation_id
+    organisation = organisation_get(organisation_id=organisation_id)
+    today = timezone.localdate()
+    years = selectors.hours_overview(organisation=organisation, today=today)
+    selected = _selected_year_by_id(request, years, today)
+    context = {
+        "organisation": organisation,
+        "years": [(y, selectors.balance_of(y)) for y in years],
+        "selected": selected,
+        "balance": selectors.balance_of(selected) if selected else None,
+        "elapsed": selectors.domain.elapsed_fraction(selected.starts_on, selected.ends_on, today)
+        if selected
+        else None,
+        "entries": paginate(request, selectors.ledger_of(licence_year=selected))
+        if selected
+        else None,
+        "today": today,
+    }
+    return render(request, "contracts/hours.html", context)
+
+
+def _selected_year_by_id(request: HttpRequest, years: list, today: object) -> object:
+    wanted = request.GET.get("year")
+    if wanted:
+        found = next((y for y in years if str(y.pk) == wanted), None)
+        if found is not None:
+            return found
+    return selectors.current_year(years, today) or (years[0] if years else None)
+
+
+@role_required(Role.REFERENT)
+def terms(request: HttpRequest) -> HttpResponse:
+    """SPEC C4: the referent accepts the current EULA, SLA and data-processing appointment."""
+    organisation = request.tenancy.membership.organisation
+    pending = services.pending_documents(organisation=organisation)
+    if request.method == "POST":
+        if request.POST.get("accept") != "yes":
+            messages.error(request, _("Tick the box to accept the documents."))
+        else:
+            try:
+                services.terms_accept(
+                    organisation=organisation,
+                    documents=pending,
+                    user=request.user,
+                    ip_address=request.META.get("REMOTE_ADDR"),
+                    user_agent=request.META.get("HTTP_USER_AGENT", ""),
+                )
+            except ValidationError as error:
+                messages.error(request, " ".join(error.messages))
+            else:
+                messages.success(request, _("Thank you: your acceptance is recorded."))
+                return redirect("home")
+    accepted = selectors.acceptances_of(organisation=organisation)
+    return render(request, "contracts/terms.html", {"pending": pending, "accepted": accepted})
+
+
+@role_required(Role.PROVIDER_ADMIN)
+def terms_documents(request: HttpRequest) -> HttpResponse:
+    form = TermsDocumentForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            document = services.terms_document_publish(by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(
+                request,
+                _("%(doc)s published: referents will be asked to accept it.") % {"doc": document},
+            )
+            return redirect("terms_documents")
+    return render(
+        request,
+        "contracts/terms_documents.html",
+        {"form": form, "documents": selectors.terms_documents()},
+    )
+
+
+@role_required()
+def terms_document_download(request: HttpRequest, document_id: int) -> FileResponse:
+    """Documents are served through this signed-in view, never from a public media URL."""
+    document = selectors.terms_document_get(document_id=document_id)
+    filename = f"{document.kind}-{document.version}.pdf"
+    return FileResponse(
+        document.file.open("rb"),
+        as_attachment=True,
+        filename=filename,
+        content_type="application/pdf",
+    )
