@@ -12,10 +12,6 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 app.conf.beat_schedule = {
-    "invitations-expire-daily": {
-        "task": "accounts.tasks.invitations_expire",
-        "schedule": crontab(hour=2, minute=0),
-    },
     "contracts-daily": {
         "task": "contracts.tasks.contracts_run_daily",
         "schedule": crontab(hour=1, minute=30),

@@ -21,3 +21,12 @@ def test_a_real_worker_runs_the_heartbeat_task_from_redis(celery_worker_process,
     assert seen is not None, "the worker did not run the task"
     assert seen >= sent_at
     assert celery_worker_process.poll() is None
+
+
+def test_every_scheduled_task_exists():
+    """Beat must not schedule a task name the worker does not know (SPEC L1, L2)."""
+    from csm_portal.celery import app
+
+    app.loader.import_default_modules()
+    for name, entry in app.conf.beat_schedule.items():
+        assert entry["task"] in app.tasks, f"{name}: unknown task {entry['task']}"
