@@ -35,6 +35,10 @@ test: venv
 	DJANGO_SETTINGS_MODULE=csm_portal.settings.test $(PY) manage.py makemigrations --check --dry-run
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+## Latency, throughput and query counts at scale (5,000 contracts, 500,000 ledger entries).
+bench: venv
+	$(PY) scripts/bench.py
+
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .

@@ -1,0 +1,237 @@
+"""`make bench`: latency, throughput and query counts of the busiest pages at scale.
+
+Runs on throwaway PostgreSQL and Redis servers (tests/bootstrap.py), fills a database with
+5,000 contracts and 500,000 ledger entries, then times the CSTM contract list and the referent
+hours page through the whole Django stack (middleware, tenant scope, templates). Results are
+printed and written to test-artifacts/bench.json.
+"""
+
+import json
+import os
+import statistics
+import sys
+import time
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ["DJANGO_SETTINGS_MODULE"] = "csm_portal.settings.test"
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+os.environ.setdefault("LOG_LEVEL", "WARNING")
+
+CONTRACTS = int(os.environ.get("BENCH_CONTRACTS", "5000"))
+ENTRIES = int(os.environ.get("BENCH_ENTRIES", "500000"))
+CONTRACTS_PER_ORGANISATION = 2
+CSTM_CUSTOMERS = 250  # the benchmarked CSTM looks after 250 customers (500 contracts)
+REQUESTS = int(os.environ.get("BENCH_REQUESTS", "40"))
+BATCH = 10_000
+
+
+def main() -> None:
+    import logging
+
+    import django
+
+    django.setup()
+    logging.getLogger("csm_portal.security").setLevel(logging.WARNING)  # one sign-in per page
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM contracts_ledgerentry")
+        existing = cursor.fetchone()[0]
+    if existing < ENTRIES:
+        fill()
+    results = measure()
+    out = ROOT / "test-artifacts" / "bench.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(results, indent=2))
+    print(f"\nwritten to {out.relative_to(ROOT)}")
+
+
+def fill() -> None:
+    from allauth.account.models import EmailAddress
+    from allauth.mfa.models import Authenticator
+    from django.contrib.auth.hashers import make_password
+    from django.db import transaction
+    from django_scopes import scopes_disabled
+
+    from accounts.models import CstmAssignment, Membership, Organisation, OrganisationDomain, User
+    from contracts import domain
+    from contracts.models import Contract, LedgerEntry, LicenceYear
+
+    started = time.perf_counter()
+    today = date.today()
+    password = make_password("bench-password-1")
+    organisations = CONTRACTS // CONTRACTS_PER_ORGANISATION
+    with scopes_disabled(), transaction.atomic():
+        provider = Organisation.objects.create(name="Bench Provider", kind="provider")
+        cstm = User.objects.create(
+            email="cstm@bench.example", password=password, first_name="Bench"
+        )
+        Membership.objects.create(user=cstm, organisation=provider, role="cstm")
+        admin = User.objects.create(
+            email="admin@bench.example", password=password, first_name="Admin"
+        )
+        Membership.objects.create(user=admin, organisation=provider, role="provider_admin")
+        for staff in (cstm, admin):
+            Authenticator.objects.create(
+                user=staff, type="totp", data={"secret": "JBSWY3DPEHPK3PXP"}
+            )
+        orgs = Organisation.objects.bulk_create(
+            Organisation(name=f"Cliente {n:05d} S.p.A.", language="it")
+            for n in range(organisations)
+        )
+        OrganisationDomain.objects.bulk_create(
+            OrganisationDomain(organisation=o, domain=f"cliente-{o.pk}.example") for o in orgs
+        )
+        referents = User.objects.bulk_create(
+            User(email=f"referent@cliente-{o.pk}.example", password=password, first_name="Ref")
+            for o in orgs
+        )
+        EmailAddress.objects.bulk_create(
+            EmailAddress(user=u, email=u.email, verified=True, primary=True) for u in referents
+        )
+        Membership.objects.bulk_create(
+            Membership(user=u, organisation=o, role="referent")
+            for u, o in zip(referents, orgs, strict=True)
+        )
+        CstmAssignment.objects.bulk_create(
+            CstmAssignment(organisation=o, cstm=cstm, starts_on=today - timedelta(days=400))
+            for o in orgs[:CSTM_CUSTOMERS]
+        )
+        contracts = []
+        for index, organisation in enumerate(orgs):
+            for k in range(CONTRACTS_PER_ORGANISATION):
+                starts = today - timedelta(days=200 + (index % 300)) - timedelta(days=3 * 365 * k)
+                contracts.append(
+                    Contract(
+                        organisation=organisation,
+                        number=f"B-{organisation.pk}-{k}",
+                        sales_channel="direct",
+                        signed_on=starts - timedelta(days=10),
+                        starts_on=starts,
+                        expires_on=starts + timedelta(days=3 * 365 - 1),
+                        hours_per_year=Decimal("40"),
+                        status="active" if k == 0 else "closed",
+                        cstm=cstm,
+                    )
+                )
+        contracts = Contract.objects.bulk_create(contracts, batch_size=BATCH)
+        years = LicenceYear.objects.bulk_create(
+            (
+                LicenceYear(
+                    contract=c,
+                    organisation_id=c.organisation_id,
+                    index=i,
+                    starts_on=s,
+                    ends_on=e,
+                    allocation=c.hours_per_year,
+                )
+                for c in contracts
+                for i, (s, e) in enumerate(
+                    domain.licence_year_periods(c.starts_on, c.expires_on), start=1
+                )
+            ),
+            batch_size=BATCH,
+        )
+    print(
+        f"people, organisations, {len(contracts)} contracts, {len(years)} licence years: "
+        f"{time.perf_counter() - started:.1f} s"
+    )
+    per_year = ENTRIES // len(years)
+    extra = ENTRIES - per_year * len(years)
+    written = 0
+    batch: list = []
+    with scopes_disabled():
+        for position, year in enumerate(years):
+            count = per_year + (1 if position < extra else 0)
+            span = max((year.ends_on - year.starts_on).days, 1)
+            for n in range(count):
+                batch.append(
+                    LedgerEntry(
+                        licence_year=year,
+                        organisation_id=year.organisation_id,
+                        kind="charge",
+                        hours=Decimal("0.5"),
+                        description=f"Activity {n}",
+                        explanation="Minimum (SPEC H3).",
+                        occurred_on=year.starts_on + timedelta(days=n % span),
+                    )
+                )
+            if len(batch) >= BATCH:
+                LedgerEntry.objects.bulk_create(batch, batch_size=BATCH)
+                written += len(batch)
+                batch.clear()
+        LedgerEntry.objects.bulk_create(batch, batch_size=BATCH)
+        written += len(batch)
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    print(f"{written} ledger entries: {time.perf_counter() - started:.1f} s in all")
+
+
+def measure() -> dict:
+    from django.db import connection, reset_queries
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from django_scopes import scopes_disabled
+
+    from accounts.models import User
+
+    with scopes_disabled():
+        cstm = User.objects.get(email="cstm@bench.example")
+        admin = User.objects.get(email="admin@bench.example")
+        referent = User.objects.filter(membership__role="referent").order_by("pk").first()
+    pages = {
+        "CSTM contract list, page 1": (cstm, "/contracts/"),
+        "CSTM contract list, search": (cstm, "/contracts/?q=Cliente%2000042"),
+        "CSTM contract list, page 10": (cstm, "/contracts/?page=10"),
+        "admin contract list (all 5,000), p. 100": (admin, "/contracts/?page=100"),
+        "referent hours page": (referent, "/hours/"),
+        "referent hours page, ledger page 5": (referent, "/hours/?page=5"),
+    }
+    results = {
+        "contracts": CONTRACTS,
+        "ledger_entries": ENTRIES,
+        "requests_per_page": REQUESTS,
+        "pages": {},
+    }
+    print(f"\n{'page':40} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'req/s':>7} {'queries':>8}")
+    for label, (user, url) in pages.items():
+        client = Client()
+        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        assert client.get(url).status_code == 200, url  # warm-up
+        timings = []
+        queries = set()
+        for _ in range(REQUESTS):
+            with CaptureQueriesContext(connection) as captured:
+                started = time.perf_counter()
+                response = client.get(url)
+                timings.append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 200
+            queries.add(len(captured))
+            reset_queries()
+        timings.sort()
+        row = {
+            "p50_ms": round(statistics.median(timings), 1),
+            "p95_ms": round(timings[int(len(timings) * 0.95) - 1], 1),
+            "max_ms": round(timings[-1], 1),
+            "requests_per_second": round(1000 * len(timings) / sum(timings), 1),
+            "queries": sorted(queries),
+        }
+        results["pages"][label] = row
+        print(
+            f"{label:38} {row['p50_ms']:8} {row['p95_ms']:8} {row['max_ms']:8} "
+            f"{row['requests_per_second']:7} {','.join(map(str, row['queries'])):>8}"
+        )
+    return results
+
+
+if __name__ == "__main__":
+    main()
