@@ -46,6 +46,7 @@ from contracts.models import (
 
 logger = logging.getLogger(__name__)
 BATCH = 1000
+LEASE = timedelta(minutes=10)
 
 
 @dataclass
@@ -216,32 +217,49 @@ def _delete_in_batches(queryset: QuerySet, counts: dict[str, int], kind: str) ->
             counts[kind] = counts.get(kind, 0) + len(ids)
 
 
-def organisation_delete_data(*, organisation_id: int, job: str) -> bool:
-    """SPEC L3: remove the organisation's personal data and stored files, in batches, and keep a
-    deletion record with counts per kind and no personal data. Resumable: a run that died part
-    way is finished by the next one; a finished deletion is not repeated."""
-    with scopes_disabled():
-        with transaction.atomic():
-            organisation = (
-                Organisation.objects.select_for_update(skip_locked=True)
-                .filter(pk=organisation_id)
-                .first()
-            )
-            record = DeletionRecord.objects.filter(organisation_ref=organisation_id).first()
-            if record is not None and record.finished_at is not None:
-                return False
-            if organisation is None and record is None:
-                return False
-            if record is None:
-                record = DeletionRecord.objects.create(
-                    organisation_ref=organisation_id,
-                    job=job,
-                    contract_numbers=list(
+def _claim_deletion(organisation_id: int, job: str) -> DeletionRecord | None:
+    """Take the lease on an organisation's deletion, or None if it is done or another worker
+    holds it."""
+    now = timezone.now()
+    with transaction.atomic():
+        record = (
+            DeletionRecord.objects.select_for_update(skip_locked=True)
+            .filter(organisation_ref=organisation_id)
+            .first()
+        )
+        if record is None:
+            if DeletionRecord.objects.filter(organisation_ref=organisation_id).exists():
+                return None  # locked right now by another worker
+            if not Organisation.objects.filter(pk=organisation_id).exists():
+                return None
+            record, created = DeletionRecord.objects.get_or_create(
+                organisation_ref=organisation_id,
+                defaults={
+                    "job": job,
+                    "lease_until": now + LEASE,
+                    "contract_numbers": list(
                         Contract.objects.filter(organisation_id=organisation_id).values_list(
                             "number", flat=True
                         )
                     ),
-                )
+                },
+            )
+            return record if created else None
+        if record.finished_at is not None or (record.lease_until and record.lease_until > now):
+            return None
+        record.lease_until = now + LEASE
+        record.save(update_fields=["lease_until"])
+        return record
+
+
+def organisation_delete_data(*, organisation_id: int, job: str) -> bool:
+    """SPEC L3: remove the organisation's personal data and stored files, in batches, and keep a
+    deletion record with counts per kind and no personal data. One worker at a time (a lease);
+    a run that died part way is finished by a later one; a finished deletion is not repeated."""
+    with scopes_disabled():
+        record = _claim_deletion(organisation_id, job)
+        if record is None:
+            return False
         counts: dict[str, int] = dict(record.counts)
         users = User.objects.filter(membership__organisation_id=organisation_id)
         # Children before parents; stored files of later features (deliverables, attachments)

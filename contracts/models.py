@@ -378,6 +378,9 @@ class DeletionRecord(models.Model):
     counts = models.JSONField(default=dict)
     started_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The worker running the deletion holds this lease; if it dies, the lease runs out and the
+    # next run resumes where it stopped (SPEC L4).
+    lease_until = models.DateTimeField(null=True, blank=True)
     job = models.CharField(max_length=100)
 
     class Meta:

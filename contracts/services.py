@@ -82,6 +82,26 @@ def _validate_terms(
         membership = Membership.objects.with_scopes_disabled().filter(user=cstm).first()
         if membership is None or membership.role != Role.CSTM:
             errors.setdefault("cstm", []).append(_("Choose a CSTM."))
+    if hours_per_year > 0 and expires_on > starts_on:
+        # Two budgets running at once would make "the current licence year" ambiguous (H1, H10).
+        clash = (
+            Contract.objects.with_scopes_disabled()
+            .filter(
+                organisation=organisation,
+                hours_per_year__gt=0,
+                starts_on__lte=expires_on,
+                expires_on__gte=starts_on,
+            )
+            .exclude(status=Contract.Status.CLOSED)
+        )
+        if contract is not None:
+            clash = clash.exclude(pk=contract.pk)
+        other = clash.values_list("number", flat=True).first()
+        if other:
+            errors.setdefault("starts_on", []).append(
+                _("These dates overlap the licence years of contract %(number)s.")
+                % {"number": other}
+            )
     for line in services:
         if not line.name.strip() or line.licences < 1:
             errors.setdefault("services", []).append(

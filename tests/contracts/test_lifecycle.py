@@ -182,3 +182,33 @@ def test_two_workers_at_once_do_the_work_once(tenant_a):
         records = DeletionRecord.objects.all()
         assert records.count() == 7
         assert all(r.finished_at and r.counts["organisations"] == 1 for r in records)
+
+
+def test_a_deletion_held_by_a_live_worker_is_left_alone_and_a_dead_ones_is_resumed(tenant_a):
+    """SPEC L4: nothing is deleted twice in parallel, and a worker that died mid-run does not
+    leave the organisation half-deleted for ever."""
+    from contracts.lifecycle import LEASE, _claim_deletion
+
+    with scopes_disabled():
+        Contract.objects.filter(pk=tenant_a.contract.pk).update(status="closed")
+    organisation_id = tenant_a.organisation.pk
+    day = tenant_a.contract.expires_on + timedelta(days=90)
+    with time_machine.travel(at(day), tick=False):
+        with scopes_disabled():  # worker 1 takes the lease, then dies
+            assert _claim_deletion(organisation_id, "worker-1") is not None
+        assert (
+            lifecycle.organisation_delete_data(organisation_id=organisation_id, job="worker-2")
+            is False
+        )
+        assert state(tenant_a) == ("closed", "full")  # untouched while the lease runs
+    with time_machine.travel(at(day) + LEASE + timedelta(minutes=1), tick=False):
+        assert (
+            lifecycle.organisation_delete_data(organisation_id=organisation_id, job="worker-2")
+            is True
+        )
+    assert state(tenant_a) == (None, None)
+    with scopes_disabled():
+        assert (
+            DeletionRecord.objects.get(organisation_ref=organisation_id).counts["organisations"]
+            == 1
+        )

@@ -13,7 +13,7 @@ from django_scopes import scopes_disabled
 
 from contracts import services
 from contracts.models import Acceptance, Contract, HourPack, LedgerEntry, LicenceYear, TermsDocument
-from tests.factories import contract_for
+from tests.factories import OrganisationFactory, contract_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 TODAY = timezone.localdate
@@ -30,10 +30,10 @@ def counts() -> tuple[int, ...]:
         )
 
 
-def test_a_contract_records_its_terms_and_one_licence_year_per_year(tenant_a, cstm):
+def test_a_contract_records_its_terms_and_one_licence_year_per_year(cstm):
     """SPEC C1, H1."""
     contract = contract_for(
-        tenant_a.organisation,
+        OrganisationFactory(),
         cstm=cstm,
         services=[services.ServiceLine("Awareness", 250)],
         starts_on=TODAY(),
@@ -64,19 +64,19 @@ def test_bad_contract_terms_are_refused_and_write_nothing(tenant_a, overrides, f
     assert counts() == before
 
 
-def test_contracts_signed_before_2024_are_legacy(tenant_a):
+def test_contracts_signed_before_2024_are_legacy(db):
     """SPEC C2."""
     from datetime import date
 
     contract = contract_for(
-        tenant_a.organisation, signed_on=date(2023, 11, 2), starts_on=date(2023, 12, 1)
+        OrganisationFactory(), signed_on=date(2023, 11, 2), starts_on=date(2023, 12, 1)
     )
     assert contract.is_legacy
 
 
 def test_an_msp_contract_has_no_hours_to_charge(tenant_a, cstm):
     """SPEC C2: MSP-partner contracts have no CSM hours."""
-    contract = contract_for(tenant_a.organisation, sales_channel="msp", hours_per_year=Decimal("0"))
+    contract = contract_for(OrganisationFactory(), sales_channel="msp", hours_per_year=Decimal("0"))
     with scopes_disabled():
         Contract.objects.filter(pk=contract.pk).update(status="active")
         year = contract.licence_years.first()
@@ -93,6 +93,7 @@ def test_activation_mails_the_terms_and_a_set_password_link_never_a_password(ten
         referent.set_unusable_password()
         referent.language = "it"
         referent.save()
+        Contract.objects.filter(pk=tenant_a.contract.pk).update(status=Contract.Status.CLOSED)
         contract = contract_for(
             tenant_a.organisation,
             services=[services.ServiceLine("Awareness", 120)],
@@ -111,8 +112,6 @@ def test_activation_mails_the_terms_and_a_set_password_link_never_a_password(ten
 
 
 def test_activation_needs_a_referent(admin_user):
-    from tests.factories import OrganisationFactory
-
     organisation = OrganisationFactory()
     contract = contract_for(organisation)
     with scopes_disabled(), pytest.raises(ValidationError):
@@ -122,10 +121,9 @@ def test_activation_needs_a_referent(admin_user):
 
 
 def active_year(tenant):
-    contract = contract_for(tenant.organisation)
+    """Year 1 of the tenant's active contract (it started five days ago)."""
     with scopes_disabled():
-        Contract.objects.filter(pk=contract.pk).update(status="active")
-        return LicenceYear.objects.get(contract=contract, index=1)
+        return LicenceYear.objects.get(contract=tenant.contract, index=1)
 
 
 def test_a_pack_has_at_least_8_hours(tenant_a, admin_user):
@@ -134,7 +132,7 @@ def test_a_pack_has_at_least_8_hours(tenant_a, admin_user):
     with scopes_disabled():
         with pytest.raises(ValidationError):
             services.pack_add(licence_year=year, hours=Decimal("7.5"), by=admin_user)
-        assert not HourPack.objects.filter(licence_year=year).exists()
+        assert HourPack.objects.filter(licence_year=year).count() == 1  # the fixture's pack only
         pack = services.pack_add(licence_year=year, hours=Decimal("8"), by=admin_user)
     assert pack.hours == Decimal("8")
 
@@ -178,7 +176,9 @@ def test_a_charge_into_a_closed_licence_year_is_refused(tenant_a, cstm):
             services.ledger_charge(
                 licence_year=year, hours=Decimal("1"), description="x", occurred_on=TODAY(), by=cstm
             )
-        assert not LedgerEntry.objects.filter(licence_year=year).exists()
+        assert (
+            LedgerEntry.objects.filter(licence_year=year).count() == 1
+        )  # the fixture's charge only
 
 
 def pdf(name: str = "eula.pdf") -> SimpleUploadedFile:
@@ -230,7 +230,7 @@ def test_acceptance_is_recorded_once_per_version(tenant_a, admin_user):
 
 def test_a_cancellation_is_recorded_with_its_reason(tenant_a, cstm):
     """SPEC C6."""
-    contract = contract_for(tenant_a.organisation)
+    contract = tenant_a.contract
     with scopes_disabled():
         with pytest.raises(ValidationError):
             services.cancellation_record(contract=contract, notice_on=TODAY(), reason=" ", by=cstm)
@@ -238,3 +238,23 @@ def test_a_cancellation_is_recorded_with_its_reason(tenant_a, cstm):
             contract=contract, notice_on=TODAY(), reason="Budget cut", by=cstm
         )
     assert notice.reason == "Budget cut"
+
+
+def test_a_second_contract_overlapping_the_licence_years_is_refused(tenant_a):
+    """Bad input: overlapping licence years of one customer; a renewal from the next day is fine."""
+    existing = tenant_a.contract
+    before = counts()
+    with pytest.raises(ValidationError) as error:
+        contract_for(
+            tenant_a.organisation,
+            starts_on=existing.expires_on - timedelta(days=30),
+            expires_on=existing.expires_on + timedelta(days=300),
+        )
+    assert "starts_on" in error.value.message_dict
+    assert counts() == before
+    contract_for(
+        tenant_a.organisation,
+        signed_on=existing.starts_on,
+        starts_on=existing.expires_on + timedelta(days=1),
+        expires_on=existing.expires_on + timedelta(days=366),
+    )

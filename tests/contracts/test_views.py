@@ -19,6 +19,8 @@ pytestmark = pytest.mark.django_db
 
 
 def test_a_cstm_records_a_contract_and_bad_dates_write_nothing(cstm, tenant_a):
+    with scopes_disabled():
+        Contract.objects.filter(pk=tenant_a.contract.pk).update(status=Contract.Status.CLOSED)
     client = client_for(cstm)
     today = timezone.localdate()
     data = {
