@@ -15,7 +15,7 @@ from django.db import transaction
 from django.db.models import Max, QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
-from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django_scopes import scopes_disabled
 
 from accounts.models import (
@@ -166,10 +166,11 @@ def _mail_expiry_warning(contract: Contract, days_left: int) -> None:
         recipients.append(contract.cstm)
     for user in recipients:
         with translation.override(user.language):
-            subject = _("Contract %(number)s expires in %(days)s days") % {
-                "number": contract.number,
-                "days": days_left,
-            }
+            subject = ngettext(
+                "Contract %(number)s expires in %(days)s day",
+                "Contract %(number)s expires in %(days)s days",
+                days_left,
+            ) % {"number": contract.number, "days": days_left}
             body = render_to_string(
                 "contracts/email/expiry_warning.txt",
                 {"contract": contract, "days": days_left, "user": user},

@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_scopes import ScopedManager
 
 from accounts.models import Organisation
@@ -32,11 +33,11 @@ class SalesChannel(models.TextChoices):
 
 class Contract(models.Model):
     class Status(models.TextChoices):
-        DRAFT = "draft", _("Draft")
-        ACTIVE = "active", _("Active")
-        EXPIRED = "expired", _("Expired (read-only)")
-        CLOSED = "closed", _("Closed")
-        RENEWED = "renewed", _("Renewed")
+        DRAFT = "draft", pgettext_lazy("contract status", "Draft")
+        ACTIVE = "active", pgettext_lazy("contract status", "Active")
+        EXPIRED = "expired", pgettext_lazy("contract status", "Expired (read-only)")
+        CLOSED = "closed", pgettext_lazy("contract status", "Closed")
+        RENEWED = "renewed", pgettext_lazy("contract status", "Renewed")
 
     organisation = models.ForeignKey(
         Organisation, on_delete=models.CASCADE, related_name="contracts"

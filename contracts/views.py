@@ -19,7 +19,7 @@ from contracts.forms import (
     ReversalForm,
     TermsDocumentForm,
 )
-from contracts.models import Contract
+from contracts.models import MINIMUM_PACK_HOURS, Contract
 from csm_portal.web import add_service_errors, paginate, role_required
 
 MANAGERS = (Role.PROVIDER_ADMIN, Role.CSTM)
@@ -160,7 +160,8 @@ def pack_add(request: HttpRequest, licence_year_id: int) -> HttpResponse:
         else:
             messages.success(request, _("Hours added to licence year %(n)s.") % {"n": year.index})
             return redirect(f"{year.contract.get_absolute_url()}?year={year.index}")
-    return render(request, "contracts/pack_form.html", {"form": form, "year": year})
+    context = {"form": form, "year": year, "minimum_hours": MINIMUM_PACK_HOURS}
+    return render(request, "contracts/pack_form.html", context)
 
 
 @role_required(*MANAGERS)

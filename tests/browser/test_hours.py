@@ -11,7 +11,7 @@ from contracts.models import Contract
 from tests.browser.conftest import screenshot
 from tests.browser.test_sign_in import sign_in
 from tests.conftest import make_tenant
-from tests.factories import contract_for
+from tests.factories import CstmAssignmentFactory, OrganisationFactory, contract_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -37,8 +37,10 @@ def test_the_cstm_sees_their_contracts_with_balances_burn_and_expiry(page, provi
     make_tenant("Bravo Banca Segreta S.p.A.", "bravo-segreta.example")  # not theirs
     from datetime import date
 
+    charlie = OrganisationFactory(name="Charlie Legacy S.r.l.")
+    CstmAssignmentFactory(organisation=charlie, cstm=cstm)
     legacy = contract_for(
-        alfa.organisation,
+        charlie,
         signed_on=date(2023, 6, 1),
         starts_on=date(2023, 7, 1),
         expires_on=date(2027, 6, 30),
