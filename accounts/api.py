@@ -3,7 +3,10 @@
 Serializers only shape data; writes go through accounts.services like the pages do.
 """
 
+from datetime import date, timedelta
+
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db.models import QuerySet
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
@@ -16,13 +19,21 @@ from rest_framework.views import APIView
 from accounts import selectors, services
 from accounts.models import ApiToken, CstmAssignment, Membership, Organisation
 from accounts.roles import INVITER_ROLES, PROVIDER_ROLES, AgentLevel, Role
+from csm_portal.api import (
+    BooleanFilter,
+    FilterSet,
+    IsoDateTimeFilter,
+    ModelSerializer,
+    StrictCharField,
+    StrictPrimaryKeyRelatedField,
+)
 
 ALL_ROLES = tuple(Role.values)
 ADMIN = (Role.PROVIDER_ADMIN,)
 
 
 @extend_schema_field(OpenApiTypes.INT)
-class ScopedRelatedField(serializers.PrimaryKeyRelatedField):
+class ScopedRelatedField(StrictPrimaryKeyRelatedField):
     """A related id looked up in the request's tenant scope: a foreign id is "does not exist"."""
 
     def __init__(self, model: type, **kwargs: object) -> None:
@@ -44,8 +55,8 @@ class OrganisationRefSerializer(serializers.Serializer):
 class MeSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     email = serializers.EmailField(read_only=True)
-    first_name = serializers.CharField(max_length=150, allow_blank=True)
-    last_name = serializers.CharField(max_length=150, allow_blank=True)
+    first_name = StrictCharField(max_length=150, allow_blank=True)
+    last_name = StrictCharField(max_length=150, allow_blank=True)
     language = serializers.ChoiceField(choices=settings.LANGUAGES)
     role = serializers.CharField(read_only=True, allow_null=True)
     agent_level = serializers.CharField(read_only=True, allow_blank=True)
@@ -110,13 +121,13 @@ class CstmRefSerializer(serializers.Serializer):
 class DomainListField(serializers.ListField):
     """Email domains in and out as plain strings."""
 
-    child = serializers.CharField(max_length=253)
+    child = StrictCharField(max_length=253)
 
     def to_representation(self, value: QuerySet) -> list[str]:
         return [d.domain for d in value.all()]
 
 
-class OrganisationSerializer(serializers.ModelSerializer):
+class OrganisationSerializer(ModelSerializer):
     domains = DomainListField(required=False)
     people_count = serializers.IntegerField(read_only=True)
     current_cstms = CstmRefSerializer(source="current_assignments", many=True, read_only=True)
@@ -149,10 +160,10 @@ class OrganisationSerializer(serializers.ModelSerializer):
 
 # Filters are declared, not generated from Meta.fields: django-filter would query the scoped
 # managers at import time, outside any tenant scope.
-class OrganisationFilter(filters.FilterSet):
-    is_active = filters.BooleanFilter()
+class OrganisationFilter(FilterSet):
+    is_active = BooleanFilter()
     language = filters.ChoiceFilter(choices=settings.LANGUAGES)
-    updated_since = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_since = IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
 
     class Meta:
         model = Organisation
@@ -231,8 +242,12 @@ class PersonUserSerializer(serializers.Serializer):
     is_active = serializers.BooleanField()
 
 
-class MembershipSerializer(serializers.ModelSerializer):
+class MembershipSerializer(ModelSerializer):
     user = PersonUserSerializer(read_only=True)
+    # Declared: the generated field would document the level as always one of L1-L3.
+    agent_level = serializers.ChoiceField(
+        choices=AgentLevel.choices, allow_blank=True, read_only=True
+    )
 
     class Meta:
         model = Membership
@@ -243,8 +258,8 @@ class MembershipSerializer(serializers.ModelSerializer):
 class InviteSerializer(serializers.Serializer):
     organisation = ScopedRelatedField(Organisation)
     email = serializers.EmailField()
-    first_name = serializers.CharField(max_length=150)
-    last_name = serializers.CharField(max_length=150)
+    first_name = StrictCharField(max_length=150)
+    last_name = StrictCharField(max_length=150)
     role = serializers.ChoiceField(choices=Role.choices)
     agent_level = serializers.ChoiceField(
         choices=AgentLevel.choices, required=False, allow_blank=True, default=""
@@ -252,17 +267,17 @@ class InviteSerializer(serializers.Serializer):
     language = serializers.ChoiceField(choices=settings.LANGUAGES, default="it")
 
 
-class MembershipFilter(filters.FilterSet):
+class MembershipFilter(FilterSet):
     organisation = filters.NumberFilter(field_name="organisation_id")
     role = filters.ChoiceFilter(choices=Role.choices)
-    updated_since = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_since = IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
 
     class Meta:
         model = Membership
         fields: list[str] = []
 
 
-class AssignmentFilter(filters.FilterSet):
+class AssignmentFilter(FilterSet):
     organisation = filters.NumberFilter(field_name="organisation_id")
     kind = filters.ChoiceFilter(choices=CstmAssignment.Kind.choices)
 
@@ -326,7 +341,7 @@ class MembershipViewSet(
 # --- CSTM assignments -------------------------------------------------------------------------
 
 
-class AssignmentSerializer(serializers.ModelSerializer):
+class AssignmentSerializer(ModelSerializer):
     cstm = ScopedRelatedField(Membership, write_only=True, help_text="The membership id of a CSTM.")
     cstm_user = PersonUserSerializer(source="cstm", read_only=True)
     organisation = ScopedRelatedField(Organisation)
@@ -345,6 +360,9 @@ class AssignmentSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = ["created_at"]
+        # A permanent assignment closes the previous one the day before it starts, which does
+        # not exist for the first day of the calendar.
+        extra_kwargs = {"starts_on": {"validators": [MinValueValidator(date.min + timedelta(1))]}}
 
 
 @extend_schema_view(
@@ -369,15 +387,22 @@ class AssignmentViewSet(
         )
 
     def perform_create(self, serializer: AssignmentSerializer) -> None:
-        data = dict(serializer.validated_data)
-        data["cstm"] = data["cstm"].user
-        serializer.instance = services.cstm_assign(**data)
+        data = serializer.validated_data
+        serializer.instance = services.cstm_assign(
+            organisation=data["organisation"],
+            cstm=data["cstm"].user,
+            starts_on=data["starts_on"],
+            # Optional in the contract, required keywords of the service.
+            ends_on=data.get("ends_on"),
+            kind=data.get("kind", CstmAssignment.Kind.PERMANENT),
+            note=data.get("note", ""),
+        )
 
 
 # --- personal API tokens ----------------------------------------------------------------------
 
 
-class ApiTokenSerializer(serializers.ModelSerializer):
+class ApiTokenSerializer(ModelSerializer):
     class Meta:
         model = ApiToken
         fields = ["id", "name", "hint", "created_at", "last_used_at", "revoked_at"]

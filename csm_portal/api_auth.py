@@ -34,11 +34,15 @@ class ApiTokenAuthentication(BaseAuthentication):
 class RolePermission(permissions.BasePermission):
     """A view names ``read_roles`` and ``write_roles``. Other roles get 404, as for a foreign
     object (SPEC T1). A reader who tries to write gets 403, but on a single object only after the
-    scoped lookup, so a foreign id is still a 404 and never confirms that it exists."""
+    scoped lookup, so a foreign id is still a 404 and never confirms that it exists. A method the
+    route does not have is a 405 for everybody signed in: it says nothing about any object."""
 
     def has_permission(self, request: Request, view: Any) -> bool:
         if not request.user or not request.user.is_authenticated:
             raise exceptions.NotAuthenticated
+        method = request.method.lower()
+        if method not in view.http_method_names or not hasattr(view, method):
+            return True  # DRF's dispatch answers 405 Method Not Allowed
         role = request._request.tenancy.role
         read_roles = getattr(view, "read_roles", ())
         write_roles = getattr(view, "write_roles", ())

@@ -1,11 +1,86 @@
-"""/api/v1/: every app registers its resources on this one router."""
+"""/api/v1/: every app registers its resources on this one router, and every view it serves
+documents the error answers of the API frame (csm_portal.api, csm_portal.api_auth)."""
 
-from django.urls import include, path
+from typing import Any
+
+from django.http import HttpRequest, JsonResponse
+from django.urls import include, path, re_path
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.plumbing import ResolvedComponent
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.exceptions import NotFound
 from rest_framework.routers import DefaultRouter
 
 from accounts import api as accounts_api
 from csm_portal import api  # noqa: F401  (registers the token scheme with drf-spectacular)
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "description": "Why the request was refused, in the user's language.",
+    "properties": {"detail": {"type": "string"}},
+    "required": ["detail"],
+}
+VALIDATION_ERROR_SCHEMA = {
+    "type": "object",
+    "description": (
+        "Messages by field; `non_field_errors` for the request as a whole, `detail` when the "
+        "body cannot be read. A field of a list or object may hold messages by position or key."
+    ),
+    "minProperties": 1,
+    "additionalProperties": {
+        "anyOf": [
+            {"type": "array", "items": {"type": "string"}},
+            {"type": "string"},
+            {"type": "object"},
+        ]
+    },
+}
+ERRORS = {
+    "400": ("ValidationError", "Invalid input (body or query parameters)."),
+    "401": ("Error", "No valid token or session."),
+    "403": ("Error", "Your role may not change this (or a session request lacks its CSRF token)."),
+    "404": ("Error", "Not found, or not yours (never 403 for somebody else's object)."),
+    "415": ("Error", "The body is not JSON."),
+    "429": ("Error", "Too many requests for this token; retry after Retry-After seconds."),
+}
+
+
+class ApiAutoSchema(AutoSchema):
+    """drf-spectacular's schema plus the error answers every operation can give: 401 and 429
+    always (when authenticated), 404 always (a role without access, a foreign object, a page
+    past the end), 403 and 415 on writes, 400 when the operation takes a body or parameters."""
+
+    def get_operation(self, *args: Any, **kwargs: Any) -> dict | None:
+        operation = super().get_operation(*args, **kwargs)
+        if operation is None:
+            return None
+        codes = ["404", "429"]
+        if {} not in operation.get("security", [{}]):
+            codes.append("401")
+        if self.method not in ("GET", "HEAD", "OPTIONS"):
+            codes.append("403")
+        if "requestBody" in operation:
+            codes += ["400", "415"]
+        elif any(p["in"] == "query" for p in operation.get("parameters", [])):
+            codes.append("400")
+        responses = operation["responses"]
+        for code in codes:
+            name, description = ERRORS[code]
+            schema = VALIDATION_ERROR_SCHEMA if name == "ValidationError" else ERROR_SCHEMA
+            component = ResolvedComponent(
+                name=name, type=ResolvedComponent.SCHEMA, object=name, schema=schema
+            )
+            self.registry.register_on_missing(component)
+            responses.setdefault(
+                code,
+                {
+                    "content": {"application/json": {"schema": component.ref}},
+                    "description": str(description),
+                },
+            )
+        operation["responses"] = dict(sorted(responses.items()))
+        return operation
+
 
 router = DefaultRouter(trailing_slash=True)
 router.include_format_suffixes = False
@@ -15,10 +90,25 @@ router.register("people", accounts_api.MembershipViewSet, basename="person")
 router.register("cstm-assignments", accounts_api.AssignmentViewSet, basename="assignment")
 router.register("tokens", accounts_api.ApiTokenViewSet, basename="token")
 
+# Every view of the API documents the error answers; a view served outside the router is listed
+# here too. (Naming ApiAutoSchema in REST_FRAMEWORK's DEFAULT_SCHEMA_CLASS would do the same.)
+API_VIEWS = [accounts_api.MeView, *(viewset for _prefix, viewset, _basename in router.registry)]
+for view in API_VIEWS:
+    view.schema = ApiAutoSchema()
+
+
+def not_found(request: HttpRequest, **kwargs: Any) -> JsonResponse:
+    """Any other URL under /api/v1/ (e.g. an id the router's pattern refuses, like ``1.5``) gets
+    the API's JSON 404, not the site's HTML page. Only URLs ending in a slash: without one,
+    CommonMiddleware's redirect to the slashed URL still applies."""
+    return JsonResponse({"detail": str(NotFound.default_detail)}, status=404)
+
+
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("me/", accounts_api.MeView.as_view(), name="api-me"),
     path("", include(router.urls)),
+    re_path(r"^.*/\Z", not_found, name="api-not-found"),
 ]
