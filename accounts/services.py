@@ -305,6 +305,8 @@ def cstm_assign(
         raise ValidationError(_("CSTMs are assigned to customer organisations."))
     if ends_on is not None and ends_on < starts_on:
         raise ValidationError({"ends_on": _("The end date must not be before the start date.")})
+    if starts_on <= date.min:  # a replacement closes the previous range the day before
+        raise ValidationError({"starts_on": _("Enter a valid date.")})
     if kind == CstmAssignment.Kind.TEMPORARY and ends_on is None:
         raise ValidationError({"ends_on": _("A temporary cover needs an end date.")})
     if kind == CstmAssignment.Kind.PERMANENT:

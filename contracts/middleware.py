@@ -10,7 +10,17 @@ from django.utils.translation import gettext as _
 from accounts.roles import Role
 from contracts.services import pending_documents
 
-ALLOWED_PREFIXES = ("/terms/", "/accounts/", "/static/", "/language/", "/i18n/")
+# The acceptance itself, the documents to read, and who is signed in stay reachable.
+ALLOWED_PREFIXES = (
+    "/terms/",
+    "/accounts/",
+    "/static/",
+    "/language/",
+    "/i18n/",
+    "/api/v1/acceptances/",
+    "/api/v1/terms-documents/",
+    "/api/v1/me/",
+)
 
 
 class TermsAcceptanceMiddleware:

@@ -4,7 +4,7 @@ the database with one subquery per sum, so pages use a constant number of querie
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import DecimalField, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import DecimalField, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -39,7 +39,7 @@ def licence_years_with_balances() -> QuerySet[LicenceYear]:
         charged_total=Coalesce(
             _sum_of(LedgerEntry.objects.filter(licence_year=OuterRef("pk"))), ZERO
         ),
-    )
+    ).annotate(remaining_total=F("allocation") + F("packs_total") - F("charged_total"))
 
 
 def balance_of(year: LicenceYear) -> domain.Balance:

@@ -32,6 +32,10 @@ from contracts.models import (
 )
 
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
+# Plausible contract dates; anything else is a typing error (and would make thousands of years).
+EARLIEST = date(2000, 1, 1)
+LATEST = date(2100, 12, 31)
+MAX_CONTRACT_DAYS = 10 * 366
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,18 @@ def _validate_terms(
     contract: Contract | None = None,
 ) -> None:
     errors: dict[str, list[str]] = {}
+    for field, day in (
+        ("signed_on", signed_on),
+        ("starts_on", starts_on),
+        ("expires_on", expires_on),
+    ):
+        if not EARLIEST <= day <= LATEST:
+            errors.setdefault(field, []).append(
+                _("Give a date between %(start)s and %(end)s.")
+                % {"start": EARLIEST.year, "end": LATEST.year}
+            )
+    if (expires_on - starts_on).days > MAX_CONTRACT_DAYS:
+        errors.setdefault("expires_on", []).append(_("A contract lasts at most ten years."))
     if organisation.is_provider:
         errors.setdefault("organisation", []).append(
             _("Contracts belong to customer organisations.")

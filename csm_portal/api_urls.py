@@ -12,6 +12,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.routers import DefaultRouter
 
 from accounts import api as accounts_api
+from contracts import api as contracts_api
 from csm_portal import api  # noqa: F401  (registers the token scheme with drf-spectacular)
 
 ERROR_SCHEMA = {
@@ -89,6 +90,11 @@ router.register("organisations", accounts_api.OrganisationViewSet, basename="org
 router.register("people", accounts_api.MembershipViewSet, basename="person")
 router.register("cstm-assignments", accounts_api.AssignmentViewSet, basename="assignment")
 router.register("tokens", accounts_api.ApiTokenViewSet, basename="token")
+router.register("contracts", contracts_api.ContractViewSet, basename="contract")
+router.register("licence-years", contracts_api.LicenceYearViewSet, basename="licence-year")
+router.register("ledger-entries", contracts_api.LedgerEntryViewSet, basename="ledger-entry")
+router.register("terms-documents", contracts_api.TermsDocumentViewSet, basename="terms-document")
+router.register("acceptances", contracts_api.AcceptanceViewSet, basename="acceptance")
 
 # Every view of the API documents the error answers; a view served outside the router is listed
 # here too. (Naming ApiAutoSchema in REST_FRAMEWORK's DEFAULT_SCHEMA_CLASS would do the same.)

@@ -122,6 +122,12 @@ def pinned_objects(user, tenant_a: Tenant, tenant_b: Tenant) -> dict[str, dict[s
         "people": {"A": membership_a, "B": membership_b},
         "cstm-assignments": {"A": tenant_a.assignment.pk, "B": tenant_b.assignment.pk},
         "tokens": {"A": spare.pk, "B": tenant_b.token.pk},
+        "contracts": {"A": tenant_a.contract.pk, "B": tenant_b.contract.pk},
+        "licence-years": {"A": tenant_a.entry.licence_year_id, "B": tenant_b.entry.licence_year_id},
+        "ledger-entries": {"A": tenant_a.entry.pk, "B": tenant_b.entry.pk},
+        # Terms documents are the provider's, shared by every customer; none is published here
+        # (a published one would hold the referent at the acceptance gate), so both ids are absent.
+        "terms-documents": {"A": 999_999, "B": 999_998},
     }
 
 

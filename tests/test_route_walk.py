@@ -46,6 +46,11 @@ API_RESOURCES = {
     "people": lambda b: Membership.objects.with_scopes_disabled().get(user=b.referent).pk,
     "cstm-assignments": lambda b: b.assignment.pk,
     "tokens": lambda b: b.token.pk,
+    "contracts": lambda b: b.contract.pk,
+    "licence-years": lambda b: b.entry.licence_year_id,
+    "ledger-entries": lambda b: b.entry.pk,
+    # Shared by every customer: no B-owned id exists; an absent id must still be a 404.
+    "terms-documents": lambda b: 999_999,
 }
 # Arguments that are credentials or names rather than ids: no 404 is owed, but still no B data.
 OPAQUE_ARGUMENTS = {

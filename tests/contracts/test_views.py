@@ -172,7 +172,8 @@ def test_nothing_proceeds_until_the_referent_accepts_the_terms(admin_user, tenan
         assert response.status_code == 302
     referent = client_for(tenant_a.referent)
     assert referent.get(reverse("hours"))["Location"] == reverse("terms")
-    assert referent.get("/api/v1/me/").status_code == 403
+    assert referent.get("/api/v1/contracts/").status_code == 403
+    assert referent.get("/api/v1/me/").status_code == 200  # who am I stays reachable
     page = referent.get(reverse("terms"))
     assert len(page.context["pending"]) == 3
     assert (
