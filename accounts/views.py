@@ -24,7 +24,7 @@ from accounts.forms import (
 )
 from accounts.roles import INVITER_ROLES, PROVIDER_ROLES, Role
 from accounts.tasks import HEARTBEAT_CACHE_KEY
-from csm_portal.web import add_service_errors, paginate, role_required
+from csm_portal.web import NOT_DONE, paginate, role_required, submit
 
 ADMIN = (Role.PROVIDER_ADMIN,)
 
@@ -78,22 +78,19 @@ def organisation_detail(request: HttpRequest, organisation_id: int) -> HttpRespo
 @role_required(*ADMIN)
 def organisation_create(request: HttpRequest) -> HttpResponse:
     form = OrganisationForm(request.POST or None, initial={"language": "it", "is_active": True})
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            organisation = services.organisation_create(
-                name=data["name"],
-                domains=data["domains"],
-                language=data["language"],
-                notes=data["notes"],
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(
-                request, _("Organisation %(name)s created.") % {"name": organisation.name}
-            )
-            return redirect("organisation_detail", organisation_id=organisation.pk)
+    organisation = submit(
+        request,
+        form,
+        lambda data: services.organisation_create(
+            name=data["name"],
+            domains=data["domains"],
+            language=data["language"],
+            notes=data["notes"],
+        ),
+    )
+    if organisation is not NOT_DONE:
+        messages.success(request, _("Organisation %(name)s created.") % {"name": organisation.name})
+        return redirect("organisation_detail", organisation_id=organisation.pk)
     return render(request, "accounts/organisation_form.html", {"form": form})
 
 
@@ -103,14 +100,12 @@ def organisation_edit(request: HttpRequest, organisation_id: int) -> HttpRespons
     form = OrganisationForm(
         request.POST or None, initial=OrganisationForm.initial_for(organisation)
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.organisation_update(organisation=organisation, **form.cleaned_data)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("Changes saved."))
-            return redirect("organisation_detail", organisation_id=organisation.pk)
+    done = submit(
+        request, form, lambda data: services.organisation_update(organisation=organisation, **data)
+    )
+    if done is not NOT_DONE:
+        messages.success(request, _("Changes saved."))
+        return redirect("organisation_detail", organisation_id=organisation.pk)
     return render(
         request, "accounts/organisation_form.html", {"form": form, "organisation": organisation}
     )
@@ -123,18 +118,18 @@ def person_invite(request: HttpRequest, organisation_id: int) -> HttpResponse:
         raise Http404  # only admins bring in provider staff
 
     form = InviteForm(request.POST or None, organisation=organisation)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.person_invite(
-                organisation=organisation, invited_by=request.user, **form.cleaned_data
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(
-                request, _("Invitation sent to %(email)s.") % {"email": form.cleaned_data["email"]}
-            )
-            return redirect("organisation_detail", organisation_id=organisation.pk)
+    done = submit(
+        request,
+        form,
+        lambda data: services.person_invite(
+            organisation=organisation, invited_by=request.user, **data
+        ),
+    )
+    if done is not NOT_DONE:
+        messages.success(
+            request, _("Invitation sent to %(email)s.") % {"email": form.cleaned_data["email"]}
+        )
+        return redirect("organisation_detail", organisation_id=organisation.pk)
     return render(
         request, "accounts/person_invite.html", {"form": form, "organisation": organisation}
     )
@@ -217,19 +212,19 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     if invitation is None:
         return render(request, "accounts/invitation_invalid.html", status=404)
     form = SetPasswordForm(request.POST or None, user=invitation.user)
-    if request.method == "POST" and form.is_valid():
-        try:
-            user = services.invitation_accept(
-                invitation=invitation,
-                password=form.cleaned_data["password1"],
-                ip_address=request.META.get("REMOTE_ADDR"),
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            messages.success(request, _("Welcome! Your password is set."))
-            return redirect("home")
+    user = submit(
+        request,
+        form,
+        lambda data: services.invitation_accept(
+            invitation=invitation,
+            password=data["password1"],
+            ip_address=request.META.get("REMOTE_ADDR"),
+        ),
+    )
+    if user is not NOT_DONE:
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, _("Welcome! Your password is set."))
+        return redirect("home")
     return render(
         request, "accounts/invitation_accept.html", {"form": form, "invitation": invitation}
     )
@@ -239,14 +234,12 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
 def assignment_create(request: HttpRequest, organisation_id: int) -> HttpResponse:
     organisation = selectors.organisation_get(organisation_id=organisation_id)
     form = AssignmentForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.cstm_assign(organisation=organisation, **form.cleaned_data)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("CSTM assigned."))
-            return redirect("organisation_detail", organisation_id=organisation.pk)
+    done = submit(
+        request, form, lambda data: services.cstm_assign(organisation=organisation, **data)
+    )
+    if done is not NOT_DONE:
+        messages.success(request, _("CSTM assigned."))
+        return redirect("organisation_detail", organisation_id=organisation.pk)
     return render(
         request, "accounts/assignment_form.html", {"form": form, "organisation": organisation}
     )
@@ -256,16 +249,14 @@ def assignment_create(request: HttpRequest, organisation_id: int) -> HttpRespons
 def assignment_end(request: HttpRequest, assignment_id: int) -> HttpResponse:
     assignment = selectors.assignment_get(assignment_id=assignment_id)
     form = EndAssignmentForm(request.POST or None, initial={"ends_on": assignment.ends_on})
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.cstm_assignment_end(
-                assignment=assignment, ends_on=form.cleaned_data["ends_on"]
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("Assignment updated."))
-            return redirect("organisation_detail", organisation_id=assignment.organisation_id)
+    done = submit(
+        request,
+        form,
+        lambda data: services.cstm_assignment_end(assignment=assignment, ends_on=data["ends_on"]),
+    )
+    if done is not NOT_DONE:
+        messages.success(request, _("Assignment updated."))
+        return redirect("organisation_detail", organisation_id=assignment.organisation_id)
     return render(request, "accounts/assignment_end.html", {"form": form, "assignment": assignment})
 
 
@@ -280,16 +271,12 @@ def profile(request: HttpRequest) -> HttpResponse:
             "language": user.language,
         },
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.user_update_profile(user=user, **form.cleaned_data)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("Profile saved."))
-            response = redirect("profile")
-            response.set_cookie("django_language", user.language, samesite="Lax")
-            return response
+    done = submit(request, form, lambda data: services.user_update_profile(user=user, **data))
+    if done is not NOT_DONE:
+        messages.success(request, _("Profile saved."))
+        response = redirect("profile")
+        response.set_cookie("django_language", user.language, samesite="Lax")
+        return response
     return _render_profile(request, form=form)
 
 
@@ -325,16 +312,13 @@ def _render_profile(
 @role_required()
 def api_token_create(request: HttpRequest) -> HttpResponse:
     form = ApiTokenForm(request.POST)
-    if form.is_valid():
-        try:
-            _token, secret = services.api_token_create(
-                user=request.user, name=form.cleaned_data["name"]
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("Token created. Copy it now: it will not be shown again."))
-            return _render_profile(request, new_secret=secret)
+    created = submit(
+        request, form, lambda data: services.api_token_create(user=request.user, name=data["name"])
+    )
+    if created is not NOT_DONE:
+        _token, secret = created
+        messages.success(request, _("Token created. Copy it now: it will not be shown again."))
+        return _render_profile(request, new_secret=secret)
     return _render_profile(request, token_form=form)
 
 

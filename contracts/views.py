@@ -20,7 +20,7 @@ from contracts.forms import (
     TermsDocumentForm,
 )
 from contracts.models import MINIMUM_PACK_HOURS, Contract
-from csm_portal.web import add_service_errors, paginate, role_required
+from csm_portal.web import NOT_DONE, paginate, role_required, submit
 
 MANAGERS = (Role.PROVIDER_ADMIN, Role.CSTM)
 
@@ -67,16 +67,12 @@ def contract_create(request: HttpRequest) -> HttpResponse:
     form = ContractForm(
         request.POST or None, initial={"organisation": request.GET.get("organisation")}
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            contract = services.contract_create(**form.cleaned_data)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(
-                request, _("Contract %(number)s recorded as a draft.") % {"number": contract.number}
-            )
-            return redirect("contract_detail", contract_id=contract.pk)
+    contract = submit(request, form, lambda data: services.contract_create(**data))
+    if contract is not NOT_DONE:
+        messages.success(
+            request, _("Contract %(number)s recorded as a draft.") % {"number": contract.number}
+        )
+        return redirect("contract_detail", contract_id=contract.pk)
     return render(request, "contracts/contract_form.html", {"form": form})
 
 
@@ -133,18 +129,14 @@ def contract_renew(request: HttpRequest, contract_id: int) -> HttpResponse:
         request.POST or None,
         initial={"hours_per_year": contract.hours_per_year, "signed_on": timezone.localdate()},
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            renewal = services.contract_renew(
-                contract=contract, by=request.user, **form.cleaned_data
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(
-                request, _("Renewal %(number)s recorded.") % {"number": renewal.number}
-            )
-            return redirect("contract_detail", contract_id=renewal.pk)
+    renewal = submit(
+        request,
+        form,
+        lambda data: services.contract_renew(contract=contract, by=request.user, **data),
+    )
+    if renewal is not NOT_DONE:
+        messages.success(request, _("Renewal %(number)s recorded.") % {"number": renewal.number})
+        return redirect("contract_detail", contract_id=renewal.pk)
     return render(request, "contracts/contract_renew.html", {"form": form, "contract": contract})
 
 
@@ -152,14 +144,12 @@ def contract_renew(request: HttpRequest, contract_id: int) -> HttpResponse:
 def pack_add(request: HttpRequest, licence_year_id: int) -> HttpResponse:
     year = selectors.licence_year_get(licence_year_id=licence_year_id)
     form = PackForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.pack_add(licence_year=year, by=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("Hours added to licence year %(n)s.") % {"n": year.index})
-            return redirect(f"{year.contract.get_absolute_url()}?year={year.index}")
+    done = submit(
+        request, form, lambda data: services.pack_add(licence_year=year, by=request.user, **data)
+    )
+    if done is not NOT_DONE:
+        messages.success(request, _("Hours added to licence year %(n)s.") % {"n": year.index})
+        return redirect(f"{year.contract.get_absolute_url()}?year={year.index}")
     context = {"form": form, "year": year, "minimum_hours": MINIMUM_PACK_HOURS}
     return render(request, "contracts/pack_form.html", context)
 
@@ -168,17 +158,15 @@ def pack_add(request: HttpRequest, licence_year_id: int) -> HttpResponse:
 def ledger_reverse(request: HttpRequest, entry_id: int) -> HttpResponse:
     entry = selectors.ledger_entry_get(entry_id=entry_id)
     form = ReversalForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.ledger_reverse(
-                entry=entry, reason=form.cleaned_data["reason"], by=request.user
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("The charge was corrected with a reversing entry."))
-            contract = entry.licence_year.contract
-            return redirect(f"{contract.get_absolute_url()}?year={entry.licence_year.index}")
+    done = submit(
+        request,
+        form,
+        lambda data: services.ledger_reverse(entry=entry, reason=data["reason"], by=request.user),
+    )
+    if done is not NOT_DONE:
+        messages.success(request, _("The charge was corrected with a reversing entry."))
+        contract = entry.licence_year.contract
+        return redirect(f"{contract.get_absolute_url()}?year={entry.licence_year.index}")
     return render(request, "contracts/reversal_form.html", {"form": form, "entry": entry})
 
 
@@ -186,16 +174,14 @@ def ledger_reverse(request: HttpRequest, entry_id: int) -> HttpResponse:
 def cancellation_record(request: HttpRequest, contract_id: int) -> HttpResponse:
     contract = selectors.contract_get(contract_id=contract_id)
     form = CancellationForm(request.POST or None, initial={"notice_on": timezone.localdate()})
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.cancellation_record(contract=contract, by=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(
-                request, _("Cancellation recorded: the customer is on the win-back list.")
-            )
-            return redirect("contract_detail", contract_id=contract.pk)
+    done = submit(
+        request,
+        form,
+        lambda data: services.cancellation_record(contract=contract, by=request.user, **data),
+    )
+    if done is not NOT_DONE:
+        messages.success(request, _("Cancellation recorded: the customer is on the win-back list."))
+        return redirect("contract_detail", contract_id=contract.pk)
     return render(request, "contracts/cancellation_form.html", {"form": form, "contract": contract})
 
 
@@ -272,17 +258,15 @@ def terms(request: HttpRequest) -> HttpResponse:
 @role_required(Role.PROVIDER_ADMIN)
 def terms_documents(request: HttpRequest) -> HttpResponse:
     form = TermsDocumentForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            document = services.terms_document_publish(by=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(
-                request,
-                _("%(doc)s published: referents will be asked to accept it.") % {"doc": document},
-            )
-            return redirect("terms_documents")
+    document = submit(
+        request, form, lambda data: services.terms_document_publish(by=request.user, **data)
+    )
+    if document is not NOT_DONE:
+        messages.success(
+            request,
+            _("%(doc)s published: referents will be asked to accept it.") % {"doc": document},
+        )
+        return redirect("terms_documents")
     return render(
         request,
         "contracts/terms_documents.html",

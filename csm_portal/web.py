@@ -42,3 +42,19 @@ def add_service_errors(form: forms.Form, error: ValidationError) -> None:
 
 def paginate(request: HttpRequest, items: Any, per_page: int = PAGE_SIZE) -> Page:
     return Paginator(items, per_page).get_page(request.GET.get("page"))
+
+
+NOT_DONE = object()  # what submit() returns when nothing was done
+
+
+def submit(request: HttpRequest, form: forms.Form, action: Callable[[dict], Any]) -> Any:
+    """On a valid POST, call ``action`` (a service) with the cleaned data and return its result.
+    Otherwise, or when the service refuses the input, return ``NOT_DONE`` with the service's
+    errors on the form: the page is shown again and nothing was written."""
+    if request.method != "POST" or not form.is_valid():
+        return NOT_DONE
+    try:
+        return action(form.cleaned_data)
+    except ValidationError as error:
+        add_service_errors(form, error)
+        return NOT_DONE

@@ -206,3 +206,28 @@ def test_a_forgotten_password_is_reset_by_a_mailed_link(tenant_a, mailoutbox):
     assert len(mailoutbox) == 1
     assert "/accounts/password/reset/key/" in mailoutbox[0].body
     assert PASSWORD not in mailoutbox[0].body
+
+
+def test_the_invitation_link_sets_the_password_and_signs_in_once(tenant_a, admin_user):
+    with scopes_disabled():
+        from accounts import services
+
+        _invitation, token = services.person_invite(
+            organisation=tenant_a.organisation,
+            email="new@alfa.example",
+            first_name="N",
+            last_name="Ew",
+            role=Role.END_USER,
+            language="it",
+            invited_by=admin_user,
+        )
+    client = Client()
+    url = reverse("invitation_accept", args=[token])
+    short = client.post(url, {"password1": "short", "password2": "short"})
+    assert short.status_code == 200 and "password1" in short.context["form"].errors
+    response = client.post(
+        url, {"password1": "a-long-new-secret-42", "password2": "a-long-new-secret-42"}
+    )
+    assert response.status_code == 302 and response["Location"] == reverse("home")
+    assert client.session["_auth_user_id"] == str(User.objects.get(email="new@alfa.example").pk)
+    assert Client().get(url).status_code == 404  # used up
