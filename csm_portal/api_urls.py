@@ -49,7 +49,7 @@ ERRORS = {
 class ApiAutoSchema(AutoSchema):
     """drf-spectacular's schema plus the error answers every operation can give: 401 and 429
     always (when authenticated), 404 always (a role without access, a foreign object, a page
-    past the end), 403 and 415 on writes, 400 when the operation takes a body or parameters."""
+    past the end), 400 and 403 on writes, 415 with a body, 400 when it takes query parameters."""
 
     def get_operation(self, *args: Any, **kwargs: Any) -> dict | None:
         operation = super().get_operation(*args, **kwargs)
@@ -59,10 +59,11 @@ class ApiAutoSchema(AutoSchema):
         if {} not in operation.get("security", [{}]):
             codes.append("401")
         if self.method not in ("GET", "HEAD", "OPTIONS"):
-            codes.append("403")
+            # Any write can be refused by a business rule (e.g. activating an active contract).
+            codes += ["400", "403"]
         if "requestBody" in operation:
-            codes += ["400", "415"]
-        elif any(p["in"] == "query" for p in operation.get("parameters", [])):
+            codes.append("415")
+        if "400" not in codes and any(p["in"] == "query" for p in operation.get("parameters", [])):
             codes.append("400")
         responses = operation["responses"]
         for code in codes:

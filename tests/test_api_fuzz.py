@@ -58,8 +58,8 @@ ROLES = ("provider_admin", "cstm", "agent", "referent", "end_user")
 # Users whose scope is organisation A only: nothing of B may ever reach them.
 SCOPED_TO_A = frozenset({"cstm", "referent", "end_user"})
 
-MAX_EXAMPLES = 20  # generated cases per operation and role, on top of the coverage cases
-PINNED_MAX_EXAMPLES = 5  # per {id} operation, role and pinned object
+MAX_EXAMPLES = 8  # generated cases per operation and role, on top of the coverage cases
+PINNED_MAX_EXAMPLES = 3  # per {id} operation, role and pinned object
 
 CHECKS = {
     # Enabled, as by default: not_a_server_error, status_code_conformance,
