@@ -146,3 +146,26 @@ def contract_for(organisation: Organisation, **overrides):
     values.update(overrides)
     with scopes_disabled():
         return contract_services.contract_create(organisation=organisation, **values)
+
+
+def invite(
+    organisation: Organisation,
+    email: str,
+    *,
+    by: User,
+    role: str = Role.END_USER,
+    language: str = "it",
+):
+    """Invite a person through the service, as an admin would; returns (invitation, token)."""
+    from accounts import services as account_services
+
+    with scopes_disabled():
+        return account_services.person_invite(
+            organisation=organisation,
+            email=email,
+            first_name="New",
+            last_name="Person",
+            role=role,
+            language=language,
+            invited_by=by,
+        )

@@ -11,7 +11,7 @@ from django_scopes import scope, scopes_disabled
 from accounts import services
 from accounts.models import CstmAssignment, Invitation, Membership, Organisation, User
 from accounts.roles import Role
-from tests.factories import person
+from tests.factories import invite, person
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -23,16 +23,13 @@ def _row_counts() -> tuple[int, int, int]:
 
 def test_an_invitation_mails_a_one_time_link_and_never_a_password(tenant_a, admin_user):
     """SPEC C3 (no password by email) and the foundation's no-open-sign-up rule."""
-    with scope(organisation=None):
-        invitation, token = services.person_invite(
-            organisation=tenant_a.organisation,
-            email="New.Referent@Alfa.example",
-            first_name="Nina",
-            last_name="Neri",
-            role=Role.REFERENT,
-            language="en",
-            invited_by=admin_user,
-        )
+    invitation, token = invite(
+        tenant_a.organisation,
+        "New.Referent@Alfa.example",
+        by=admin_user,
+        role=Role.REFERENT,
+        language="en",
+    )
     assert invitation.user.email == "new.referent@alfa.example"
     assert not invitation.user.has_usable_password()
     assert len(mail.outbox) == 1
@@ -66,16 +63,7 @@ def test_bad_invitations_are_refused_and_write_nothing(tenant_a, provider_org, a
 
 
 def test_an_invitation_link_works_once(tenant_a, admin_user):
-    with scope(organisation=None):
-        invitation, token = services.person_invite(
-            organisation=tenant_a.organisation,
-            email="once@alfa.example",
-            first_name="O",
-            last_name="Nce",
-            role=Role.END_USER,
-            language="it",
-            invited_by=admin_user,
-        )
+    invitation, token = invite(tenant_a.organisation, "once@alfa.example", by=admin_user)
     found = services.invitation_for_token(token)
     assert found == invitation
     user = services.invitation_accept(invitation=found, password="a-long-new-secret-42")
@@ -87,16 +75,8 @@ def test_an_invitation_link_works_once(tenant_a, admin_user):
 
 
 def test_resending_an_invitation_kills_the_old_link(tenant_a, admin_user):
+    invitation, old = invite(tenant_a.organisation, "re@alfa.example", by=admin_user)
     with scope(organisation=None):
-        invitation, old = services.person_invite(
-            organisation=tenant_a.organisation,
-            email="re@alfa.example",
-            first_name="R",
-            last_name="E",
-            role=Role.END_USER,
-            language="it",
-            invited_by=admin_user,
-        )
         _, new = services.invitation_resend(invitation=invitation, by=admin_user)
     assert services.invitation_for_token(old) is None
     assert services.invitation_for_token(new) is not None

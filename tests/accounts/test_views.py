@@ -10,7 +10,7 @@ from django_scopes import scopes_disabled
 from accounts.models import Organisation, SecurityEvent, User
 from accounts.roles import Role
 from tests.conftest import client_for, make_tenant
-from tests.factories import PASSWORD, totp_authenticator
+from tests.factories import PASSWORD, invite, totp_authenticator
 
 pytestmark = pytest.mark.django_db
 
@@ -209,18 +209,7 @@ def test_a_forgotten_password_is_reset_by_a_mailed_link(tenant_a, mailoutbox):
 
 
 def test_the_invitation_link_sets_the_password_and_signs_in_once(tenant_a, admin_user):
-    with scopes_disabled():
-        from accounts import services
-
-        _invitation, token = services.person_invite(
-            organisation=tenant_a.organisation,
-            email="new@alfa.example",
-            first_name="N",
-            last_name="Ew",
-            role=Role.END_USER,
-            language="it",
-            invited_by=admin_user,
-        )
+    _invitation, token = invite(tenant_a.organisation, "new@alfa.example", by=admin_user)
     client = Client()
     url = reverse("invitation_accept", args=[token])
     short = client.post(url, {"password1": "short", "password2": "short"})
