@@ -4,6 +4,7 @@ import base64
 import hashlib
 from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal
 
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
@@ -129,4 +130,59 @@ def load_demo_data() -> list[DemoLogin]:
                     starts_on=start,
                     kind=CstmAssignment.Kind.PERMANENT,
                 )
+            _demo_contract(organisation, index, cstms[index % 2])
     return logins
+
+
+DEMO_CHARGES = [
+    ("Kick-off meeting", "1", "Minimum of the activity: 1 h (SPEC H3)."),
+    (
+        "Support to check and first upload of the user list",
+        "1.5",
+        "75 min with a documented customer-caused overrun: rounded up to 1.5 h (SPEC H4, H5).",
+    ),
+    ("Progress review (SAL)", "1", "Minimum of the activity: 1 h."),
+]
+
+
+def _demo_contract(organisation: Organisation, index: int, cstm: User) -> None:
+    """One active contract per customer with a few charges, so the hours pages have content;
+    the third customer's is an MSP-partner contract (no CSM hours) to show that case too."""
+    from contracts import services as contract_services
+    from contracts.models import Contract, LicenceYear
+
+    if Contract.objects.filter(organisation=organisation).exists():
+        return
+    today = timezone.localdate()
+    starts = today - timedelta(days=120 + 100 * index)
+    msp = index == 2
+    contract = contract_services.contract_create(
+        organisation=organisation,
+        number=f"CSM-2026-{index + 1:03d}",
+        cstm=cstm,
+        sales_channel="msp" if msp else ("direct" if index == 0 else "reseller"),
+        signed_on=starts - timedelta(days=14),
+        starts_on=starts,
+        expires_on=starts + timedelta(days=3 * 365 - 1),
+        hours_per_year=Decimal("0" if msp else "24"),
+        purchase_order=f"PO-{4711 + index}",
+        services=[
+            contract_services.ServiceLine("Cyber Guru Awareness", 150 + 100 * index),
+            contract_services.ServiceLine("Cyber Guru Phishing", 150 + 100 * index),
+        ],
+    )
+    Contract.objects.filter(pk=contract.pk).update(
+        status=Contract.Status.ACTIVE, activated_at=timezone.now()
+    )
+    if msp:
+        return
+    year = LicenceYear.objects.get(contract=contract, index=1)
+    for offset, (activity, hours, why) in enumerate(DEMO_CHARGES):
+        contract_services.ledger_charge(
+            licence_year=year,
+            hours=Decimal(hours),
+            description=activity,
+            explanation=why,
+            occurred_on=year.starts_on + timedelta(days=7 + 21 * offset),
+            by=cstm,
+        )
