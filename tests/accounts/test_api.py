@@ -218,3 +218,17 @@ def test_the_schema_and_the_docs_are_served_from_our_own_files(client):
     docs = client.get("/api/v1/docs/").content.decode()
     assert "swagger-ui" in docs
     assert "cdn" not in docs.lower() and "jsdelivr" not in docs.lower()
+
+
+def test_a_staff_session_without_mfa_gets_a_json_403_from_the_api(cstm):
+    totp_authenticator(cstm).delete()
+    response = client_for(cstm).get("/api/v1/organisations/")
+    assert response.status_code == 403
+    assert "two-factor" in response.json()["detail"] or "due fattori" in response.json()["detail"]
+
+
+def test_a_closed_customers_token_stops_working(tenant_a):
+    """SPEC C5: from day 31 after expiry the customer side is closed, API included."""
+    with scopes_disabled():
+        Organisation.objects.filter(pk=tenant_a.organisation.pk).update(access="closed")
+    assert Client().get("/api/v1/me/", **bearer(tenant_a.token_secret)).status_code == 401
