@@ -21,6 +21,7 @@ from rest_framework.response import Response
 from accounts.api import ScopedRelatedField
 from accounts.models import Organisation, User
 from accounts.roles import PROVIDER_ROLES, Role
+from accounts.selectors import cstm_choices
 from contracts import selectors, services
 from contracts.models import (
     Acceptance,
@@ -77,7 +78,7 @@ class ContractSerializer(ModelSerializer):
 
 class CstmField(ScopedRelatedField):
     def get_queryset(self) -> QuerySet:
-        return User.objects.filter(membership__role=Role.CSTM, is_active=True)
+        return cstm_choices()
 
 
 class ContractCreateSerializer(serializers.Serializer):

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation, User
-from accounts.roles import Role
+from accounts.selectors import cstm_choices
 from contracts.models import SalesChannel, TermsDocument
 from contracts.services import ServiceLine
 
@@ -53,9 +53,7 @@ class ContractForm(forms.Form):
         self.fields["organisation"].queryset = Organisation.objects.filter(
             kind=Organisation.Kind.CUSTOMER
         )
-        self.fields["cstm"].queryset = User.objects.filter(
-            membership__role=Role.CSTM, is_active=True
-        )
+        self.fields["cstm"].queryset = cstm_choices()
         today = timezone.localdate()
         self.fields["signed_on"].initial = today
         self.fields["starts_on"].initial = today

@@ -78,6 +78,13 @@ def run_daily(*, today: date | None = None, job: str = "contracts.daily") -> Dai
     return report
 
 
+def _is_renewed(contract: Contract) -> bool:
+    """A renewal recorded beyond draft continues the contract with no gap (SPEC C5)."""
+    return (
+        Contract.objects.filter(renewal_of=contract).exclude(status=Contract.Status.DRAFT).exists()
+    )
+
+
 def _advance_contracts(today: date, report: DailyReport) -> None:
     candidates = Contract.objects.filter(
         status__in=[Contract.Status.ACTIVE, Contract.Status.EXPIRED], expires_on__lt=today
@@ -87,11 +94,7 @@ def _advance_contracts(today: date, report: DailyReport) -> None:
             contract = Contract.objects.select_for_update(skip_locked=True).filter(pk=pk).first()
             if contract is None:
                 continue  # another worker has it
-            renewed = (
-                Contract.objects.filter(renewal_of=contract)
-                .exclude(status=Contract.Status.DRAFT)
-                .exists()
-            )
+            renewed = _is_renewed(contract)
             target = domain.contract_status_on(
                 status=contract.status,
                 expires_on=contract.expires_on,
@@ -131,11 +134,7 @@ def _send_expiry_warnings(today: date, report: DailyReport) -> None:
         status=Contract.Status.ACTIVE, expires_on__gte=today
     ).select_related("organisation", "cstm")
     for contract in active:
-        if (
-            Contract.objects.filter(renewal_of=contract)
-            .exclude(status=Contract.Status.DRAFT)
-            .exists()
-        ):
+        if _is_renewed(contract):
             continue  # renewed: nothing is ending
         days_left = (contract.expires_on - today).days
         with transaction.atomic():

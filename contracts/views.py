@@ -81,7 +81,7 @@ def contract_detail(request: HttpRequest, contract_id: int) -> HttpResponse:
     contract = selectors.contract_get(contract_id=contract_id)
     years = selectors.contract_years(contract=contract)
     today = timezone.localdate()
-    selected = _selected_year(request, years, today)
+    selected = _selected_year(request, years, today, by="index")
     context = {
         "contract": contract,
         "services": list(contract.services.all()),
@@ -98,13 +98,18 @@ def contract_detail(request: HttpRequest, contract_id: int) -> HttpResponse:
     return render(request, "contracts/contract_detail.html", context)
 
 
-def _selected_year(request: HttpRequest, years: list, today: object) -> object:
+def _selected_year(request: HttpRequest, years: list, today: object, *, by: str) -> object:
+    """The licence year named by ``?year=`` (its ``by`` attribute: index or pk), else the current
+    one, else the most recent."""
     wanted = request.GET.get("year")
     if wanted:
-        return next((y for y in years if str(y.index) == wanted), None) or selectors.current_year(
-            years, today
-        )
-    return selectors.current_year(years, today) or (years[-1] if years else None)
+        found = next((y for y in years if str(getattr(y, by)) == wanted), None)
+        if found is not None:
+            return found
+    current = selectors.current_year(years, today)
+    if current is not None or not years:
+        return current
+    return max(years, key=lambda y: y.starts_on)
 
 
 @require_POST
@@ -203,7 +208,7 @@ def hours(request: HttpRequest, organisation_id: int | None = None) -> HttpRespo
     organisation = organisation_get(organisation_id=organisation_id)
     today = timezone.localdate()
     years = selectors.hours_overview(organisation=organisation, today=today)
-    selected = _selected_year_by_id(request, years, today)
+    selected = _selected_year(request, years, today, by="pk")
     context = {
         "organisation": organisation,
         "years": [(y, selectors.balance_of(y)) for y in years],
@@ -218,15 +223,6 @@ def hours(request: HttpRequest, organisation_id: int | None = None) -> HttpRespo
         "today": today,
     }
     return render(request, "contracts/hours.html", context)
-
-
-def _selected_year_by_id(request: HttpRequest, years: list, today: object) -> object:
-    wanted = request.GET.get("year")
-    if wanted:
-        found = next((y for y in years if str(y.pk) == wanted), None)
-        if found is not None:
-            return found
-    return selectors.current_year(years, today) or (years[0] if years else None)
 
 
 @role_required(Role.REFERENT)
