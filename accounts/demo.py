@@ -134,14 +134,11 @@ def load_demo_data() -> list[DemoLogin]:
     return logins
 
 
-DEMO_CHARGES = [
-    ("Kick-off meeting", "1", "Minimum of the activity: 1 h (SPEC H3)."),
-    (
-        "Support to check and first upload of the user list",
-        "1.5",
-        "75 min with a documented customer-caused overrun: rounded up to 1.5 h (SPEC H4, H5).",
-    ),
-    ("Progress review (SAL)", "1", "Minimum of the activity: 1 h."),
+# (catalogue code, minutes, customer-caused overrun reason, completed)
+DEMO_ACTIVITIES = [
+    ("kickoff", 55, "", True),
+    ("user-list-first-upload", 75, "The customer's CSV had to be corrected twice.", True),
+    ("sal-review", 60, "", False),
 ]
 
 
@@ -177,12 +174,37 @@ def _demo_contract(organisation: Organisation, index: int, cstm: User) -> None:
     if msp:
         return
     year = LicenceYear.objects.get(contract=contract, index=1)
-    for offset, (activity, hours, why) in enumerate(DEMO_CHARGES):
-        contract_services.ledger_charge(
-            licence_year=year,
-            hours=Decimal(hours),
-            description=activity,
-            explanation=why,
-            occurred_on=year.starts_on + timedelta(days=7 + 21 * offset),
+    _demo_activities(organisation, year, cstm)
+
+
+def _demo_activities(organisation: Organisation, year: object, cstm: User) -> None:
+    """Requests made by the referent, time logged and charged by the rules, statements."""
+    from activities import services as activity_services
+    from activities.models import Activity, ActivityRequest
+    from contracts.services import referent_of
+
+    activity_services.catalogue_seed()
+    referent = referent_of(organisation)
+    for offset, (code, minutes, reason, completed) in enumerate(DEMO_ACTIVITIES):
+        request = activity_services.request_create(
+            organisation=organisation, activity=Activity.objects.get(code=code), by=referent
+        )
+        activity_services.work_log(
+            request=request,
+            worked_on=year.starts_on + timedelta(days=7 + 21 * offset),
+            minutes=minutes,
+            customer_caused=bool(reason),
+            overrun_reason=reason,
+            notes="Demo",
             by=cstm,
         )
+        if completed:
+            activity_services.request_complete(
+                request=ActivityRequest.objects.get(pk=request.pk), by=cstm
+            )
+    activity_services.request_create(
+        organisation=organisation,
+        activity=Activity.objects.get(code="platform-support"),
+        by=referent,
+        details="Help with the group reports, please.",
+    )

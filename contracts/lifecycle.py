@@ -11,7 +11,7 @@ from datetime import date, timedelta
 
 from allauth.account.models import EmailAddress
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Max, QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -213,8 +213,26 @@ def _delete_in_batches(queryset: QuerySet, counts: dict[str, int], kind: str) ->
                 return
             # QuerySet.delete, not Model.delete: the ledger's append-only guard is for people,
             # and this is the one sanctioned removal (SPEC L3).
-            queryset.model._base_manager.filter(pk__in=ids).delete()
+            batch = queryset.model._base_manager.filter(pk__in=ids)
+            files = _stored_files(batch)
+            batch.delete()
+            # Files go once their rows are gone for good (SPEC L3: files too).
+            transaction.on_commit(lambda files=files: _remove_files(files))
             counts[kind] = counts.get(kind, 0) + len(ids)
+
+
+def _stored_files(queryset: QuerySet) -> list[tuple[object, str]]:
+    fields = [f for f in queryset.model._meta.fields if isinstance(f, models.FileField)]
+    found = []
+    for file_field in fields:
+        names = queryset.exclude(**{file_field.name: ""}).values_list(file_field.name, flat=True)
+        found.extend((file_field.storage, name) for name in names)
+    return found
+
+
+def _remove_files(files: list[tuple[object, str]]) -> None:
+    for storage, name in files:
+        storage.delete(name)
 
 
 def _claim_deletion(organisation_id: int, job: str) -> DeletionRecord | None:
@@ -265,6 +283,7 @@ def organisation_delete_data(*, organisation_id: int, job: str) -> bool:
         # Children before parents; stored files of later features (deliverables, attachments)
         # join this list as they land.
         steps: list[tuple[str, QuerySet]] = [
+            *_activity_steps(organisation_id),
             (
                 "ledger_entries",
                 LedgerEntry.objects.filter(organisation_id=organisation_id, kind="reversal"),
@@ -294,3 +313,21 @@ def organisation_delete_data(*, organisation_id: int, job: str) -> bool:
         )
         logger.info("deleted organisation #%s: %s", organisation_id, counts)
         return True
+
+
+def _activity_steps(organisation_id: int) -> list[tuple[str, QuerySet]]:
+    from activities.models import (
+        ActivityRequest,
+        RequestCharge,
+        Statement,
+        UsageWarning,
+        WorkSession,
+    )
+
+    return [
+        ("statements", Statement.objects.filter(organisation_id=organisation_id)),
+        ("request_charges", RequestCharge.objects.filter(organisation_id=organisation_id)),
+        ("work_sessions", WorkSession.objects.filter(organisation_id=organisation_id)),
+        ("usage_warnings", UsageWarning.objects.filter(organisation_id=organisation_id)),
+        ("activity_requests", ActivityRequest.objects.filter(organisation_id=organisation_id)),
+    ]

@@ -247,7 +247,7 @@ def contract_renew(
     )
 
 
-def _referent_of(organisation: Organisation) -> User | None:
+def referent_of(organisation: Organisation) -> User | None:
     membership = (
         Membership.objects.with_scopes_disabled()
         .select_related("user")
@@ -268,7 +268,7 @@ def contract_activate(*, contract: Contract, by: User | None) -> Contract:
     locked = Contract.objects.select_for_update().get(pk=contract.pk)
     if locked.status != Contract.Status.DRAFT:
         raise ValidationError(_("Only a draft contract can be activated."))
-    referent = _referent_of(locked.organisation)
+    referent = referent_of(locked.organisation)
     if referent is None:
         raise ValidationError(
             _("Invite the organisation's service referent before activating the contract.")
@@ -347,9 +347,11 @@ def ledger_charge(
     occurred_on: date,
     explanation: str = "",
     by: User | None,
+    overdraft_allowed: Decimal | None = Decimal("0"),
 ) -> LedgerEntry:
     """Append a charge to the ledger (SPEC H9). The licence-year row is locked so concurrent
-    charges see each other's effect."""
+    charges see each other's effect: a charge that would take the year below
+    ``-overdraft_allowed`` hours is refused (``None``: no check, for recording past work)."""
     hours = Decimal(hours)
     if hours <= 0:
         raise ValidationError({"hours": _("Charged hours must be more than zero.")})
@@ -359,6 +361,16 @@ def ledger_charge(
     _check_year_open(year, occurred_on)
     if not year.contract.has_csm_hours:
         raise ValidationError(_("This contract has no CSM hours to charge."))
+    if overdraft_allowed is not None:
+        remaining = year_remaining(year)
+        if remaining - hours < -overdraft_allowed:
+            raise ValidationError(
+                _(
+                    "This charge of %(hours)s h would take the licence year to %(after)s h. "
+                    "An admin must approve the overrun, or a pack of hours must be added first."
+                )
+                % {"hours": hours, "after": remaining - hours}
+            )
     return LedgerEntry.objects.create(
         licence_year=year,
         organisation=year.organisation,
@@ -369,6 +381,15 @@ def ledger_charge(
         occurred_on=occurred_on,
         created_by=by,
     )
+
+
+def year_remaining(year: LicenceYear) -> Decimal:
+    """Allocation + packs − net charges of one licence year, read now (call under its lock)."""
+    from django.db.models import Sum
+
+    packs = HourPack.objects.filter(licence_year=year).aggregate(t=Sum("hours"))["t"]
+    charged = LedgerEntry.objects.filter(licence_year=year).aggregate(t=Sum("hours"))["t"]
+    return year.allocation + (packs or Decimal("0")) - (charged or Decimal("0"))
 
 
 @transaction.atomic

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.roles import PROVIDER_ROLES, Role
 from accounts.selectors import organisation_get
+from activities.selectors import statements_of
 from contracts import selectors, services
 from contracts.forms import (
     CancellationForm,
@@ -221,6 +222,7 @@ def hours(request: HttpRequest, organisation_id: int | None = None) -> HttpRespo
         if selected
         else None,
         "today": today,
+        "statements": list(statements_of(organisation=organisation)[:20]),
     }
     return render(request, "contracts/hours.html", context)
 

@@ -11,4 +11,5 @@ urlpatterns = [
     path("api/v1/", include("csm_portal.api_urls")),
     path("", include("accounts.urls")),
     path("", include("contracts.urls")),
+    path("", include("activities.urls")),
 ]

@@ -8,6 +8,7 @@ from django_scopes import scopes_disabled
 from accounts import services
 from accounts.models import ApiToken, CstmAssignment, Invitation, Organisation, User
 from accounts.roles import AgentLevel, Role
+from activities import services as activity_services
 from contracts import services as contract_services
 from contracts.models import Contract, LedgerEntry
 from contracts.services import ServiceLine
@@ -37,6 +38,8 @@ class Tenant:
 
 
 def make_tenant(name: str, domain: str, cstm: User | None = None) -> Tenant:
+    # Transactional tests flush every table, the migration-seeded catalogue included.
+    activity_services.catalogue_seed()
     organisation = OrganisationFactory(name=name, domain=domain)
     referent = person(organisation, Role.REFERENT, email=f"referent@{domain}")
     end_user = person(organisation, Role.END_USER, email=f"user@{domain}")

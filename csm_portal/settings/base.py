@@ -212,7 +212,12 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"csm_portal.security": {"level": "INFO"}},
+    "loggers": {
+        "csm_portal.security": {"level": "INFO"},
+        # WeasyPrint logs every rendering step at INFO; only its problems matter.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
 }
 
 REST_FRAMEWORK = {

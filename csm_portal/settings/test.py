@@ -1,8 +1,10 @@
 """Test overlay: PostgreSQL and Redis from the throwaway servers of tests/bootstrap.py."""
 
-from tests.bootstrap import ensure_services
+from tests.bootstrap import ensure_apt_packages, ensure_services
 
 ensure_services()
+# WeasyPrint (statement PDFs, SPEC H7) needs Pango and a font from Debian.
+ensure_apt_packages("libpango-1.0-0", "libpangoft2-1.0-0", "fonts-dejavu-core")
 
 from csm_portal.settings.base import *  # noqa: E402,F403
 

@@ -1,0 +1,284 @@
+"""Pages of the catalogue, activity requests, time logging and statements. Thin: parse, call a
+selector or service, render."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from accounts.roles import PROVIDER_ROLES, Role
+from activities import selectors, services
+from activities.forms import (
+    ActivityForm,
+    EstimateForm,
+    OverdraftForm,
+    RequestForm,
+    ScheduleForm,
+    WorkLogForm,
+)
+from activities.models import ActivityRequest
+from csm_portal.web import NOT_DONE, add_service_errors, paginate, role_required, submit
+
+MANAGERS = (Role.PROVIDER_ADMIN, Role.CSTM)
+READERS = (*PROVIDER_ROLES, Role.REFERENT)
+
+
+@role_required(*READERS)
+def catalogue(request: HttpRequest) -> HttpResponse:
+    activities = selectors.catalogue(include_inactive=request.tenancy.is_admin)
+    return render(request, "activities/catalogue.html", {"activities": activities})
+
+
+@role_required(Role.PROVIDER_ADMIN)
+def activity_edit(request: HttpRequest, activity_id: int | None = None) -> HttpResponse:
+    activity = selectors.activity_get(activity_id=activity_id) if activity_id else None
+    form = ActivityForm(request.POST or None, instance=activity)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.activity_save(activity=form.instance)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(
+                request,
+                _("Catalogue saved. Requests already made keep the minimum they were made with."),
+            )
+            return redirect("catalogue")
+    return render(request, "activities/activity_form.html", {"form": form, "activity": activity})
+
+
+@role_required(*READERS)
+def request_list(request: HttpRequest) -> HttpResponse:
+    search = request.GET.get("q", "").strip()
+    status = request.GET.get("status", "")
+    page = paginate(
+        request, selectors.with_charged(selectors.request_list(search=search, status=status))
+    )
+    context = {
+        "page": page,
+        "search": search,
+        "status": status,
+        "statuses": ActivityRequest.Status.choices,
+    }
+    template = (
+        "activities/partials/request_rows.html" if request.htmx else "activities/request_list.html"
+    )
+    return render(request, template, context)
+
+
+@role_required(*MANAGERS, Role.REFERENT)
+def request_create(request: HttpRequest) -> HttpResponse:
+    tenancy = request.tenancy
+    staff = tenancy.is_provider_staff
+    form = RequestForm(
+        request.POST or None,
+        staff=staff,
+        initial={
+            "organisation": request.GET.get("organisation"),
+            "activity": request.GET.get("activity"),
+        },
+    )
+
+    def create(data: dict) -> ActivityRequest:
+        organisation = data.pop("organisation", None) or tenancy.membership.organisation
+        return services.request_create(organisation=organisation, by=request.user, **data)
+
+    created = submit(request, form, create)
+    if created is not NOT_DONE:
+        messages.success(request, _("Request recorded."))
+        return redirect(created)
+    return render(request, "activities/request_form.html", {"form": form})
+
+
+@role_required(*READERS)
+def request_detail(request: HttpRequest, request_id: int) -> HttpResponse:
+    activity_request = selectors.request_get(request_id=request_id)
+    context = {
+        "req": activity_request,
+        "sessions": selectors.sessions_of(activity_request),
+        "charges": selectors.charges_of(activity_request),
+        "statement": getattr(activity_request, "statement", None),
+        "kickoff_done": services.kickoff_done(activity_request.organisation),
+        "estimate_form": EstimateForm(),
+        "schedule_form": ScheduleForm(initial={"scheduled_on": activity_request.preferred_on}),
+        "overdraft_form": OverdraftForm(
+            initial={"hours": activity_request.overdraft_allowed_hours}
+        ),
+    }
+    return render(request, "activities/request_detail.html", context)
+
+
+TRANSITIONS = {
+    # name: (roles allowed, service call, success message)
+    "formalise": (
+        (Role.REFERENT,),
+        lambda r, user: services.request_formalise(request=r, by=user),
+        gettext_lazy("Thank you: the request is confirmed in writing."),
+    ),
+    "accept-estimate": (
+        (Role.REFERENT,),
+        lambda r, user: services.estimate_decide(request=r, accept=True, by=user),
+        gettext_lazy("Estimate confirmed: the work can start."),
+    ),
+    "decline-estimate": (
+        (Role.REFERENT,),
+        lambda r, user: services.estimate_decide(request=r, accept=False, by=user),
+        gettext_lazy("Estimate declined: only the feasibility analysis is charged."),
+    ),
+    "complete": (
+        MANAGERS,
+        lambda r, user: services.request_complete(request=r, by=user),
+        gettext_lazy("Request completed: the statement was sent to the referent."),
+    ),
+    "cancel": (
+        (*MANAGERS, Role.REFERENT),
+        lambda r, user: services.request_cancel(request=r, by=user),
+        gettext_lazy("Request cancelled."),
+    ),
+}
+
+
+@require_POST
+@role_required(*READERS)
+def request_transition(request: HttpRequest, request_id: int, transition: str) -> HttpResponse:
+    activity_request = selectors.request_get(request_id=request_id)
+    if transition not in TRANSITIONS:
+        raise Http404
+    roles, action, success = TRANSITIONS[transition]
+    if request.tenancy.role not in roles:
+        raise Http404
+    try:
+        action(activity_request, request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, str(success))
+    return redirect(activity_request)
+
+
+@role_required(*MANAGERS)
+def request_schedule(request: HttpRequest, request_id: int) -> HttpResponse:
+    activity_request = selectors.request_get(request_id=request_id)
+    form = ScheduleForm(request.POST or None)
+    done = submit(
+        request,
+        form,
+        lambda data: services.request_schedule(request=activity_request, by=request.user, **data),
+    )
+    if done is not NOT_DONE:
+        messages.success(request, _("Activity scheduled."))
+        return redirect(activity_request)
+    return render(
+        request, "activities/simple_form.html", _form_context(activity_request, form, "schedule")
+    )
+
+
+@role_required(*MANAGERS)
+def estimate_record(request: HttpRequest, request_id: int) -> HttpResponse:
+    activity_request = selectors.request_get(request_id=request_id)
+    form = EstimateForm(request.POST or None)
+    done = submit(
+        request,
+        form,
+        lambda data: services.estimate_record(request=activity_request, by=request.user, **data),
+    )
+    if done is not NOT_DONE:
+        messages.success(request, _("Estimate sent: the referent is asked to confirm it."))
+        return redirect(activity_request)
+    return render(
+        request, "activities/simple_form.html", _form_context(activity_request, form, "estimate")
+    )
+
+
+@role_required(Role.PROVIDER_ADMIN)
+def overdraft_approve(request: HttpRequest, request_id: int) -> HttpResponse:
+    activity_request = selectors.request_get(request_id=request_id)
+    form = OverdraftForm(request.POST or None)
+    done = submit(
+        request,
+        form,
+        lambda data: services.overdraft_approve(request=activity_request, by=request.user, **data),
+    )
+    if done is not NOT_DONE:
+        messages.success(request, _("Overrun of the balance approved for this request."))
+        return redirect(activity_request)
+    return render(
+        request, "activities/simple_form.html", _form_context(activity_request, form, "overdraft")
+    )
+
+
+def _form_context(activity_request: ActivityRequest, form: object, kind: str) -> dict:
+    titles = {
+        "schedule": _("Schedule the activity"),
+        "estimate": _("Record the estimate"),
+        "overdraft": _("Approve an overrun of the balance"),
+    }
+    return {"req": activity_request, "form": form, "title": titles[kind]}
+
+
+@role_required(*MANAGERS)
+def work_log(request: HttpRequest, request_id: int) -> HttpResponse:
+    """Log time in a few clicks; the charge is computed and shown before saving (H3–H5)."""
+    activity_request = selectors.request_get(request_id=request_id)
+    form = WorkLogForm(request.POST or None)
+    result = submit(
+        request,
+        form,
+        lambda data: services.work_log(request=activity_request, by=request.user, **data),
+    )
+    if result is not NOT_DONE:
+        plan = result[1]
+        messages.success(
+            request,
+            _("Time logged. %(explanation)s") % {"explanation": plan.explanation},
+        )
+        return redirect(activity_request)
+    context = {"req": activity_request, "form": form, **_preview(request, activity_request, form)}
+    return render(request, "activities/work_log.html", context)
+
+
+@require_POST
+@role_required(*MANAGERS)
+def work_preview(request: HttpRequest, request_id: int) -> HttpResponse:
+    activity_request = selectors.request_get(request_id=request_id)
+    form = WorkLogForm(request.POST)
+    return render(
+        request,
+        "activities/partials/charge_preview.html",
+        {"req": activity_request, **_preview(request, activity_request, form)},
+    )
+
+
+def _preview(request: HttpRequest, activity_request: ActivityRequest, form: WorkLogForm) -> dict:
+    """The charge a valid form would lead to, or why it cannot be logged."""
+    if not form.is_bound or not form.is_valid():
+        return {"plan": None, "problems": []}
+    data = form.cleaned_data
+    try:
+        plan = services.work_plan(
+            request=activity_request,
+            worked_on=data["worked_on"],
+            minutes=data["minutes"],
+            customer_caused=data["customer_caused"],
+            overrun_reason=data["overrun_reason"],
+            by=request.user,
+        )
+    except ValidationError as error:
+        return {"plan": None, "problems": error.messages}
+    overdrawn = plan.remaining_after < -activity_request.overdraft_allowed_hours
+    return {"plan": plan, "problems": [], "overdrawn": overdrawn}
+
+
+@role_required(*READERS)
+def statement_download(request: HttpRequest, statement_id: int) -> FileResponse:
+    """Statements are served through this signed-in view, never from a public media URL."""
+    statement = selectors.statement_get(statement_id=statement_id)
+    return FileResponse(
+        statement.pdf.open("rb"),
+        as_attachment=True,
+        filename=f"{statement.number}.pdf",
+        content_type="application/pdf",
+    )
