@@ -325,12 +325,20 @@ def _format_minutes(minutes: int) -> str:
     return _("%(m)s min") % {"m": rest}
 
 
+def _hours(value: Decimal) -> str:
+    """1.50 → "1,5" in Italian, 10.00 → "10": the explanation is stored as the referent reads it."""
+    from django.utils.formats import number_format
+
+    plain = value.quantize(Decimal(1)) if value == value.to_integral() else value.normalize()
+    return number_format(plain, use_l10n=True)
+
+
 def explain(charge: domain.Charge, *, reason: str, already: Decimal, stage: str) -> str:
     """Why the hours were charged, in words the referent reads (SPEC H7, H10)."""
     values = {
         "logged": _format_minutes(charge.minutes),
-        "minimum": charge.minimum.normalize(),
-        "hours": charge.hours.normalize(),
+        "minimum": _hours(charge.minimum),
+        "hours": _hours(charge.hours),
         "reason": reason,
     }
     texts = {
@@ -361,7 +369,7 @@ def explain(charge: domain.Charge, *, reason: str, already: Decimal, stage: str)
     if already > 0:
         text += " " + _(
             "%(already)s h were already charged for this request; this entry adds %(delta)s h."
-        ) % {"already": already.normalize(), "delta": (charge.hours - already).normalize()}
+        ) % {"already": _hours(already), "delta": _hours(charge.hours - already)}
     return text
 
 
@@ -441,6 +449,10 @@ def work_plan(
             minutes=total, minimum=minimum, customer_caused=caused, legacy=contract.is_legacy
         )
     already = _already_charged(request, stage)
+    referent = request.requested_by
+    # The explanation is for the referent, in their language; errors are for whoever logs.
+    with translation.override(referent.language if referent else settings.LANGUAGE_CODE):
+        explanation = explain(charge, reason=reasons, already=already, stage=stage)
     return WorkPlan(
         stage=stage,
         minutes_total=total,
@@ -450,7 +462,7 @@ def work_plan(
         remaining_before=year_remaining(year),
         customer_caused=caused,
         reason=reasons,
-        explanation=explain(charge, reason=reasons, already=already, stage=stage),
+        explanation=explanation,
     )
 
 
@@ -472,18 +484,17 @@ def work_log(
     row is locked first, then the licence year (inside ``ledger_charge``), so two CSTMs logging
     at the same instant are serialised and cannot both overdraw."""
     locked = _lock(request)
+    plan = work_plan(
+        request=locked,
+        worked_on=worked_on,
+        minutes=minutes,
+        customer_caused=customer_caused,
+        overrun_reason=overrun_reason,
+        by=by,
+        today=today,
+    )
     referent = locked.requested_by
-    language = referent.language if referent else settings.LANGUAGE_CODE
-    with translation.override(language):
-        plan = work_plan(
-            request=locked,
-            worked_on=worked_on,
-            minutes=minutes,
-            customer_caused=customer_caused,
-            overrun_reason=overrun_reason,
-            by=by,
-            today=today,
-        )
+    with translation.override(referent.language if referent else settings.LANGUAGE_CODE):
         description = _("%(activity)s (request #%(id)s)") % {
             "activity": locked.activity.name,
             "id": locked.pk,

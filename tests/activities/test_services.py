@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 from django_scopes import scopes_disabled
 
 from accounts.models import Organisation, User
@@ -18,6 +18,13 @@ from tests.factories import OrganisationFactory, contract_for, person
 
 pytestmark = pytest.mark.django_db
 Status = ActivityRequest.Status
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Messages are matched in English here; the pages' tests check the user's language."""
+    with translation.override("en"):
+        yield
 
 
 def ledger_count(tenant) -> int:
