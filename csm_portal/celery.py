@@ -16,6 +16,8 @@ app.conf.beat_schedule = {
         "task": "contracts.tasks.contracts_run_daily",
         "schedule": crontab(hour=1, minute=30),
     },
+    "tickets-poll-mailboxes": {"task": "tickets.poll_mailboxes", "schedule": 60.0},
+    "tickets-check-sla": {"task": "tickets.check_sla", "schedule": 60.0},
     "worker-heartbeat": {
         "task": "accounts.tasks.worker_heartbeat",
         "schedule": 60.0,

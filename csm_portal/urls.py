@@ -12,4 +12,5 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("contracts.urls")),
     path("", include("activities.urls")),
+    path("", include("tickets.urls")),
 ]

@@ -166,6 +166,15 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
+# Service desk (SPEC S1): our Message-IDs end in this domain (loop detection); a reply to a
+# closed ticket reopens it within this many days, else opens a linked ticket; attachments above
+# the cap are kept out and noted on the ticket; at most this many auto-replies per sender an hour.
+SUPPORT_MESSAGE_ID_DOMAIN = env_str("SUPPORT_MESSAGE_ID_DOMAIN", "support.csm-portal.localhost")
+TICKET_REOPEN_DAYS = env_int("TICKET_REOPEN_DAYS", 7)
+TICKET_MAX_ATTACHMENT_BYTES = env_int("TICKET_MAX_ATTACHMENT_BYTES", 10 * 1024 * 1024)
+AUTO_REPLIES_PER_SENDER_PER_HOUR = env_int("AUTO_REPLIES_PER_SENDER_PER_HOUR", 5)
+MAILBOX_BATCH = env_int("MAILBOX_BATCH", 500)
+
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)

@@ -1,0 +1,87 @@
+"""Browser journey of issue 7: a message in the real support mailbox becomes a ticket; an agent
+sees it with its SLA countdown and replies; the referent sees the reply (SPEC S1, S5, S6)."""
+
+import pytest
+from django.core import mail
+from django_scopes import scopes_disabled
+
+from accounts.roles import AgentLevel, Role
+from tests.browser.conftest import screenshot
+from tests.browser.test_sign_in import sign_in
+from tests.conftest import make_tenant
+from tests.factories import person
+from tests.tickets.conftest import deliver, empty_folders
+from tickets import services
+from tickets.mailbox import poll
+from tickets.models import Mailbox, SlaPolicy, Ticket
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_agent_sees_the_new_ticket_with_its_countdown_and_the_referent_sees_the_reply(
+    page, browser, live_server, provider_org, cstm
+):
+    from tests.bootstrap import ensure_imap
+
+    server = ensure_imap()
+    empty_folders(server)
+    alfa = make_tenant("Alfa Assicurazioni S.p.A.", "alfa.example", cstm=cstm)
+    make_tenant("Bravo Banca Segreta S.p.A.", "bravo-segreta.example")
+    agent = person(provider_org, Role.AGENT, level=AgentLevel.L1, email="l1@provider.example")
+    SlaPolicy.objects.create(
+        name="Incident normal",
+        ticket_type="incident",
+        priority="normal",
+        first_response_minutes=120,
+        resolution_minutes=16 * 60,
+    )
+    mailbox = Mailbox(
+        name="Support",
+        address="support@csm-test.example",
+        host=server.host,
+        port=server.port,
+        use_tls=False,
+        username=server.user,
+    )
+    services.mailbox_set_password(mailbox, server.password)
+    mailbox.save()
+    deliver(
+        server,
+        b"From: Referente <referent@alfa.example>\r\nTo: support@csm-test.example\r\n"
+        b"Subject: =?UTF-8?Q?Errore:_la_piattaforma_non_funziona_pi=C3=B9?=\r\n"
+        b"Message-ID: <browser-1@alfa.example>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+        b"Da stamattina compare un errore 500 sulla dashboard.\r\n",
+    )
+    assert poll(mailbox).new == 1
+    with scopes_disabled():
+        ticket = Ticket.objects.get()
+    assert ticket.type == "incident" and ticket.first_response_due is not None
+
+    sign_in(page, agent, staff=True)
+    page.locator("nav.mainnav").get_by_text("Ticket", exact=True).click()
+    row = page.locator("[data-testid=ticket-table] tr", has_text=ticket.number)
+    row.wait_for()
+    clock = row.locator("[data-testid=sla-clock]").inner_text()
+    assert "min" in clock and "violato" not in clock  # a countdown, not breached
+    assert "Bravo" not in page.content()
+    screenshot(page, "agent-ticket-list")
+    row.get_by_role("link", name=ticket.number).click()
+    page.wait_for_selector("[data-testid=thread]")
+    assert "errore 500" in page.inner_text("[data-testid=thread]")
+    mail.outbox.clear()
+    page.fill("textarea[name=body]", "Abbiamo riavviato il servizio: può riprovare?")
+    page.get_by_role("button", name="Invia").click()
+    page.wait_for_selector("[data-direction=out]")
+    screenshot(page, "agent-ticket-reply")
+    (sent,) = [m for m in mail.outbox if m.to == ["referent@alfa.example"]]
+    assert sent.subject.startswith(f"[{ticket.number}]")  # S1: the number in every reply
+    assert sent.extra_headers["In-Reply-To"] == "<browser-1@alfa.example>"
+
+    referent = browser.new_context(base_url=live_server.url, locale="it-IT").new_page()
+    sign_in(referent, alfa.referent, staff=False)
+    referent.locator("nav.mainnav").get_by_text("Ticket", exact=True).click()
+    referent.get_by_role("link", name=ticket.number).click()
+    thread = referent.locator("[data-testid=thread]")
+    thread.wait_for()
+    assert "Abbiamo riavviato il servizio" in thread.inner_text()
+    screenshot(referent, "referent-ticket")

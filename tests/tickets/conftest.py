@@ -1,0 +1,91 @@
+import imaplib
+import time
+
+import pytest
+from django_scopes import scopes_disabled
+
+from accounts.models import Organisation
+from tests.conftest import make_tenant
+from tests.factories import OrganisationFactory, person
+from tickets import services
+from tickets.models import Mailbox
+
+FOLDERS = ("INBOX", "Processed", "Failed")
+
+
+def _connect(server) -> imaplib.IMAP4:
+    client = imaplib.IMAP4(server.host, server.port)
+    client.login(server.user, server.password)
+    return client
+
+
+def empty_folders(server) -> None:
+    client = _connect(server)
+    try:
+        for folder in FOLDERS:
+            if client.select(folder)[0] != "OK":
+                continue
+            client.store("1:*", "+FLAGS", r"(\Deleted)")
+            client.expunge()
+    finally:
+        client.logout()
+
+
+def count(server, folder: str) -> int:
+    client = _connect(server)
+    try:
+        status, data = client.select(folder, readonly=True)
+        return int(data[0]) if status == "OK" else 0
+    finally:
+        client.logout()
+
+
+def deliver(server, *messages: bytes) -> None:
+    """Put messages in the inbox as an MTA would (IMAP APPEND to the real server)."""
+    client = _connect(server)
+    try:
+        for raw in messages:
+            client.append("INBOX", None, imaplib.Time2Internaldate(time.time()), raw)
+    finally:
+        client.logout()
+
+
+@pytest.fixture
+def imap_server():
+    from tests.bootstrap import ensure_imap
+
+    server = ensure_imap()
+    empty_folders(server)
+    return server
+
+
+@pytest.fixture
+def mailbox(db, imap_server) -> Mailbox:
+    box = Mailbox(
+        name="Support",
+        address="support@csm-test.example",
+        host=imap_server.host,
+        port=imap_server.port,
+        use_tls=False,
+        username=imap_server.user,
+    )
+    services.mailbox_set_password(box, imap_server.password)
+    box.save()
+    return box
+
+
+@pytest.fixture
+def alfa(db, cstm):
+    """Alfa with its referent (referent@alfa.example) and the domain alfa.example."""
+    return make_tenant("Alfa Assicurazioni S.p.A.", "alfa.example", cstm=cstm)
+
+
+@pytest.fixture
+def closed_org(db):
+    organisation = OrganisationFactory(
+        name="Charlie Chiusa S.r.l.", domain="charlie-closed.example"
+    )
+    person(organisation, "referent", email="referent@charlie-closed.example")
+    with scopes_disabled():
+        Organisation.objects.filter(pk=organisation.pk).update(access=Organisation.Access.CLOSED)
+    return organisation

@@ -1,0 +1,74 @@
+"""The every-minute SLA check (SPEC S5, L2): warnings before and at breach go to the ticket's
+owner and the L2 leads, once each (a row per warning, so running twice or late sends nothing
+twice)."""
+
+from datetime import timedelta
+
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from csm_portal.business_calendar import add_support_minutes
+from tickets import sla
+from tickets.models import SlaWarning, Ticket
+from tickets.services import l2_leads
+
+WARN_BEFORE_MINUTES = 60
+
+
+def warn_due(now=None) -> int:
+    now = now or timezone.now()
+    sent = 0
+    horizon = now + timedelta(days=7)
+    open_tickets = (
+        Ticket.objects.filter(status__in=Ticket.OPEN_STATUSES, paused_since__isnull=True)
+        .filter(resolution_due__lte=horizon)
+        .select_related("owner", "organisation")
+    )
+    leads = l2_leads()
+    for ticket in open_tickets:
+        for target, due in (
+            ("first_response", ticket.first_response_due if not ticket.first_response_at else None),
+            ("resolution", ticket.resolution_due),
+        ):
+            if due is None:
+                continue
+            if now >= due:
+                stage = "breached"
+            elif add_support_minutes(now, WARN_BEFORE_MINUTES) >= due:
+                stage = "before"
+            else:
+                continue
+            sent += _warn(ticket, target, stage, due, leads)
+    return sent
+
+
+def _warn(ticket: Ticket, target: str, stage: str, due, leads) -> int:
+    try:
+        with transaction.atomic():
+            SlaWarning.objects.create(
+                ticket=ticket,
+                organisation_id=ticket.organisation_id,
+                target=target,
+                stage=stage,
+                due=due,
+            )
+    except IntegrityError:
+        return 0
+    recipients = {u.email: u for u in [ticket.owner, *leads] if u is not None}
+    left = sla.minutes_left(due, timezone.now())
+    for person in recipients.values():
+        with translation.override(person.language):
+            subject = (
+                _("SLA breached: %(number)s")
+                if stage == "breached"
+                else _("SLA at risk: %(number)s")
+            ) % {"number": ticket.number}
+            body = render_to_string(
+                "tickets/email/sla_warning.txt",
+                {"ticket": ticket, "target": target, "stage": stage, "due": due, "left": left},
+            )
+        send_mail(subject, body, None, [person.email], fail_silently=True)
+    return 1

@@ -1,0 +1,65 @@
+"""Forms only parse input; tickets.services validates the rules and writes."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Membership, Organisation, User
+from accounts.roles import AgentLevel, Role
+from tickets.models import Ticket
+
+
+class ReplyForm(forms.Form):
+    body = forms.CharField(
+        label=_("Reply"), max_length=20000, widget=forms.Textarea(attrs={"rows": 5})
+    )
+
+
+class AgentReplyForm(ReplyForm):
+    internal = forms.BooleanField(label=_("Internal note (not sent)"), required=False)
+    wait = forms.BooleanField(
+        label=_("Wait for the customer's answer (pauses the SLA clock)"), required=False
+    )
+
+
+class TicketUpdateForm(forms.Form):
+    status = forms.ChoiceField(label=_("Status"), choices=Ticket.Status.choices)
+    type = forms.ChoiceField(label=_("Type"), choices=Ticket.Type.choices)
+    category = forms.ChoiceField(label=_("Category"), choices=Ticket.Category.choices)
+    priority = forms.ChoiceField(label=_("Priority"), choices=Ticket.Priority.choices)
+    level = forms.ChoiceField(label=_("Level"), choices=AgentLevel.choices)
+    owner = forms.ModelChoiceField(label=_("Owner"), queryset=User.objects.none(), required=False)
+    outcome = forms.ChoiceField(
+        label=_("Outcome (to close)"),
+        choices=[("", "—"), *Ticket.Outcome.choices],
+        required=False,
+    )
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        agents = Membership.objects.with_scopes_disabled().filter(
+            role__in=(Role.AGENT, Role.PROVIDER_ADMIN), user__is_active=True
+        )
+        self.fields["owner"].queryset = User.objects.filter(pk__in=agents.values("user")).order_by(
+            "first_name", "email"
+        )
+
+
+class TriageForm(forms.Form):
+    organisation = forms.ModelChoiceField(
+        label=_("Organisation"), queryset=Organisation.objects.none(), required=False
+    )
+    category = forms.ChoiceField(
+        label=_("Category"), choices=Ticket.Category.choices, required=False
+    )
+    reason = forms.CharField(
+        label=_("Or: why it is not a ticket"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].queryset = Organisation.objects.filter(
+            kind=Organisation.Kind.CUSTOMER
+        ).order_by("name")

@@ -1,0 +1,417 @@
+"""The service desk (SPEC S1–S9, L2, L4): support mailboxes, every message received (kept raw),
+tickets with their messages, contractual events and full history, SLA policies and warnings."""
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+from django_scopes import ScopedManager
+
+from accounts.models import Organisation
+from accounts.roles import AgentLevel
+
+
+def _random_path(folder: str, suffix: str) -> str:
+    # Random names: files are served only through access-checked views (never guessable URLs).
+    return f"{folder}/{secrets.token_hex(16)}{suffix}"
+
+
+def _raw_path(instance: "InboundMessage", filename: str) -> str:
+    return _random_path("mail/raw", ".eml")
+
+
+def _attachment_path(instance: "Attachment", filename: str) -> str:
+    return _random_path("mail/attachments", "")
+
+
+class Mailbox(models.Model):
+    """A support mailbox polled by the beat task (SPEC S1, L2). The password is stored encrypted
+    with a key derived from SECRET_KEY, or read from an environment variable."""
+
+    name = models.CharField(_("name"), max_length=100)
+    address = models.EmailField(_("support address"), unique=True)
+    host = models.CharField(_("IMAP host"), max_length=200)
+    port = models.PositiveIntegerField(_("IMAP port"), default=993)
+    use_tls = models.BooleanField(_("TLS"), default=True)
+    username = models.CharField(_("user"), max_length=200)
+    password_encrypted = models.TextField(blank=True)
+    password_env = models.CharField(
+        _("password from environment variable"),
+        max_length=100,
+        blank=True,
+        help_text=_("Name of an environment variable holding the password, instead of storing it."),
+    )
+    folder = models.CharField(_("folder"), max_length=200, default="INBOX")
+    processed_folder = models.CharField(_("processed folder"), max_length=200, default="Processed")
+    failed_folder = models.CharField(_("failed folder"), max_length=200, default="Failed")
+    active = models.BooleanField(_("active"), default=True)
+    uidvalidity = models.BigIntegerField(null=True, blank=True)
+    last_polled_at = models.DateTimeField(_("last poll"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    # The poller holding this lease works the mailbox; a dead one's lease runs out (SPEC L4).
+    lease_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("mailbox")
+        verbose_name_plural = _("mailboxes")
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.address}>"
+
+
+class Ticket(models.Model):
+    class Type(models.TextChoices):
+        INCIDENT = "incident", _("Incident")
+        SERVICE_REQUEST = "service_request", _("Service request")
+
+    class Category(models.TextChoices):
+        MALFUNCTION = "malfunction", _("Malfunction")
+        OUTAGE = "outage", _("Outage")
+        PASSWORD_RESET = "password_reset", _("Password reset")
+        CONFIGURATION = "configuration", _("Ordinary configuration")
+        CAMPAIGN = "campaign", _("Scheduling a phishing campaign")
+        CONTENT_RELEASE = "content_release", _("Content release")
+        CST_ACTIVITY = "cst_activity", _("CST activity request")
+        OTHER = "other", _("Other")
+
+    class Priority(models.TextChoices):
+        LOW = "low", _("Low")
+        NORMAL = "normal", _("Normal")
+        HIGH = "high", _("High")
+        URGENT = "urgent", _("Urgent")
+
+    class Status(models.TextChoices):
+        NEW = "new", pgettext_lazy("ticket", "New")
+        OPEN = "open", pgettext_lazy("ticket", "Open")
+        WAITING = "waiting", pgettext_lazy("ticket", "Waiting on customer")
+        RESOLVED = "resolved", pgettext_lazy("ticket", "Resolved")
+        CLOSED = "closed", pgettext_lazy("ticket", "Closed")
+
+    class Outcome(models.TextChoices):
+        SOLVED = "solved", _("Solved")
+        WORKAROUND = "workaround", _("Solved with a workaround")
+        NOT_REPRODUCIBLE = "not_reproducible", _("Not reproducible")
+        DUPLICATE = "duplicate", _("Duplicate")
+        NO_REPLY = "no_reply", _("No reply from the customer")
+        REJECTED = "rejected", _("Out of scope")
+
+    OPEN_STATUSES = (Status.NEW, Status.OPEN, Status.WAITING)
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="tickets")
+    number = models.CharField(_("number"), max_length=20, unique=True, null=True, blank=True)
+    subject = models.CharField(_("subject"), max_length=300)
+    type = models.CharField(_("type"), max_length=20, choices=Type.choices)
+    category = models.CharField(_("category"), max_length=20, choices=Category.choices)
+    priority = models.CharField(
+        _("priority"), max_length=10, choices=Priority.choices, default=Priority.NORMAL
+    )
+    level = models.CharField(
+        _("level"), max_length=2, choices=AgentLevel.choices, default=AgentLevel.L1
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="owned_tickets",
+        verbose_name=_("owner"),
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.NEW
+    )
+    outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices, blank=True)
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="requested_tickets",
+    )
+    requester_email = models.EmailField(_("requester"))
+    requester_language = models.CharField(max_length=8, default="it")
+    contract = models.ForeignKey(
+        "contracts.Contract", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    linked_to = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="follow_ups",
+        verbose_name=_("follows up"),
+    )
+    activity_request = models.ForeignKey(
+        "activities.ActivityRequest",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="tickets",
+    )
+    created_at = models.DateTimeField(_("opened"), default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    first_response_at = models.DateTimeField(_("first response"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    # SLA clock (SPEC S5): targets in support minutes; time waiting on the customer is paused.
+    first_response_target = models.PositiveIntegerField(null=True, blank=True)
+    resolution_target = models.PositiveIntegerField(null=True, blank=True)
+    paused_since = models.DateTimeField(null=True, blank=True)
+    paused_minutes = models.PositiveIntegerField(default=0)
+    first_response_due = models.DateTimeField(_("first response due"), null=True, blank=True)
+    resolution_due = models.DateTimeField(_("resolution due"), null=True, blank=True)
+
+    objects = ScopedManager(organisation="organisation")
+
+    class Meta:
+        ordering = ["resolution_due", "-created_at"]
+        verbose_name = _("ticket")
+        verbose_name_plural = _("tickets")
+        indexes = [
+            models.Index(fields=["status", "resolution_due"]),
+            models.Index(fields=["organisation", "created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.subject}"
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("ticket_detail", args=[self.pk])
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+
+class InboundMessage(models.Model):
+    """Every message taken from a mailbox, kept raw (.eml) with what was made of it: a ticket
+    message, a message held for triage with its reason, or a failure with its error (SPEC S3, L4:
+    nothing a customer sent is ever dropped)."""
+
+    class Outcome(models.TextChoices):
+        TICKET = "ticket", _("Ticket")
+        HELD = "held", _("Held for triage")
+        FAILED = "failed", _("Could not be processed")
+        DISMISSED = "dismissed", _("Dismissed after triage")
+
+    mailbox = models.ForeignKey(Mailbox, on_delete=models.PROTECT, related_name="messages")
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    # Message-ID, or a hash of the raw bytes when absent: unique per mailbox (SPEC L4).
+    message_key = models.CharField(max_length=300)
+    uid = models.BigIntegerField(null=True, blank=True)
+    uidvalidity = models.BigIntegerField(null=True, blank=True)
+    raw = models.FileField(upload_to=_raw_path)
+    from_address = models.CharField(_("from"), max_length=300, blank=True)
+    from_name = models.CharField(max_length=300, blank=True)
+    to = models.TextField(blank=True)
+    subject = models.CharField(_("subject"), max_length=300, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    received_at = models.DateTimeField(_("received"), default=timezone.now)
+    outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices)
+    reason = models.TextField(_("reason"), blank=True)
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.SET_NULL, null=True, blank=True, related_name="inbound"
+    )
+    triaged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    triaged_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager(organisation="organisation")
+
+    class Meta:
+        ordering = ["-received_at"]
+        verbose_name = _("received message")
+        verbose_name_plural = _("received messages")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["mailbox", "message_key"], name="inbound_message_once_per_mailbox"
+            )
+        ]
+        indexes = [models.Index(fields=["outcome", "received_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.from_address}: {self.subject}"
+
+
+class TicketMessage(models.Model):
+    class Direction(models.TextChoices):
+        INBOUND = "in", _("From the customer")
+        OUTBOUND = "out", _("Reply")
+        NOTE = "note", _("Internal note")
+        AUTO = "auto", _("Automatic reply")
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    direction = models.CharField(max_length=4, choices=Direction.choices)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    from_address = models.CharField(max_length=300, blank=True)
+    body_text = models.TextField(blank=True)
+    body_html = models.TextField(blank=True)  # sanitised with nh3
+    inbound = models.OneToOneField(
+        InboundMessage,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="ticket_message",
+    )
+    message_id = models.CharField(max_length=300, blank=True, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedManager(organisation="organisation")
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} {self.direction} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class Attachment(models.Model):
+    """A file that came with a message. Executables and files over the cap are kept out: the
+    row says so and why, and the ticket shows it (nothing silently dropped)."""
+
+    inbound = models.ForeignKey(
+        InboundMessage, on_delete=models.CASCADE, related_name="attachments"
+    )
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, null=True, blank=True, related_name="attachments"
+    )
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    filename = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=150)
+    size = models.PositiveBigIntegerField()
+    file = models.FileField(upload_to=_attachment_path, blank=True)
+    rejected_reason = models.CharField(max_length=300, blank=True)
+
+    objects = ScopedManager(organisation="organisation")
+
+    def __str__(self) -> str:
+        return self.filename
+
+
+class TicketEvent(models.Model):
+    """SPEC S7: the contractual events (opened, closed, outcome) and every other change, with
+    time and actor."""
+
+    class Kind(models.TextChoices):
+        OPENED = "opened", _("Opened")
+        CLOSED = "closed", _("Closed")
+        OUTCOME = "outcome", _("Outcome")
+        REOPENED = "reopened", _("Reopened")
+        STATUS = "status", _("Status changed")
+        PRIORITY = "priority", _("Priority changed")
+        LEVEL = "level", _("Level changed")
+        OWNER = "owner", _("Owner changed")
+        TYPE = "type", _("Type changed")
+        CATEGORY = "category", _("Category changed")
+        REPLY = "reply", _("Reply sent")
+        MESSAGE = "message", _("Customer message")
+        NOTE = "note", _("Internal note")
+        SLA_WARNING = "sla_warning", _("SLA warning")
+
+    CONTRACTUAL = (Kind.OPENED, Kind.CLOSED, Kind.OUTCOME)
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    contractual = models.BooleanField(default=False)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    actor_label = models.CharField(max_length=300, blank=True)  # e.g. the sender's address
+    before = models.CharField(max_length=300, blank=True)
+    after = models.CharField(max_length=300, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedManager(organisation="organisation")
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} {self.kind}"
+
+
+class SlaPolicy(models.Model):
+    """Targets in support hours (SPEC S5) per ticket type and priority, optionally for one
+    contract (its terms win over the general policy)."""
+
+    name = models.CharField(_("name"), max_length=100)
+    ticket_type = models.CharField(_("type"), max_length=20, choices=Ticket.Type.choices)
+    priority = models.CharField(_("priority"), max_length=10, choices=Ticket.Priority.choices)
+    contract = models.ForeignKey(
+        "contracts.Contract",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="sla_policies",
+        verbose_name=_("only for contract"),
+    )
+    first_response_minutes = models.PositiveIntegerField(_("first response (support minutes)"))
+    resolution_minutes = models.PositiveIntegerField(_("resolution (support minutes)"))
+    warn_before_minutes = models.PositiveIntegerField(_("warn before breach (minutes)"), default=60)
+
+    class Meta:
+        ordering = ["ticket_type", "priority"]
+        verbose_name = _("SLA policy")
+        verbose_name_plural = _("SLA policies")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ticket_type", "priority", "contract"],
+                name="sla_policy_unique_per_contract",
+            ),
+            models.UniqueConstraint(
+                fields=["ticket_type", "priority"],
+                condition=Q(contract__isnull=True),
+                name="sla_policy_unique_general",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SlaWarning(models.Model):
+    """One row per warning sent, so the every-minute check never repeats one (SPEC L2, L4)."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="sla_warnings")
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    target = models.CharField(max_length=20)  # first_response / resolution
+    stage = models.CharField(max_length=10)  # before / breached
+    due = models.DateTimeField()
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedManager(organisation="organisation")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ticket", "target", "stage", "due"], name="sla_warning_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} {self.target} {self.stage}"
+
+
+class AutoReply(models.Model):
+    """Automatic replies sent, for the per-sender rate limit against mail loops."""
+
+    sender = models.EmailField(db_index=True)
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.sender} {self.sent_at:%Y-%m-%d %H:%M}"

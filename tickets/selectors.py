@@ -1,0 +1,75 @@
+"""Reads of the service desk through the scoped managers (SPEC T1): a referent sees the
+organisation's tickets, an end user only their own, agents all."""
+
+from django.db.models import F, Q, QuerySet
+from django.shortcuts import get_object_or_404
+
+from accounts.roles import Role
+from tickets.models import Attachment, InboundMessage, Ticket
+
+
+def ticket_list(
+    *, tenancy, user, search: str = "", status: str = "open", level: str = "", mine: bool = False
+) -> QuerySet[Ticket]:
+    tickets = Ticket.objects.select_related("organisation", "owner")
+    if tenancy.role == Role.END_USER:
+        tickets = tickets.filter(Q(requester=user) | Q(requester_email__iexact=user.email))
+    if status == "open":
+        tickets = tickets.filter(status__in=Ticket.OPEN_STATUSES)
+    elif status:
+        tickets = tickets.filter(status=status)
+    if level:
+        tickets = tickets.filter(level=level)
+    if mine:
+        tickets = tickets.filter(owner=user)
+    if search:
+        tickets = tickets.filter(
+            Q(number__icontains=search)
+            | Q(subject__icontains=search)
+            | Q(organisation__name__icontains=search)
+            | Q(requester_email__icontains=search)
+        )
+    # The list sorts by time left: the nearest deadline first, paused and untimed ones last.
+    return tickets.order_by(
+        F("paused_since").asc(nulls_first=True),
+        F("resolution_due").asc(nulls_last=True),
+        "-created_at",
+    )
+
+
+def ticket_get(*, tenancy, user, ticket_id: int) -> Ticket:
+    tickets = Ticket.objects.select_related(
+        "organisation", "owner", "requester", "contract", "linked_to", "activity_request"
+    )
+    if tenancy.role == Role.END_USER:
+        tickets = tickets.filter(Q(requester=user) | Q(requester_email__iexact=user.email))
+    return get_object_or_404(tickets, pk=ticket_id)
+
+
+def held_messages() -> QuerySet[InboundMessage]:
+    return InboundMessage.objects.filter(outcome=InboundMessage.Outcome.HELD).select_related(
+        "organisation", "mailbox"
+    )
+
+
+def failed_messages() -> QuerySet[InboundMessage]:
+    return InboundMessage.objects.filter(outcome=InboundMessage.Outcome.FAILED).select_related(
+        "mailbox"
+    )
+
+
+def inbound_get(*, inbound_id: int) -> InboundMessage:
+    return get_object_or_404(InboundMessage.objects.select_related("organisation"), pk=inbound_id)
+
+
+def attachment_get(*, tenancy, user, attachment_id: int) -> Attachment:
+    attachment = get_object_or_404(
+        Attachment.objects.select_related("ticket").exclude(file=""), pk=attachment_id
+    )
+    if attachment.ticket_id is None and not tenancy.is_provider_staff:
+        from django.http import Http404
+
+        raise Http404
+    if attachment.ticket_id is not None:
+        ticket_get(tenancy=tenancy, user=user, ticket_id=attachment.ticket_id)
+    return attachment

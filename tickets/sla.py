@@ -1,0 +1,84 @@
+"""The SLA clock of a ticket (SPEC S5): targets in support minutes, counted only 09:00–18:00
+Europe/Rome on Italian working days; time waiting on the customer is paused."""
+
+from datetime import datetime
+
+from django.db.models import Q
+
+from csm_portal.business_calendar import add_support_minutes, support_minutes_between
+from tickets.models import SlaPolicy, Ticket
+
+
+def policy_for(ticket: Ticket) -> SlaPolicy | None:
+    """The contract's own policy for the ticket's type and priority, else the general one."""
+    candidates = SlaPolicy.objects.filter(ticket_type=ticket.type, priority=ticket.priority).filter(
+        Q(contract=ticket.contract_id) | Q(contract__isnull=True)
+    )
+    ordered = sorted(candidates, key=lambda p: p.contract_id is None)
+    return ordered[0] if ordered else None
+
+
+def apply_policy(ticket: Ticket) -> None:
+    """Set the targets from the policy and compute the deadlines (call after a change of type,
+    priority or contract)."""
+    policy = policy_for(ticket)
+    ticket.first_response_target = policy.first_response_minutes if policy else None
+    ticket.resolution_target = policy.resolution_minutes if policy else None
+    recompute(ticket)
+
+
+def recompute(ticket: Ticket) -> None:
+    start = ticket.created_at
+    paused = ticket.paused_minutes
+    ticket.first_response_due = (
+        add_support_minutes(start, ticket.first_response_target + paused)
+        if ticket.first_response_target is not None
+        else None
+    )
+    ticket.resolution_due = (
+        add_support_minutes(start, ticket.resolution_target + paused)
+        if ticket.resolution_target is not None
+        else None
+    )
+
+
+def pause(ticket: Ticket, now: datetime) -> None:
+    if ticket.paused_since is None:
+        ticket.paused_since = now
+
+
+def resume(ticket: Ticket, now: datetime) -> None:
+    if ticket.paused_since is not None:
+        ticket.paused_minutes += support_minutes_between(ticket.paused_since, now)
+        ticket.paused_since = None
+        recompute(ticket)
+
+
+def minutes_left(due: datetime | None, now: datetime) -> int | None:
+    """Support minutes until ``due``; negative once breached (by the support minutes since)."""
+    if due is None:
+        return None
+    if now <= due:
+        return support_minutes_between(now, due)
+    return -support_minutes_between(due, now)
+
+
+def clock(ticket: Ticket, now: datetime) -> dict:
+    """What the countdown shows: the target that matters now and the support minutes left."""
+    if not ticket.is_open:
+        return {"target": None, "left": None, "paused": False}
+    if ticket.first_response_at is None and ticket.first_response_due is not None:
+        target, due = "first_response", ticket.first_response_due
+    else:
+        target, due = "resolution", ticket.resolution_due
+    at = ticket.paused_since or now
+    left = minutes_left(due, at)
+    hours, minutes = divmod(abs(left), 60) if left is not None else (None, None)
+    return {
+        "target": target,
+        "due": due,
+        "left": left,
+        "hours": hours,
+        "minutes": minutes,
+        "paused": ticket.paused_since is not None,
+    }

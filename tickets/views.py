@@ -1,0 +1,171 @@
+"""Pages of the service desk. Thin: parse, call a selector or service, render."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.roles import PROVIDER_ROLES, Role
+from csm_portal.web import NOT_DONE, add_service_errors, paginate, role_required, submit
+from tickets import kpi, selectors, services, sla
+from tickets.forms import AgentReplyForm, ReplyForm, TicketUpdateForm, TriageForm
+from tickets.models import Ticket
+
+DESK = (Role.AGENT, Role.PROVIDER_ADMIN)
+EVERYONE = (*PROVIDER_ROLES, Role.REFERENT, Role.END_USER)
+
+
+@role_required(*EVERYONE)
+def ticket_list(request: HttpRequest) -> HttpResponse:
+    search = request.GET.get("q", "").strip()
+    status = request.GET.get("status", "open")
+    level = request.GET.get("level", "")
+    mine = request.GET.get("mine") == "1"
+    tickets = selectors.ticket_list(
+        tenancy=request.tenancy,
+        user=request.user,
+        search=search,
+        status=status,
+        level=level,
+        mine=mine,
+    )
+    page = paginate(request, tickets)
+    now = timezone.now()
+    rows = [(t, sla.clock(t, now)) for t in page.object_list]
+    context = {
+        "page": page,
+        "rows": rows,
+        "search": search,
+        "status": status,
+        "level": level,
+        "mine": mine,
+        "statuses": Ticket.Status.choices,
+    }
+    template = "tickets/partials/ticket_rows.html" if request.htmx else "tickets/ticket_list.html"
+    return render(request, template, context)
+
+
+@role_required(*EVERYONE)
+def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    ticket = selectors.ticket_get(tenancy=request.tenancy, user=request.user, ticket_id=ticket_id)
+    staff = request.tenancy.is_provider_staff
+    desk = request.tenancy.role in DESK
+    reply_form = (AgentReplyForm if desk else ReplyForm)(request.POST or None)
+    if request.method == "POST":
+        done = submit(
+            request,
+            reply_form,
+            lambda data: services.ticket_reply(ticket=ticket, by=request.user, **data),
+        )
+        if done is not NOT_DONE:
+            messages.success(request, _("Reply recorded."))
+            return redirect(ticket)
+    messages_qs = ticket.messages.select_related("author").order_by("created_at", "pk")
+    if not staff:
+        messages_qs = messages_qs.exclude(direction="note")
+    context = {
+        "ticket": ticket,
+        "thread": list(messages_qs),
+        "events": list(ticket.events.select_related("actor").order_by("at", "pk")) if staff else [],
+        "contractual": list(ticket.events.filter(contractual=True).order_by("at", "pk")),
+        "attachments": list(ticket.attachments.order_by("pk")),
+        "clock": sla.clock(ticket, timezone.now()),
+        "reply_form": reply_form,
+        "update_form": TicketUpdateForm(
+            initial={
+                "status": ticket.status,
+                "type": ticket.type,
+                "category": ticket.category,
+                "priority": ticket.priority,
+                "level": ticket.level,
+                "owner": ticket.owner_id,
+                "outcome": ticket.outcome,
+            }
+        )
+        if desk
+        else None,
+        "desk": desk,
+    }
+    return render(request, "tickets/ticket_detail.html", context)
+
+
+@role_required(*DESK)
+def ticket_update(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    ticket = selectors.ticket_get(tenancy=request.tenancy, user=request.user, ticket_id=ticket_id)
+    form = TicketUpdateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        try:
+            services.ticket_update(ticket=ticket, by=request.user, **data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, _("Ticket updated."))
+    return redirect(ticket)
+
+
+@role_required(*DESK)
+def triage(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "tickets/triage.html",
+        {
+            "page": paginate(request, selectors.held_messages()),
+            "failed": paginate(request, selectors.failed_messages())
+            if request.tenancy.is_admin
+            else None,
+        },
+    )
+
+
+@role_required(*DESK)
+def triage_item(request: HttpRequest, inbound_id: int) -> HttpResponse:
+    inbound = selectors.inbound_get(inbound_id=inbound_id)
+    form = TriageForm(request.POST or None, initial={"organisation": inbound.organisation_id})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            if data["organisation"]:
+                ticket = services.held_to_ticket(
+                    inbound=inbound,
+                    organisation=data["organisation"],
+                    category=data["category"] or Ticket.Category.OTHER,
+                    by=request.user,
+                )
+                messages.success(request, _("Ticket %(n)s opened.") % {"n": ticket.number})
+                return redirect(ticket)
+            services.held_dismiss(inbound=inbound, reason=data["reason"], by=request.user)
+            messages.success(request, _("Kept as not a ticket."))
+            return redirect("triage")
+        except ValidationError as error:
+            add_service_errors(form, error)
+    with inbound.raw.open("rb") as handle:
+        from tickets.parsing import parse
+
+        parsed = parse(handle.read())
+    return render(
+        request,
+        "tickets/triage_item.html",
+        {"inbound": inbound, "parsed": parsed, "form": form},
+    )
+
+
+@role_required(*EVERYONE)
+def attachment_download(request: HttpRequest, attachment_id: int) -> FileResponse:
+    attachment = selectors.attachment_get(
+        tenancy=request.tenancy, user=request.user, attachment_id=attachment_id
+    )
+    return FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.filename,
+        content_type="application/octet-stream",
+    )
+
+
+@role_required(*PROVIDER_ROLES)
+def kpi_page(request: HttpRequest) -> HttpResponse:
+    return render(request, "tickets/kpi.html", kpi.overview(months=6))
