@@ -1,10 +1,15 @@
-"""Throwaway PostgreSQL and Redis servers for the test suite.
+"""Throwaway PostgreSQL, Redis and Dovecot IMAP servers for the test suite.
 
 Loaded as a pytest plugin (``-p tests.bootstrap`` in pyproject's addopts) and usable from plain
 scripts through :func:`ensure_services`. The servers listen on free loopback ports inside a temp
 dir and are torn down when the process that started them exits. Their URLs are exported as
 ``DATABASE_URL`` / ``REDIS_URL``, so child processes (live server, Celery worker, xdist workers)
 inherit them and never start servers of their own.
+
+The IMAP server (for the service-desk tests) is started lazily, by the first :func:`ensure_imap`
+call (or the ``imap_server`` / ``imap_account`` fixtures), and exported as ``IMAP_TEST_URL``
+(``imap://user:password@127.0.0.1:port``, user and password percent-encoded) plus
+``IMAP_TEST_DIR`` (its temp dir, so child processes can add users with :func:`imap_create_user`).
 
 On a root Debian box (CI, dev containers) missing packages are installed with apt-get; anywhere
 else the error says exactly what to install, or which variables to set instead.
@@ -14,9 +19,12 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import grp
+import imaplib
 import json
 import os
 import pwd
+import secrets
 import shutil
 import signal
 import socket
@@ -26,28 +34,41 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Generator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
+from urllib.parse import quote, unquote, urlsplit
 
 import pytest
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-__all__ = ["ensure_apt_packages", "ensure_chromium", "ensure_services"]
+__all__ = [
+    "ImapServer",
+    "ensure_apt_packages",
+    "ensure_chromium",
+    "ensure_imap",
+    "ensure_services",
+    "imap_create_user",
+]
 
 CHROMIUM = "/usr/bin/chromium"
 DATABASE_NAME = "csm_portal"
 TEMP_PREFIX = "csm-test-"
 STATE_FILE = "bootstrap.json"
 START_TIMEOUT = 60.0
+DOVECOT = "/usr/sbin/dovecot"
+IMAP_DOMAIN = "csm-test.example"
+IMAP_USER = f"support@{IMAP_DOMAIN}"
 
 T = TypeVar("T")
 
 _lock = threading.RLock()
 _apt_updated = False
 _started: _Started | None = None
+_imap_started: _Started | None = None
+_imap: ImapServer | None = None
 
 
 @dataclass
@@ -59,8 +80,28 @@ class _Started:
     pg_ctl: list[str] | None = None  # pg_ctl command prefix (incl. runuser when root)
     pg_data: Path | None = None
     redis: subprocess.Popen[bytes] | None = None
+    dovecot: subprocess.Popen[bytes] | None = None  # the master process
     env: dict[str, str] = field(default_factory=dict)
     stopped: bool = False
+
+
+@dataclass(frozen=True)
+class ImapServer:
+    """The test IMAP server (plain IMAP, no TLS) and one mailbox user on it."""
+
+    port: int
+    user: str
+    password: str
+    host: str = "127.0.0.1"
+    # The user's Maildir (created at the first login); None for a server of your own given by
+    # IMAP_TEST_URL.
+    maildir: Path | None = None
+
+    @property
+    def url(self) -> str:
+        """``imap://user:password@host:port``, user and password percent-encoded."""
+        user, password = quote(self.user, safe=""), quote(self.password, safe="")
+        return f"imap://{user}:{password}@{self.host}:{self.port}"
 
 
 # --------------------------------------------------------------------------- apt helpers
@@ -360,7 +401,345 @@ def _stop(state: _Started) -> None:
         except subprocess.TimeoutExpired:
             state.redis.kill()
             state.redis.wait()
+    if state.dovecot is not None:
+        _stop_dovecot(state.dovecot.pid, state.tmp)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            state.dovecot.wait(5)  # reap it (it is gone already unless it ignored SIGKILL)
     shutil.rmtree(state.tmp, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------- IMAP (Dovecot)
+
+
+def ensure_imap() -> ImapServer:
+    """Return the test IMAP server, starting a throwaway Dovecot on first use.
+
+    Idempotent per process. A server given by ``IMAP_TEST_URL`` wins (a developer's own server,
+    or the one a parent process started and exported), so child processes such as a Celery worker
+    started by the tests use the same server. The server speaks plain IMAP without TLS (use
+    ``imaplib.IMAP4`` / imap_tools' ``MailBoxUnencrypted``), has the user :data:`IMAP_USER` with a
+    random password and stores mail as maildirs in its temp dir.
+    """
+    global _imap, _imap_started
+    with _lock:
+        if (
+            _imap is not None
+            and _imap_started is not None
+            and _imap_started.owner_pid == os.getpid()
+            and not _imap_started.stopped
+        ):
+            return _imap
+        url = os.environ.get("IMAP_TEST_URL")
+        if url:
+            return _imap_from_url(url)
+
+        _reap_stale()
+        started_at = time.monotonic()
+        dovecot = _find_dovecot()
+        if dovecot is None:
+            hint = (
+                f"{DOVECOT} is missing; run as root: apt-get install dovecot-imapd (or set "
+                f"IMAP_TEST_URL=imap://user:password@host:port to use a server you already have)"
+            )
+            try:
+                ensure_apt_packages("dovecot-imapd")
+            except RuntimeError as exc:
+                raise RuntimeError(hint) from exc
+            dovecot = _find_dovecot()
+            if dovecot is None:
+                raise RuntimeError(hint)
+
+        state = _Started(owner_pid=os.getpid(), tmp=Path(tempfile.mkdtemp(prefix=TEMP_PREFIX)))
+        _imap_started = state
+        _write_state(state)
+        # Registered before starting anything so a half-finished start is cleaned up too.
+        atexit.register(_stop, state)
+        password = secrets.token_urlsafe(12)
+        try:
+            port = _start_dovecot(state, dovecot, IMAP_USER, password)
+        except BaseException:
+            _stop(state)
+            raise
+        server = ImapServer(
+            port=port, user=IMAP_USER, password=password, maildir=_maildir(state.tmp, IMAP_USER)
+        )
+        state.env = {"IMAP_TEST_URL": server.url, "IMAP_TEST_DIR": str(state.tmp)}
+        os.environ.update(state.env)
+        _imap = server
+        elapsed = time.monotonic() - started_at
+        _log(f"started dovecot on 127.0.0.1:{port} in {state.tmp} ({elapsed:.1f}s)")
+        return server
+
+
+def imap_create_user(name: str | None = None) -> tuple[str, str]:
+    """Add a mailbox user to the test IMAP server and return ``(user, password)``.
+
+    ``name`` is a full address or a local part (``@csm-test.example`` is appended); by default a
+    unique one is made up. The user can log in at once. Works in child processes too, but only
+    with the server started by this module (not with a server given by ``IMAP_TEST_URL`` alone).
+    """
+    ensure_imap()
+    directory = os.environ.get("IMAP_TEST_DIR")
+    if not directory or not (Path(directory) / "passwd").is_dir():
+        raise RuntimeError(
+            "imap_create_user() only works with the Dovecot started by tests/bootstrap.py "
+            "(IMAP_TEST_DIR is not set: IMAP_TEST_URL points at a server of your own)"
+        )
+    user = name or f"user-{secrets.token_hex(4)}"
+    if "@" not in user:
+        user = f"{user}@{IMAP_DOMAIN}"
+    if user.startswith(".") or any(
+        char in ":/\\%" or char.isspace() or not char.isprintable() for char in user
+    ):
+        raise ValueError(f"unusable IMAP user name {user!r}")
+    password = secrets.token_urlsafe(12)
+    try:
+        _add_passwd_file(Path(directory), user, password)
+    except FileExistsError:
+        raise ValueError(f"IMAP user {user!r} already exists") from None
+    return user, password
+
+
+def _imap_from_url(url: str) -> ImapServer:
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if parts.scheme != "imap" or not parts.hostname or not port or parts.username is None:
+        raise RuntimeError(
+            "IMAP_TEST_URL must look like imap://user:password@127.0.0.1:143 (user and password "
+            "percent-encoded)"
+        )
+    user = unquote(parts.username)
+    directory = os.environ.get("IMAP_TEST_DIR")
+    return ImapServer(
+        host=parts.hostname,
+        port=port,
+        user=user,
+        password=unquote(parts.password or ""),
+        maildir=_maildir(Path(directory), user) if directory else None,
+    )
+
+
+def _find_dovecot() -> Path | None:
+    found = DOVECOT if Path(DOVECOT).is_file() else shutil.which("dovecot")
+    return Path(found) if found else None
+
+
+def _maildir(tmp: Path, user: str) -> Path:
+    return tmp / "mail" / user / "Maildir"
+
+
+def _add_passwd_file(tmp: Path, user: str, password: str) -> None:
+    """Create the passwd-file of ``user`` (one per user: Dovecot reads a changed passwd-file at
+    most once a second, but a new one at once). Written aside and hard-linked into place, so
+    Dovecot never reads half a file and an existing user is never overwritten."""
+    # user:password:uid:gid:gecos:home:shell:extra — uid, gid and home come from the config.
+    new = tmp / f"passwd.{secrets.token_hex(8)}"
+    new.write_text(f"{user}:{{PLAIN}}{password}::::::\n")
+    try:
+        os.link(new, tmp / "passwd" / user)
+    finally:
+        new.unlink()
+
+
+def _dovecot_accounts() -> tuple[str, str, str, int, int]:
+    """``(internal user, internal group, login user, mail uid, mail gid)`` to run Dovecot with.
+
+    As root: Debian's ``dovecot``/``dovenull`` system users (made by the dovecot-core package),
+    else ``nobody``; Dovecot never gives mail access to uid 0. Otherwise everything runs as the
+    current user (Dovecot supports running without root when chroots are off).
+    """
+    if os.geteuid() != 0:
+        try:
+            me = pwd.getpwuid(os.geteuid())
+            group = grp.getgrgid(os.getegid()).gr_name
+        except KeyError:
+            raise RuntimeError(
+                f"uid {os.geteuid()}/gid {os.getegid()} has no passwd/group entry, which Dovecot "
+                f"needs (or set IMAP_TEST_URL=imap://user:password@host:port)"
+            ) from None
+        return me.pw_name, group, me.pw_name, me.pw_uid, os.getegid()
+    for name in ("dovecot", "nobody"):
+        try:
+            internal = pwd.getpwnam(name)
+            group = grp.getgrgid(internal.pw_gid).gr_name
+        except KeyError:
+            continue
+        try:
+            login = pwd.getpwnam("dovenull").pw_name
+        except KeyError:
+            login = internal.pw_name
+        return internal.pw_name, group, login, internal.pw_uid, internal.pw_gid
+    raise RuntimeError(
+        "Running as root, but there is neither a `dovecot` nor a `nobody` user to run Dovecot "
+        "as; run as root: apt-get install --reinstall dovecot-core"
+    )
+
+
+def _dovecot_config(tmp: Path, port: int, accounts: tuple[str, str, str, int, int]) -> str:
+    internal_user, internal_group, login_user, uid, gid = accounts
+    users = f"{tmp}/passwd/%u"  # one file per user, see _add_passwd_file()
+    # Standalone: nothing from /etc/dovecot is read. Chroots are off so that it also runs without
+    # root; the auth failure delay and penalty are off so that tests of bad logins stay fast.
+    return f"""\
+# Throwaway Dovecot for the CSM Portal tests (tests/bootstrap.py); deleted at exit.
+instance_name = {tmp.name}
+protocols = imap
+listen = 127.0.0.1
+base_dir = {tmp}/run
+state_dir = {tmp}/state
+log_path = {tmp}/dovecot.log
+auth_verbose = yes
+default_internal_user = {internal_user}
+default_internal_group = {internal_group}
+default_login_user = {login_user}
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+auth_failure_delay = 0
+first_valid_uid = {uid}
+mail_uid = {uid}
+mail_gid = {gid}
+mail_home = {tmp}/mail/%u
+mail_location = maildir:~/Maildir
+mail_fsync = never
+
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u {users}
+}}
+userdb {{
+  driver = passwd-file
+  args = username_format=%u {users}
+}}
+namespace inbox {{
+  inbox = yes
+}}
+protocol imap {{
+  mail_max_userip_connections = 100
+}}
+
+service imap-login {{
+  chroot =
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+service imap-urlauth-login {{
+  chroot =
+}}
+service anvil {{
+  chroot =
+  unix_listener anvil-auth-penalty {{
+    mode = 0
+  }}
+}}
+"""
+
+
+def _start_dovecot(state: _Started, dovecot: Path, user: str, password: str) -> int:
+    accounts = _dovecot_accounts()
+    tmp = state.tmp
+    log = tmp / "dovecot.log"
+    (tmp / "passwd").mkdir()
+    (tmp / "mail").mkdir()
+    _add_passwd_file(tmp, user, password)
+    if os.geteuid() == 0:
+        # The auth process reads the passwd-files and the mail processes write the maildirs as
+        # the unprivileged user; the master and the log process stay root. Files made later by
+        # root (passwd-files of new users) are world-readable, in a dir only that user can enter.
+        _, _, _, uid, gid = accounts
+        for path in (tmp, tmp / "passwd", tmp / "mail"):
+            os.chown(path, uid, gid)
+    config = tmp / "dovecot.conf"
+
+    for attempt in range(3):  # another process may grab the free port before dovecot binds it
+        port = _free_port()
+        config.write_text(_dovecot_config(tmp, port, accounts))
+        # Startup errors go to stderr before the log process takes over: same file.
+        with log.open("ab") as log_file:
+            log_start = log_file.tell()
+            state.dovecot = subprocess.Popen(
+                [str(dovecot), "-F", "-c", str(config)],
+                cwd=tmp,
+                stdin=subprocess.DEVNULL,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                # Own session: a Ctrl-C in the terminal must not kill dovecot before the test
+                # session has torn down; _stop() ends it.
+                start_new_session=True,
+            )
+        _write_state(state)
+        try:
+            _wait_for(lambda port=port: _imap_greeting(port), "Dovecot", process=state.dovecot)
+            break
+        except RuntimeError as exc:
+            with log.open("rb") as log_file:
+                log_file.seek(log_start)
+                port_taken = b"Address already in use" in log_file.read()
+            if state.dovecot.poll() is None or not port_taken or attempt == 2:
+                raise RuntimeError(f"{exc}; dovecot.log:\n{_tail(log)}") from exc
+
+    # Log in once, so that a broken auth or mail setup fails here, with the log, not in a test.
+    try:
+        client = imaplib.IMAP4("127.0.0.1", port, timeout=10)
+        try:
+            client.login(user, password)
+            client.select("INBOX")
+        finally:
+            with contextlib.suppress(Exception):
+                client.logout()
+    except (OSError, imaplib.IMAP4.error) as exc:
+        raise RuntimeError(
+            f"Dovecot refused the test login: {exc}; dovecot.log:\n{_tail(log)}"
+        ) from exc
+    return port
+
+
+def _imap_greeting(port: int) -> None:
+    with socket.create_connection(("127.0.0.1", port), timeout=2) as sock:
+        greeting = sock.makefile("rb").readline(1000)
+    if not greeting.startswith(b"* OK"):
+        raise ConnectionError(f"unexpected IMAP greeting {greeting!r}")
+
+
+def _stop_dovecot(master: int | None, tmp: Path) -> None:
+    """Stop the Dovecot instance running from ``tmp``: SIGTERM to the master (which ends its
+    children), SIGKILL to whatever of it is still there after 10 seconds."""
+    if master is not None and master in _dovecot_pids(tmp):
+        with contextlib.suppress(OSError):
+            os.kill(master, signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    while _dovecot_pids(tmp) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    for pid in _dovecot_pids(tmp):
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+
+
+def _dovecot_pids(tmp: Path) -> list[int]:
+    """Live processes of the Dovecot instance in ``tmp``: the master (run with the config in
+    ``tmp``) and its children (titled ``dovecot-<instance>/<service>``). Matching on the command
+    line guards against pid reuse; zombies have none, so they count as gone."""
+    config = str(tmp / "dovecot.conf").encode()
+    title = f"dovecot-{tmp.name}/".encode()
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            args = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if args[0].startswith(title) or (args[0].endswith(b"dovecot") and config in args):
+            pids.append(int(entry.name))
+    return pids
 
 
 # --------------------------------------------------------------------------- stale runs
@@ -369,7 +748,10 @@ def _stop(state: _Started) -> None:
 def _write_state(state: _Started) -> None:
     """Record who owns the temp dir, so a later run can clean up after a killed one."""
     redis_pid = state.redis.pid if state.redis else None
-    (state.tmp / STATE_FILE).write_text(json.dumps({"owner": state.owner_pid, "redis": redis_pid}))
+    dovecot_pid = state.dovecot.pid if state.dovecot else None
+    (state.tmp / STATE_FILE).write_text(
+        json.dumps({"owner": state.owner_pid, "redis": redis_pid, "dovecot": dovecot_pid})
+    )
 
 
 def _pid_alive(pid: int) -> bool:
@@ -425,6 +807,9 @@ def _reap_stale() -> None:
                 with contextlib.suppress(OSError):
                     os.kill(redis_pid, signal.SIGKILL)
                 time.sleep(0.2)
+        if (tmp / "dovecot.conf").exists():
+            dovecot_pid = owner_info.get("dovecot")
+            _stop_dovecot(dovecot_pid if isinstance(dovecot_pid, int) else None, tmp)
         shutil.rmtree(tmp, ignore_errors=True)
 
 
@@ -506,3 +891,18 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> Generator[None
     if not (getattr(options, "help", False) or getattr(options, "version", False)):
         ensure_services()
     return (yield)
+
+
+@pytest.fixture(scope="session")
+def imap_server() -> ImapServer:
+    """The test IMAP server with its default user (shared by the whole session)."""
+    return ensure_imap()
+
+
+@pytest.fixture
+def imap_account(imap_server: ImapServer) -> ImapServer:
+    """The test IMAP server with a fresh user of its own, i.e. an empty mailbox."""
+    user, password = imap_create_user()
+    directory = os.environ.get("IMAP_TEST_DIR")
+    maildir = _maildir(Path(directory), user) if directory else None
+    return replace(imap_server, user=user, password=password, maildir=maildir)

@@ -143,6 +143,13 @@ def _ids(value: str) -> list[str]:
     return MESSAGE_ID.findall(value)
 
 
+def content_key(raw: bytes) -> str:
+    """The key of a message without Message-ID: a hash of its bytes with line endings made
+    uniform, as servers store CRLF what was sent with LF (SPEC L4: same message, same key)."""
+    normal = raw.replace(b"\r\n", b"\n").rstrip()
+    return "sha256:" + hashlib.sha256(normal).hexdigest()
+
+
 def sanitise_html(html: str) -> str:
     """Scripts, event handlers, styles and remote tricks removed (nh3, the maintained Rust
     sanitiser); links kept and made safe."""
@@ -165,7 +172,7 @@ def parse(raw: bytes) -> ParsedMessage:
     message_id_header = _header(message, "Message-ID")
     ids = _ids(message_id_header)
     message_id = ids[0] if ids else ""
-    key = message_id or "sha256:" + hashlib.sha256(raw).hexdigest()
+    key = message_id or content_key(raw)
     sent_at = None
     try:
         date = _header(message, "Date")

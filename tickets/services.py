@@ -32,7 +32,7 @@ from tickets.models import (
     TicketEvent,
     TicketMessage,
 )
-from tickets.parsing import ParsedMessage, is_automatic, parse
+from tickets.parsing import ParsedMessage, content_key, is_automatic, parse
 
 logger = logging.getLogger(__name__)
 Kind = TicketEvent.Kind
@@ -442,7 +442,7 @@ def _store_attachments(inbound: InboundMessage, parsed: ParsedMessage, ticket: T
 
 def record_failure(mailbox: Mailbox, raw: bytes, uid: int | None, error: BaseException) -> None:
     """A message the parser cannot handle is kept, with its error, for an admin (L4)."""
-    key = "sha256:" + hashlib.sha256(raw).hexdigest()
+    key = content_key(raw)
     with scopes_disabled(), transaction.atomic():
         if InboundMessage.objects.filter(mailbox=mailbox, message_key=key).exists():
             return

@@ -51,12 +51,9 @@ def deliver(server, *messages: bytes) -> None:
 
 
 @pytest.fixture
-def imap_server():
-    from tests.bootstrap import ensure_imap
-
-    server = ensure_imap()
-    empty_folders(server)
-    return server
+def imap_server(imap_account):
+    """A fresh account with an empty mailbox on the throwaway Dovecot (tests/bootstrap.py)."""
+    return imap_account
 
 
 @pytest.fixture
