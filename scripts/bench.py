@@ -47,6 +47,7 @@ def main() -> None:
     if existing < ENTRIES:
         fill()
     results = measure()
+    results["ingestion"] = measure_ingestion()
     out = ROOT / "test-artifacts" / "bench.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(results, indent=2))
@@ -230,6 +231,130 @@ def measure() -> dict:
             f"{label:38} {row['p50_ms']:8} {row['p95_ms']:8} {row['max_ms']:8} "
             f"{row['requests_per_second']:7} {','.join(map(str, row['queries'])):>8}"
         )
+    return results
+
+
+MAIL_MESSAGES = int(os.environ.get("BENCH_MAIL_MESSAGES", "2000"))
+
+
+def _bench_message(n: int, ticket_numbers: list[str]) -> bytes:
+    """Varied structures: plain UTF-8, quoted-printable accents, Windows-1252, HTML,
+    multipart with an attachment, and replies to earlier tickets (threading)."""
+    sender = "referent@mailbench.example" if n % 3 == 0 else f"user{n % 50}@mailbench.example"
+    head = (
+        f"From: {sender}\r\nTo: support@bench.example\r\nMessage-ID: <bench-{n}@mailbench>\r\n"
+        "Date: Mon, 23 Nov 2026 10:00:00 +0100\r\nMIME-Version: 1.0\r\n"
+    )
+    kind = n % 5
+    if ticket_numbers and n % 10 == 9:
+        subject = f"Re: [{ticket_numbers[n % len(ticket_numbers)]}] Errore"
+    else:
+        subject = f"Errore numero {n}: la piattaforma non funziona"
+    if kind == 0:
+        body = (
+            "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+            f"Buongiorno, il corso {n} non si apre più. Città: Forlì.\r\n"
+        ).encode()
+    elif kind == 1:
+        body = (
+            "Content-Type: text/plain; charset=utf-8\r\n"
+            "Content-Transfer-Encoding: quoted-printable\r\n\r\n"
+            f"Il report {n} d=C3=A0 errore: perch=C3=A9?\r\n"
+        ).encode()
+    elif kind == 2:
+        body = (
+            b"Content-Type: text/plain; charset=windows-1252\r\n\r\n"
+            + f"Errore “{n}” – accesso negato €\r\n".encode("cp1252")
+        )
+    elif kind == 3:
+        body = (
+            "Content-Type: text/html; charset=utf-8\r\n\r\n"
+            f"<p>Errore <b>{n}</b></p><script>alert(1)</script>\r\n"
+        ).encode()
+    else:
+        body = (
+            b"Content-Type: multipart/mixed; boundary=B\r\n\r\n--B\r\n"
+            b"Content-Type: text/plain; charset=utf-8\r\n\r\nIn allegato lo screenshot.\r\n--B\r\n"
+            b"Content-Type: image/png; name=s.png\r\nContent-Disposition: attachment; "
+            b"filename=s.png\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+            b"iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5E"
+            b"rkJggg==\r\n--B--\r\n"
+        )
+    return head.encode() + f"Subject: {subject}\r\n".encode() + body
+
+
+def measure_ingestion() -> dict:
+    """Messages per second from the real IMAP server (Dovecot) into committed tickets, and the
+    parse-and-insert floor (the same messages straight into ingest(), no IMAP) in the same run."""
+    import imaplib
+
+    from django_scopes import scopes_disabled
+
+    from accounts.models import Organisation, OrganisationDomain
+    from tests.bootstrap import ensure_imap, imap_create_user
+    from tests.factories import person
+    from tickets import services
+    from tickets.mailbox import poll
+    from tickets.models import InboundMessage, Mailbox, Ticket
+
+    server = ensure_imap()
+    user, password = imap_create_user()
+    with scopes_disabled():
+        organisation, _ = Organisation.objects.get_or_create(name="Mail Bench S.p.A.")
+        OrganisationDomain.objects.get_or_create(
+            organisation=organisation, domain="mailbench.example"
+        )
+        from accounts.models import Membership
+
+        if not Membership.objects.filter(organisation=organisation).exists():
+            person(organisation, "referent", email="referent@mailbench.example")
+    stamp = int(time.time())
+    box = Mailbox(
+        name="Bench",
+        address=f"support-{stamp}@bench.example",
+        host=server.host,
+        port=server.port,
+        use_tls=False,
+        username=user,
+    )
+    services.mailbox_set_password(box, password)
+    box.save()
+    raws = [_bench_message(n, []) for n in range(MAIL_MESSAGES)]
+    client = imaplib.IMAP4(server.host, server.port)
+    client.login(user, password)
+    started = time.perf_counter()
+    for raw in raws:
+        client.append("INBOX", None, None, raw)
+    append_seconds = time.perf_counter() - started
+    client.logout()
+    with scopes_disabled():
+        before = Ticket.objects.count()
+        started = time.perf_counter()
+        while True:
+            report = poll(box)
+            if report.seen == 0:
+                break
+        imap_seconds = time.perf_counter() - started
+        stored = InboundMessage.objects.filter(mailbox=box).count()
+        tickets = Ticket.objects.count() - before
+        floor_box = Mailbox.objects.create(
+            name="Floor", address=f"floor-{stamp}@bench.example", host="127.0.0.1", username="x"
+        )
+        started = time.perf_counter()
+        for raw in raws:
+            services.ingest(floor_box, raw)
+        floor_seconds = time.perf_counter() - started
+    results = {
+        "messages": MAIL_MESSAGES,
+        "stored": stored,
+        "tickets_created": tickets,
+        "imap_append_per_second": round(MAIL_MESSAGES / append_seconds, 1),
+        "imap_to_ticket_per_second": round(MAIL_MESSAGES / imap_seconds, 1),
+        "imap_to_ticket_seconds": round(imap_seconds, 1),
+        "parse_and_insert_floor_per_second": round(MAIL_MESSAGES / floor_seconds, 1),
+    }
+    print("\nmail ingestion:", json.dumps(results, indent=2))
+    assert stored == MAIL_MESSAGES, "messages lost or doubled"
     return results
 
 
