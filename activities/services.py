@@ -148,8 +148,11 @@ def request_create(
     else:
         raise ValidationError(_("Only the service referent may request CST activities."))
     contract = _check_can_request(organisation, today)
-    if activity.is_kickoff and ActivityRequest.objects.filter(
-        organisation=organisation, activity=activity, status__in=ActivityRequest.OPEN_STATUSES
+    if (
+        activity.is_kickoff
+        and ActivityRequest.objects.filter(
+            organisation=organisation, activity=activity, status__in=ActivityRequest.OPEN_STATUSES
+        ).exists()
     ):
         errors["activity"] = [_("A kick-off meeting is already requested.")]
     errors.update(_check_timing(activity, organisation, preferred_on, today))
@@ -289,7 +292,10 @@ def minutes_from(starts_at: time | None, ends_at: time | None, minutes: int | No
         end = datetime.combine(date.min, ends_at)
         if end <= start:
             raise ValidationError({"ends_at": [_("The end must be after the start.")]})
-        return int((end - start).total_seconds() // 60)
+        minutes = int((end - start).total_seconds() // 60)
+        if minutes <= 0:
+            raise ValidationError({"ends_at": [_("The end must be after the start.")]})
+        return minutes
     if minutes is None:
         raise ValidationError(
             {"minutes": [_("Give the start and end times, or the duration in minutes.")]}

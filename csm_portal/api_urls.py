@@ -12,8 +12,10 @@ from rest_framework.exceptions import NotFound
 from rest_framework.routers import DefaultRouter
 
 from accounts import api as accounts_api
+from activities import api as activities_api
 from contracts import api as contracts_api
 from csm_portal import api  # noqa: F401  (registers the token scheme with drf-spectacular)
+from tickets import api as tickets_api
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -96,10 +98,23 @@ router.register("licence-years", contracts_api.LicenceYearViewSet, basename="lic
 router.register("ledger-entries", contracts_api.LedgerEntryViewSet, basename="ledger-entry")
 router.register("terms-documents", contracts_api.TermsDocumentViewSet, basename="terms-document")
 router.register("acceptances", contracts_api.AcceptanceViewSet, basename="acceptance")
+router.register("activities", activities_api.ActivityViewSet, basename="activity")
+router.register(
+    "activity-requests", activities_api.ActivityRequestViewSet, basename="activity-request"
+)
+router.register("work-sessions", activities_api.WorkSessionViewSet, basename="work-session")
+router.register("statements", activities_api.StatementViewSet, basename="statement")
+router.register("tickets", tickets_api.TicketViewSet, basename="ticket")
+router.register("held-messages", tickets_api.HeldMessageViewSet, basename="held-message")
+router.register("sla-policies", tickets_api.SlaPolicyViewSet, basename="sla-policy")
 
 # Every view of the API documents the error answers; a view served outside the router is listed
 # here too. (Naming ApiAutoSchema in REST_FRAMEWORK's DEFAULT_SCHEMA_CLASS would do the same.)
-API_VIEWS = [accounts_api.MeView, *(viewset for _prefix, viewset, _basename in router.registry)]
+API_VIEWS = [
+    accounts_api.MeView,
+    tickets_api.KpiView,
+    *(viewset for _prefix, viewset, _basename in router.registry),
+]
 for view in API_VIEWS:
     view.schema = ApiAutoSchema()
 
@@ -116,6 +131,7 @@ urlpatterns = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("me/", accounts_api.MeView.as_view(), name="api-me"),
+    path("ticket-kpi/", tickets_api.KpiView.as_view(), name="api-ticket-kpi"),
     path("", include(router.urls)),
     re_path(r"^.*/\Z", not_found, name="api-not-found"),
 ]

@@ -34,6 +34,7 @@ import hypothesis
 import pytest
 import requests
 import schemathesis
+from django.utils import timezone
 from django_scopes import scopes_disabled
 from hypothesis import HealthCheck, Phase
 from schemathesis.core.failures import FailureGroup
@@ -52,6 +53,8 @@ from schemathesis.specs.openapi.checks import ignored_auth
 
 from accounts import services
 from accounts.models import Membership
+from activities import services as activity_services
+from activities.models import Activity, Statement
 from tests.conftest import Tenant
 
 ROLES = ("provider_admin", "cstm", "agent", "referent", "end_user")
@@ -111,11 +114,55 @@ def b_markers(tenant_b: Tenant) -> list[str]:
     ]
 
 
+def completed_kickoff(tenant: Tenant) -> Statement:
+    """The tenant's kick-off, logged by its CSTM and completed, so that it has a work session
+    and a statement (SPEC O1, H7)."""
+    kickoff = activity_services.request_create(
+        organisation=tenant.organisation,
+        activity=Activity.objects.get(is_kickoff=True),
+        by=tenant.referent,
+    )
+    cstm = tenant.assignment.cstm
+    activity_services.work_log(request=kickoff, worked_on=timezone.localdate(), minutes=50, by=cstm)
+    activity_services.request_complete(request=kickoff, by=cstm)
+    return Statement.objects.get(request=kickoff)
+
+
 def pinned_objects(user, tenant_a: Tenant, tenant_b: Tenant) -> dict[str, dict[str, int]]:
     """Real ids for every ``{id}`` route, by resource: one of A (or the user's own) and B's."""
     with scopes_disabled():
         membership_a = Membership.objects.get(user=tenant_a.referent).pk
         membership_b = Membership.objects.get(user=tenant_b.referent).pk
+        statement_a, statement_b = completed_kickoff(tenant_a), completed_kickoff(tenant_b)
+        # An open request of A after its kick-off: its transitions and charge preview can succeed.
+        open_a = activity_services.request_create(
+            organisation=tenant_a.organisation,
+            activity=Activity.objects.get(code="platform-support"),
+            by=tenant_a.referent,
+        )
+        session_a, session_b = (
+            statement.request.sessions.get().pk for statement in (statement_a, statement_b)
+        )
+        support = Activity.objects.get(code="platform-support").pk
+        from tests.test_route_walk import with_tickets
+        from tickets.models import InboundMessage, SlaPolicy, Ticket
+
+        with_tickets(tenant_a)
+        with_tickets(tenant_b)
+        ticket_a, ticket_b = (
+            Ticket.objects.get(organisation=t.organisation).pk for t in (tenant_a, tenant_b)
+        )
+        held_a, held_b = (
+            InboundMessage.objects.get(organisation=t.organisation, outcome="held").pk
+            for t in (tenant_a, tenant_b)
+        )
+        policy = SlaPolicy.objects.create(
+            name="Incident normal",
+            ticket_type="incident",
+            priority="normal",
+            first_response_minutes=60,
+            resolution_minutes=480,
+        )
     spare, _secret = services.api_token_create(user=user, name="spare, to be revoked")
     return {
         "organisations": {"A": tenant_a.organisation.pk, "B": tenant_b.organisation.pk},
@@ -128,6 +175,15 @@ def pinned_objects(user, tenant_a: Tenant, tenant_b: Tenant) -> dict[str, dict[s
         # Terms documents are the provider's, shared by every customer; none is published here
         # (a published one would hold the referent at the acceptance gate), so both ids are absent.
         "terms-documents": {"A": 999_999, "B": 999_998},
+        # The catalogue is the provider's, shared by every customer: no activity is B's.
+        "activities": {"A": support, "B": 999_998},
+        "activity-requests": {"A": open_a.pk, "B": statement_b.request_id},
+        "work-sessions": {"A": session_a, "B": session_b},
+        "statements": {"A": statement_a.pk, "B": statement_b.pk},
+        "tickets": {"A": ticket_a, "B": ticket_b},
+        "held-messages": {"A": held_a, "B": held_b},
+        # SLA policies are the provider's, shared by every customer: none is B's.
+        "sla-policies": {"A": policy.pk, "B": 999_998},
     }
 
 
@@ -141,7 +197,9 @@ def tenant_checks(role: str, tenant_b: Tenant, b_ids: dict[str, int]) -> list:
 
     def no_data_of_organisation_b(ctx, response, case) -> None:
         """SPEC T1: nothing of organisation B in what a user of A gets back."""
-        received = response.text.lower() + "\n" + repr(dict(response.headers)).lower()
+        # Not response.text: a statement's PDF is binary (markers are searched as bytes would be).
+        text = response.content.decode("utf-8", errors="replace")
+        received = text.lower() + "\n" + repr(dict(response.headers)).lower()
         request = response.request
         body = request.body or ""
         if isinstance(body, bytes):

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from accounts.models import (
@@ -22,8 +23,106 @@ from accounts.models import (
     OrganisationDomain,
 )
 from accounts.roles import Role
+from activities import services as activity_services
+from activities.models import Activity, ActivityRequest, RequestCharge, Statement, WorkSession
 from contracts.models import CancellationNotice, Contract, HourPack, LedgerEntry
 from tests.conftest import Tenant, client_for
+
+# No character that HTML escapes: the marker must match pages as well as JSON.
+B_REQUEST_DETAILS = "Bravo kick-off agenda: confidential board phishing drill"
+
+
+def with_activity(tenant_b: Tenant) -> Tenant:
+    """B's completed kick-off with its work session, charge and statement (SPEC H7), made
+    through the services as B's referent and CSTM would."""
+    with scopes_disabled():
+        kickoff = activity_services.request_create(
+            organisation=tenant_b.organisation,
+            activity=Activity.objects.get(is_kickoff=True),
+            by=tenant_b.referent,
+            details=B_REQUEST_DETAILS,
+        )
+        b_cstm = tenant_b.assignment.cstm
+        activity_services.work_log(
+            request=kickoff, worked_on=timezone.localdate(), minutes=50, by=b_cstm
+        )
+        activity_services.request_complete(request=kickoff, by=b_cstm)
+    with_tickets(tenant_b)
+    return tenant_b
+
+
+B_TICKET_SUBJECT = "Bravo vault outage in the board portal"
+
+
+def ticket_messages(domain: str) -> list[bytes]:
+    """A referent's incident with a PDF attached (a ticket) and an end user's campaign request
+    (held for triage with the customer's organisation, SPEC S3)."""
+    return [
+        (
+            f"From: referent@{domain}\r\nSubject: Errore: {B_TICKET_SUBJECT}\r\n"
+            f"Message-ID: <walk-ticket@{domain}>\r\nMIME-Version: 1.0\r\n"
+            "Content-Type: multipart/mixed; boundary=W\r\n\r\n--W\r\n"
+            "Content-Type: text/plain\r\n\r\nNon funziona.\r\n--W\r\n"
+            "Content-Type: application/pdf\r\nContent-Disposition: attachment; filename=log.pdf"
+            "\r\nContent-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n--W--\r\n"
+        ).encode(),
+        (
+            f"From: user@{domain}\r\nSubject: Campagna di Natale\r\n"
+            f"Message-ID: <walk-held@{domain}>\r\nContent-Type: text/plain\r\n\r\nGrazie.\r\n"
+        ).encode(),
+    ]
+
+
+def with_tickets(tenant: Tenant) -> None:
+    from tickets import services as ticket_services
+    from tickets.models import Mailbox
+
+    domain = tenant.referent.email.split("@")[1]
+    with scopes_disabled():
+        mailbox, _created = Mailbox.objects.get_or_create(
+            address="support@walk.example", defaults={"name": "Walk", "host": "127.0.0.1"}
+        )
+        for raw in ticket_messages(domain):
+            ticket_services.ingest(mailbox, raw)
+
+
+def _b_ticket(b: Tenant):
+    from tickets.models import Ticket
+
+    return Ticket.objects.with_scopes_disabled().get(organisation=b.organisation)
+
+
+def _b_held(b: Tenant):
+    from tickets.models import InboundMessage
+
+    return InboundMessage.objects.with_scopes_disabled().get(
+        organisation=b.organisation, outcome="held"
+    )
+
+
+def _b_attachment(b: Tenant):
+    from tickets.models import Attachment
+
+    return Attachment.objects.with_scopes_disabled().get(organisation=b.organisation)
+
+
+def _model(app: str, name: str):
+    from django.apps import apps
+
+    return apps.get_model(app, name)
+
+
+def _b_request(b: Tenant) -> ActivityRequest:
+    return ActivityRequest.objects.with_scopes_disabled().get(organisation=b.organisation)
+
+
+def _b_statement(b: Tenant) -> Statement:
+    return Statement.objects.with_scopes_disabled().get(organisation=b.organisation)
+
+
+def _b_session(b: Tenant) -> WorkSession:
+    return WorkSession.objects.with_scopes_disabled().get(organisation=b.organisation)
+
 
 # Arguments that name an object of B: the route must answer 404 to A.
 OBJECT_ARGUMENTS = {
@@ -39,6 +138,13 @@ OBJECT_ARGUMENTS = {
     "contract_id": lambda b: b.contract.pk,
     "licence_year_id": lambda b: b.entry.licence_year_id,
     "entry_id": lambda b: b.entry.pk,
+    "request_id": lambda b: _b_request(b).pk,
+    "statement_id": lambda b: _b_statement(b).pk,
+    # The catalogue is the provider's, shared by every customer: an absent id must be a 404.
+    "activity_id": lambda b: 999_999,
+    "ticket_id": lambda b: _b_ticket(b).pk,
+    "inbound_id": lambda b: _b_held(b).pk,
+    "attachment_id": lambda b: _b_attachment(b).pk,
 }
 # The API router names every object argument "pk": which object is told by the resource.
 API_RESOURCES = {
@@ -51,6 +157,14 @@ API_RESOURCES = {
     "ledger-entries": lambda b: b.entry.pk,
     # Shared by every customer: no B-owned id exists; an absent id must still be a 404.
     "terms-documents": lambda b: 999_999,
+    "activities": lambda b: 999_999,
+    "activity-requests": lambda b: _b_request(b).pk,
+    "work-sessions": lambda b: _b_session(b).pk,
+    "statements": lambda b: _b_statement(b).pk,
+    "tickets": lambda b: _b_ticket(b).pk,
+    "held-messages": lambda b: _b_held(b).pk,
+    # SLA policies are the provider's, shared: an absent id must still be a 404.
+    "sla-policies": lambda b: 999_999,
 }
 # Arguments that are credentials or names rather than ids: no 404 is owed, but still no B data.
 OPAQUE_ARGUMENTS = {
@@ -62,6 +176,8 @@ OPAQUE_ARGUMENTS = {
     "type": lambda b: "totp",
     # Terms documents are the provider's, the same for every customer: not B's data.
     "document_id": lambda b: 0,
+    # The name of a transition of an activity request; the request id is the object.
+    "transition": lambda b: "complete",
 }
 # Admin routes redirect anyone but a provider admin to sign-in: also "never data".
 ADMIN_PREFIX = "admin/"
@@ -117,6 +233,10 @@ def b_markers(tenant_b: Tenant) -> list[bytes]:
         b"bravo-segreta.example",
         tenant_b.contract.number.encode(),
         b"Kick-off of Bravo",
+        _b_statement(tenant_b).number.encode(),
+        B_REQUEST_DETAILS.encode(),
+        B_TICKET_SUBJECT.encode(),
+        f"walk-held@{tenant_b.referent.email.split('@')[1]}".encode(),
     ]
 
 
@@ -141,6 +261,25 @@ def b_row_counts(tenant_b: Tenant) -> dict[str, int]:
             "ledger": LedgerEntry.objects.filter(organisation=org).count(),
             "packs": HourPack.objects.filter(organisation=org).count(),
             "cancellations": CancellationNotice.objects.filter(organisation=org).count(),
+            "completed_requests": ActivityRequest.objects.filter(
+                organisation=org, status=ActivityRequest.Status.COMPLETED, details=B_REQUEST_DETAILS
+            ).count(),
+            "open_requests": ActivityRequest.objects.filter(
+                organisation=org, status__in=ActivityRequest.OPEN_STATUSES
+            ).count(),
+            "work_sessions": WorkSession.objects.filter(organisation=org).count(),
+            "request_charges": RequestCharge.objects.filter(organisation=org).count(),
+            "statements": Statement.objects.filter(organisation=org).count(),
+            "tickets": _model("tickets", "Ticket").objects.filter(organisation=org).count(),
+            "ticket_open": _model("tickets", "Ticket")
+            .objects.filter(organisation=org, status="new")
+            .count(),
+            "ticket_messages": _model("tickets", "TicketMessage")
+            .objects.filter(organisation=org)
+            .count(),
+            "held": _model("tickets", "InboundMessage")
+            .objects.filter(organisation=org, outcome="held")
+            .count(),
         }
 
 
@@ -159,6 +298,7 @@ def test_no_route_gives_organisation_a_anything_of_organisation_b(role, tenant_a
     user = {Role.REFERENT: tenant_a.referent, Role.END_USER: tenant_a.end_user, Role.CSTM: cstm}[
         role
     ]
+    with_activity(tenant_b)
     markers = b_markers(tenant_b)
     before = b_row_counts(tenant_b)
     checked = 0
@@ -189,8 +329,17 @@ def test_no_route_gives_organisation_a_anything_of_organisation_b(role, tenant_a
 def test_the_walk_reaches_b_for_b_itself(tenant_b):
     """The walk's URLs are real: B's own referent does get B's organisation page (so a 404 for A
     means isolation, not a wrong URL)."""
+    with_activity(tenant_b)
     client = client_for(tenant_b.referent)
     url, _ = build_url("organisations/<int:organisation_id>/", tenant_b)
     response = client.get(url)
     assert response.status_code == 200
     assert tenant_b.organisation.name.encode() in response.content
+    url, _ = build_url("activities/<int:request_id>/", tenant_b)
+    assert B_REQUEST_DETAILS.encode() in client.get(url).content
+    url, _ = build_url("statements/<int:statement_id>/pdf/", tenant_b)
+    assert client.get(url).status_code == 200
+    for resource, marker in (("activity-requests", B_REQUEST_DETAILS), ("statements", "ST-")):
+        url, _ = build_url(f"api/v1/^{resource}/(?P<pk>[^/.]+)/$", tenant_b)
+        response = client.get(url)
+        assert response.status_code == 200 and marker in response.content.decode(), url

@@ -260,6 +260,16 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a "status": each enum keeps its own name in the schema.
+    "ENUM_NAME_OVERRIDES": {
+        "StatusEnum": "contracts.models.Contract.Status",
+        "ActivityRequestStatusEnum": "activities.models.ActivityRequest.Status",
+        "TicketStatusEnum": "tickets.models.Ticket.Status",
+        "TicketOutcomeEnum": "tickets.models.Ticket.Outcome",
+        "InboundOutcomeEnum": "tickets.models.InboundMessage.Outcome",
+        "TicketTypeEnum": "tickets.models.Ticket.Type",
+        "AgentLevelEnum": "accounts.roles.AgentLevel",
+    },
     "SCHEMA_PATH_PREFIX": "/api/v1",
     # The contract itself is public; every operation in it needs a session or a token.
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],

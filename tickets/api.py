@@ -1,0 +1,304 @@
+"""API resources of the service desk (issue 7): tickets with their conversation and history,
+the triage queue, SLA policies and mailboxes, and the KPIs. Writes go through tickets.services,
+like the pages."""
+
+from django.db.models import QuerySet
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.api import ScopedRelatedField
+from accounts.models import Organisation, User
+from accounts.roles import PROVIDER_ROLES, AgentLevel, Role
+from csm_portal.api import FilterSet, IsoDateTimeFilter, ModelSerializer, StrictCharField
+from tickets import kpi, selectors, services, sla
+from tickets.models import InboundMessage, SlaPolicy, Ticket, TicketEvent, TicketMessage
+
+DESK = (Role.AGENT, Role.PROVIDER_ADMIN)
+EVERYONE = (*PROVIDER_ROLES, Role.REFERENT, Role.END_USER)
+
+
+def _require(request: Request, *roles: str) -> None:
+    if request._request.tenancy.role not in roles:
+        raise PermissionDenied
+
+
+class TicketSerializer(ModelSerializer):
+    minutes_left = serializers.SerializerMethodField(
+        help_text="Support minutes to the deadline that matters now; negative once breached."
+    )
+
+    class Meta:
+        model = Ticket
+        fields = [
+            "id",
+            "number",
+            "organisation",
+            "subject",
+            "type",
+            "category",
+            "priority",
+            "level",
+            "owner",
+            "status",
+            "outcome",
+            "requester_email",
+            "linked_to",
+            "activity_request",
+            "created_at",
+            "updated_at",
+            "first_response_at",
+            "resolved_at",
+            "closed_at",
+            "first_response_due",
+            "resolution_due",
+            "paused_since",
+            "minutes_left",
+        ]
+        read_only_fields = fields
+
+    def get_minutes_left(self, ticket: Ticket) -> int | None:
+        from django.utils import timezone
+
+        return sla.clock(ticket, timezone.now())["left"]
+
+
+class TicketMessageSerializer(ModelSerializer):
+    class Meta:
+        model = TicketMessage
+        fields = ["id", "direction", "author", "from_address", "body_text", "created_at"]
+        read_only_fields = fields
+
+
+class TicketEventSerializer(ModelSerializer):
+    class Meta:
+        model = TicketEvent
+        fields = ["id", "kind", "contractual", "actor", "actor_label", "before", "after", "at"]
+        read_only_fields = fields
+
+
+class ReplySerializer(serializers.Serializer):
+    body = StrictCharField(max_length=20000)
+    internal = serializers.BooleanField(default=False, help_text="Agents: an internal note.")
+    wait = serializers.BooleanField(
+        default=False, help_text="Agents: wait on the customer (pauses the SLA clock)."
+    )
+
+
+class AgentField(ScopedRelatedField):
+    def get_queryset(self) -> QuerySet:
+        from accounts.models import Membership
+
+        agents = Membership.objects.with_scopes_disabled().filter(role__in=DESK)
+        return User.objects.filter(pk__in=agents.values("user"))
+
+
+class TicketUpdateSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Ticket.Status.choices, required=False)
+    type = serializers.ChoiceField(choices=Ticket.Type.choices, required=False)
+    category = serializers.ChoiceField(choices=Ticket.Category.choices, required=False)
+    priority = serializers.ChoiceField(choices=Ticket.Priority.choices, required=False)
+    level = serializers.ChoiceField(choices=AgentLevel.choices, required=False)
+    owner = AgentField(User, required=False)
+    outcome = serializers.ChoiceField(choices=Ticket.Outcome.choices, required=False)
+
+
+class TicketFilterSet(FilterSet):
+    organisation = filters.NumberFilter(field_name="organisation_id")
+    status = filters.ChoiceFilter(choices=Ticket.Status.choices)
+    type = filters.ChoiceFilter(choices=Ticket.Type.choices)
+    level = filters.ChoiceFilter(choices=AgentLevel.choices)
+    updated_since = IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+
+    class Meta:
+        model = Ticket
+        fields: list[str] = []
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Tickets you can see, nearest deadline first (SPEC S5)"),
+    retrieve=extend_schema(summary="One ticket"),
+)
+class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    read_roles = EVERYONE
+    write_roles = EVERYONE
+    serializer_class = TicketSerializer
+    filterset_class = TicketFilterSet
+    search_fields = ["number", "subject", "requester_email", "organisation__name"]
+
+    def get_queryset(self) -> QuerySet[Ticket]:
+        if getattr(self, "swagger_fake_view", False):
+            return Ticket.objects.none()
+        request = self.request._request
+        return selectors.ticket_list(tenancy=request.tenancy, user=request.user, status="")
+
+    @extend_schema(responses=TicketMessageSerializer(many=True), summary="The conversation")
+    @action(detail=True, methods=["get"], url_path="messages")
+    def conversation(self, request: Request, pk: str | None = None) -> Response:
+        ticket = self.get_object()
+        messages = ticket.messages.order_by("created_at", "pk")
+        if not request._request.tenancy.is_provider_staff:
+            messages = messages.exclude(direction=TicketMessage.Direction.NOTE)
+        return Response(TicketMessageSerializer(messages, many=True).data)
+
+    @extend_schema(responses=TicketEventSerializer(many=True), summary="History (SPEC S7)")
+    @action(detail=True, methods=["get"])
+    def history(self, request: Request, pk: str | None = None) -> Response:
+        ticket = self.get_object()
+        events = ticket.events.order_by("at", "pk")
+        if not request._request.tenancy.is_provider_staff:
+            events = events.filter(contractual=True)
+        return Response(TicketEventSerializer(events, many=True).data)
+
+    @extend_schema(
+        request=ReplySerializer,
+        responses={201: TicketMessageSerializer},
+        summary="Reply (agents: by mail, threaded; customers: in the portal)",
+    )
+    @action(detail=True, methods=["post"])
+    def reply(self, request: Request, pk: str | None = None) -> Response:
+        ticket = self.get_object()
+        serializer = ReplySerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        if request._request.tenancy.role not in DESK:
+            data["internal"] = data["wait"] = False
+        message = services.ticket_reply(ticket=ticket, by=request.user, **data)
+        return Response(TicketMessageSerializer(message).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=TicketUpdateSerializer,
+        responses=TicketSerializer,
+        summary="Change status, type, priority, level, owner; close with an outcome (agents)",
+    )
+    @action(detail=True, methods=["post"], url_path="update")
+    def change(self, request: Request, pk: str | None = None) -> Response:
+        ticket = self.get_object()
+        _require(request, *DESK)
+        serializer = TicketUpdateSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        ticket = services.ticket_update(ticket=ticket, by=request.user, **serializer.validated_data)
+        return Response(TicketSerializer(ticket).data)
+
+
+class HeldMessageSerializer(ModelSerializer):
+    class Meta:
+        model = InboundMessage
+        fields = [
+            "id",
+            "from_address",
+            "subject",
+            "received_at",
+            "outcome",
+            "reason",
+            "organisation",
+            "ticket",
+        ]
+        read_only_fields = fields
+
+
+class OpenTicketSerializer(serializers.Serializer):
+    organisation = ScopedRelatedField(Organisation)
+    category = serializers.ChoiceField(choices=Ticket.Category.choices)
+
+
+class DismissSerializer(serializers.Serializer):
+    reason = StrictCharField(max_length=2000)
+
+
+@extend_schema_view(list=extend_schema(summary="Triage queue: messages held with their reason"))
+class HeldMessageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    read_roles = DESK
+    write_roles = DESK
+    serializer_class = HeldMessageSerializer
+
+    def get_queryset(self) -> QuerySet[InboundMessage]:
+        if getattr(self, "swagger_fake_view", False):
+            return InboundMessage.objects.none()
+        return selectors.held_messages().order_by("-received_at", "-pk")
+
+    @extend_schema(
+        request=OpenTicketSerializer, responses={201: TicketSerializer}, summary="Open a ticket"
+    )
+    @action(detail=True, methods=["post"], url_path="open-ticket")
+    def open_ticket(self, request: Request, pk: str | None = None) -> Response:
+        held = self.get_object()
+        serializer = OpenTicketSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        ticket = services.held_to_ticket(inbound=held, by=request.user, **serializer.validated_data)
+        return Response(TicketSerializer(ticket).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=DismissSerializer, responses=HeldMessageSerializer, summary="Not a ticket"
+    )
+    @action(detail=True, methods=["post"])
+    def dismiss(self, request: Request, pk: str | None = None) -> Response:
+        held = self.get_object()
+        serializer = DismissSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        held = services.held_dismiss(
+            inbound=held, by=request.user, reason=serializer.validated_data["reason"]
+        )
+        return Response(HeldMessageSerializer(held).data)
+
+
+class SlaPolicySerializer(ModelSerializer):
+    class Meta:
+        model = SlaPolicy
+        fields = [
+            "id",
+            "name",
+            "ticket_type",
+            "priority",
+            "contract",
+            "first_response_minutes",
+            "resolution_minutes",
+            "warn_before_minutes",
+        ]
+        read_only_fields = ["id", "contract"]
+
+
+@extend_schema_view(list=extend_schema(summary="SLA policies (targets in support minutes)"))
+class SlaPolicyViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    read_roles = DESK
+    write_roles = (Role.PROVIDER_ADMIN,)
+    serializer_class = SlaPolicySerializer
+
+    def get_queryset(self) -> QuerySet[SlaPolicy]:
+        if getattr(self, "swagger_fake_view", False):
+            return SlaPolicy.objects.none()
+        return SlaPolicy.objects.filter(contract__isnull=True).order_by("ticket_type", "priority")
+
+    def perform_create(self, serializer: serializers.Serializer) -> None:
+        from django.core.exceptions import ValidationError
+
+        data = serializer.validated_data
+        if SlaPolicy.objects.filter(
+            ticket_type=data["ticket_type"], priority=data["priority"], contract__isnull=True
+        ).exists():
+            raise ValidationError({"priority": ["A policy for this type and priority exists."]})
+        serializer.save()
+
+
+class KpiView(APIView):
+    """Volumes, backlog and SLA compliance by customer and month (SPEC S9)."""
+
+    read_roles = PROVIDER_ROLES
+    write_roles = ()
+
+    @extend_schema(responses={200: dict}, summary="Service-desk KPIs")
+    def get(self, request: Request) -> Response:
+        data = kpi.overview(months=6)
+        for row in data["by_month"]:
+            row["month"] = row["month"].date().isoformat()
+        return Response(data)
