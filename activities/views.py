@@ -159,64 +159,56 @@ def request_transition(request: HttpRequest, request_id: int, transition: str) -
     return redirect(activity_request)
 
 
-@role_required(*MANAGERS)
-def request_schedule(request: HttpRequest, request_id: int) -> HttpResponse:
+# The small forms on a request: (form, service, title, success message).
+REQUEST_FORMS = {
+    "schedule": (
+        ScheduleForm,
+        services.request_schedule,
+        gettext_lazy("Schedule the activity"),
+        gettext_lazy("Activity scheduled."),
+    ),
+    "estimate": (
+        EstimateForm,
+        services.estimate_record,
+        gettext_lazy("Record the estimate"),
+        gettext_lazy("Estimate sent: the referent is asked to confirm it."),
+    ),
+    "overdraft": (
+        OverdraftForm,
+        services.overdraft_approve,
+        gettext_lazy("Approve an overrun of the balance"),
+        gettext_lazy("Overrun of the balance approved for this request."),
+    ),
+}
+
+
+def _request_form(request: HttpRequest, request_id: int, kind: str) -> HttpResponse:
+    form_class, service, title, success = REQUEST_FORMS[kind]
     activity_request = selectors.request_get(request_id=request_id)
-    form = ScheduleForm(request.POST or None)
+    form = form_class(request.POST or None)
     done = submit(
-        request,
-        form,
-        lambda data: services.request_schedule(request=activity_request, by=request.user, **data),
+        request, form, lambda data: service(request=activity_request, by=request.user, **data)
     )
     if done is not NOT_DONE:
-        messages.success(request, _("Activity scheduled."))
+        messages.success(request, str(success))
         return redirect(activity_request)
-    return render(
-        request, "activities/simple_form.html", _form_context(activity_request, form, "schedule")
-    )
+    context = {"req": activity_request, "form": form, "title": title}
+    return render(request, "activities/simple_form.html", context)
+
+
+@role_required(*MANAGERS)
+def request_schedule(request: HttpRequest, request_id: int) -> HttpResponse:
+    return _request_form(request, request_id, "schedule")
 
 
 @role_required(*MANAGERS)
 def estimate_record(request: HttpRequest, request_id: int) -> HttpResponse:
-    activity_request = selectors.request_get(request_id=request_id)
-    form = EstimateForm(request.POST or None)
-    done = submit(
-        request,
-        form,
-        lambda data: services.estimate_record(request=activity_request, by=request.user, **data),
-    )
-    if done is not NOT_DONE:
-        messages.success(request, _("Estimate sent: the referent is asked to confirm it."))
-        return redirect(activity_request)
-    return render(
-        request, "activities/simple_form.html", _form_context(activity_request, form, "estimate")
-    )
+    return _request_form(request, request_id, "estimate")
 
 
 @role_required(Role.PROVIDER_ADMIN)
 def overdraft_approve(request: HttpRequest, request_id: int) -> HttpResponse:
-    activity_request = selectors.request_get(request_id=request_id)
-    form = OverdraftForm(request.POST or None)
-    done = submit(
-        request,
-        form,
-        lambda data: services.overdraft_approve(request=activity_request, by=request.user, **data),
-    )
-    if done is not NOT_DONE:
-        messages.success(request, _("Overrun of the balance approved for this request."))
-        return redirect(activity_request)
-    return render(
-        request, "activities/simple_form.html", _form_context(activity_request, form, "overdraft")
-    )
-
-
-def _form_context(activity_request: ActivityRequest, form: object, kind: str) -> dict:
-    titles = {
-        "schedule": _("Schedule the activity"),
-        "estimate": _("Record the estimate"),
-        "overdraft": _("Approve an overrun of the balance"),
-    }
-    return {"req": activity_request, "form": form, "title": titles[kind]}
+    return _request_form(request, request_id, "overdraft")
 
 
 @role_required(*MANAGERS)

@@ -10,10 +10,9 @@ from tests.browser.conftest import screenshot
 from tests.browser.test_sign_in import sign_in
 from tests.conftest import make_tenant
 from tests.factories import person
-from tests.tickets.conftest import deliver, empty_folders
-from tickets import services
+from tests.tickets.conftest import deliver, make_mailbox
 from tickets.mailbox import poll
-from tickets.models import Mailbox, SlaPolicy, Ticket
+from tickets.models import SlaPolicy, Ticket
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -21,10 +20,12 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_agent_sees_the_new_ticket_with_its_countdown_and_the_referent_sees_the_reply(
     page, browser, live_server, provider_org, cstm
 ):
-    from tests.bootstrap import ensure_imap
+    from dataclasses import replace
 
-    server = ensure_imap()
-    empty_folders(server)
+    from tests.bootstrap import ensure_imap, imap_create_user
+
+    user, password = imap_create_user()  # an empty mailbox of its own
+    server = replace(ensure_imap(), user=user, password=password)
     alfa = make_tenant("Alfa Assicurazioni S.p.A.", "alfa.example", cstm=cstm)
     make_tenant("Bravo Banca Segreta S.p.A.", "bravo-segreta.example")
     agent = person(provider_org, Role.AGENT, level=AgentLevel.L1, email="l1@provider.example")
@@ -35,16 +36,7 @@ def test_agent_sees_the_new_ticket_with_its_countdown_and_the_referent_sees_the_
         first_response_minutes=120,
         resolution_minutes=16 * 60,
     )
-    mailbox = Mailbox(
-        name="Support",
-        address="support@csm-test.example",
-        host=server.host,
-        port=server.port,
-        use_tls=False,
-        username=server.user,
-    )
-    services.mailbox_set_password(mailbox, server.password)
-    mailbox.save()
+    mailbox = make_mailbox(server)
     deliver(
         server,
         b"From: Referente <referent@alfa.example>\r\nTo: support@csm-test.example\r\n"

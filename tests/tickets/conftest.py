@@ -19,18 +19,6 @@ def _connect(server) -> imaplib.IMAP4:
     return client
 
 
-def empty_folders(server) -> None:
-    client = _connect(server)
-    try:
-        for folder in FOLDERS:
-            if client.select(folder)[0] != "OK":
-                continue
-            client.store("1:*", "+FLAGS", r"(\Deleted)")
-            client.expunge()
-    finally:
-        client.logout()
-
-
 def count(server, folder: str) -> int:
     client = _connect(server)
     try:
@@ -56,19 +44,24 @@ def imap_server(imap_account):
     return imap_account
 
 
-@pytest.fixture
-def mailbox(db, imap_server) -> Mailbox:
+def make_mailbox(server) -> Mailbox:
+    """The support mailbox on the throwaway Dovecot, as an admin would configure it."""
     box = Mailbox(
         name="Support",
         address="support@csm-test.example",
-        host=imap_server.host,
-        port=imap_server.port,
+        host=server.host,
+        port=server.port,
         use_tls=False,
-        username=imap_server.user,
+        username=server.user,
     )
-    services.mailbox_set_password(box, imap_server.password)
+    services.mailbox_set_password(box, server.password)
     box.save()
     return box
+
+
+@pytest.fixture
+def mailbox(db, imap_server) -> Mailbox:
+    return make_mailbox(imap_server)
 
 
 @pytest.fixture
