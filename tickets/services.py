@@ -3,6 +3,7 @@ held item with its reason (SPEC S1–S3, L4); agents work tickets (S6, S7) on th
 Every service validates first and changes everything in one transaction."""
 
 import base64
+import re
 import hashlib
 import logging
 import os
@@ -354,7 +355,7 @@ def _activity_request_from_mail(ticket: Ticket, parsed: ParsedMessage, sender: S
             names += ["kick-off", "kickoff"]
         if activity.code == "sal-review":
             names += ["sal"]
-        if any(n and n.lower() in subject for n in names):
+        if any(n and re.search(rf"\b{re.escape(n.lower())}\b", subject) for n in names):
             match = activity
             break
     if match is None or sender.user is None:

@@ -1,0 +1,91 @@
+"""SLA warnings before and at breach, once each, to the owner and the L2 leads (SPEC S5, L2,
+L4); a referent's mail naming an activity becomes an activity request (H8); mailbox passwords
+are stored encrypted or read from the environment."""
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core import mail
+from django_scopes import scopes_disabled
+
+from accounts.roles import AgentLevel, Role
+from tests.factories import person
+from tickets import services
+from tickets.clock import warn_due
+from tickets.models import Mailbox, SlaPolicy, SlaWarning, Ticket
+
+pytestmark = pytest.mark.django_db
+ROME = ZoneInfo("Europe/Rome")
+
+
+@pytest.fixture
+def box(db) -> Mailbox:
+    return Mailbox.objects.create(
+        name="Support", address="support@csm-test.example", host="127.0.0.1", username="x"
+    )
+
+
+def test_s5_warnings_before_and_at_breach_go_once_to_owner_and_l2(
+    box, tenant_a, agent, provider_org
+):
+    lead = person(provider_org, Role.AGENT, level=AgentLevel.L2, email="lead@provider.example")
+    SlaPolicy.objects.create(
+        name="Incident normal",
+        ticket_type="incident",
+        priority="normal",
+        first_response_minutes=120,
+        resolution_minutes=240,
+    )
+    raw = (
+        b"From: user@alfa.example\r\nSubject: Errore\r\nMessage-ID: <w1@x>\r\n"
+        b"Content-Type: text/plain\r\n\r\nNon funziona.\r\n"
+    )
+    inbound, _ = services.ingest(box, raw)
+    with scopes_disabled():
+        ticket = Ticket.objects.get(pk=inbound.ticket_id)
+        Ticket.objects.filter(pk=ticket.pk).update(
+            owner=agent,
+            created_at=datetime(2026, 11, 23, 9, 0, tzinfo=ROME),
+            first_response_at=datetime(2026, 11, 23, 9, 5, tzinfo=ROME),
+            resolution_due=datetime(2026, 11, 23, 13, 0, tzinfo=ROME),
+        )
+        mail.outbox.clear()
+        assert warn_due(now=datetime(2026, 11, 23, 11, 0, tzinfo=ROME)) == 0  # 2 h left
+        assert warn_due(now=datetime(2026, 11, 23, 12, 30, tzinfo=ROME)) == 1  # 30 min left
+        assert warn_due(now=datetime(2026, 11, 23, 12, 40, tzinfo=ROME)) == 0  # sent already
+        assert sorted(m.to[0] for m in mail.outbox) == [agent.email, lead.email]
+        assert warn_due(now=datetime(2026, 11, 23, 13, 1, tzinfo=ROME)) == 1  # breached
+        assert warn_due(now=datetime(2026, 11, 23, 13, 30, tzinfo=ROME)) == 0
+        stages = set(SlaWarning.objects.values_list("target", "stage"))
+    assert stages == {("resolution", "before"), ("resolution", "breached")}
+
+
+def test_h8_a_referents_mail_naming_an_activity_becomes_an_activity_request(box, tenant_a, cstm):
+    from activities.models import ActivityRequest
+    from tests.activities.conftest import complete, log, requested
+
+    kickoff = requested(tenant_a, "kickoff")
+    log(kickoff, cstm, 60)
+    complete(kickoff, cstm)
+    raw = (
+        b"From: referent@alfa.example\r\nSubject: Richiesta: Riunione di SAL a dicembre\r\n"
+        b"Message-ID: <sal@x>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+        b"Vorremmo la riunione di SAL il 10 dicembre.\r\n"
+    )
+    inbound, _ = services.ingest(box, raw)
+    with scopes_disabled():
+        ticket = Ticket.objects.get(pk=inbound.ticket_id)
+        request = ActivityRequest.objects.get(pk=ticket.activity_request_id)
+    assert ticket.category == "cst_activity"
+    assert request.activity.code == "sal-review" and request.channel == "email"
+    assert request.status == ActivityRequest.Status.REQUESTED  # in writing: formalised (H8)
+
+
+def test_mailbox_password_is_stored_encrypted_or_read_from_the_environment(box, monkeypatch):
+    services.mailbox_set_password(box, "s3cret-imap")
+    assert "s3cret" not in box.password_encrypted
+    assert services.mailbox_password(box) == "s3cret-imap"
+    monkeypatch.setenv("SUPPORT_IMAP_PASSWORD", "from-env")
+    box.password_env = "SUPPORT_IMAP_PASSWORD"
+    assert services.mailbox_password(box) == "from-env"
