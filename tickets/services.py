@@ -3,10 +3,10 @@ held item with its reason (SPEC S1–S3, L4); agents work tickets (S6, S7) on th
 Every service validates first and changes everything in one transaction."""
 
 import base64
-import re
 import hashlib
 import logging
 import os
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 from email.utils import make_msgid
