@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 UV_VERSION := 0.13.9
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test lint format bench venv clean messages check-deploy
+.PHONY: run test lint format bench fuzz venv clean messages check-deploy
 
 # The virtual environment with the locked dependencies (uv.lock); rebuilt when the lock changes.
 # uv itself lives in a small venv of its own, so that `uv sync` (which removes anything not in
@@ -34,6 +34,10 @@ test: venv
 	$(VENV)/bin/ruff format --check .
 	DJANGO_SETTINGS_MODULE=csm_portal.settings.test $(PY) manage.py makemigrations --check --dry-run
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+## The API fuzz test with many more generated cases per operation and role (about 20 minutes).
+fuzz: venv
+	FUZZ_EXAMPLES=8 FUZZ_PINNED_EXAMPLES=3 $(PY) -m pytest tests/test_api_fuzz.py
 
 ## Latency, throughput and query counts at scale (5,000 contracts, 500,000 ledger entries).
 bench: venv

@@ -15,7 +15,13 @@ from rest_framework.views import APIView
 from accounts.api import ScopedRelatedField
 from accounts.models import Organisation, User
 from accounts.roles import PROVIDER_ROLES, AgentLevel, Role
-from csm_portal.api import FilterSet, IsoDateTimeFilter, ModelSerializer, StrictCharField
+from csm_portal.api import (
+    FilterSet,
+    IsoDateTimeFilter,
+    ModelSerializer,
+    StrictBooleanField,
+    StrictCharField,
+)
 from tickets import kpi, selectors, services, sla
 from tickets.models import InboundMessage, SlaPolicy, Ticket, TicketEvent, TicketMessage
 
@@ -29,6 +35,9 @@ def _require(request: Request, *roles: str) -> None:
 
 
 class TicketSerializer(ModelSerializer):
+    outcome = serializers.ChoiceField(
+        choices=Ticket.Outcome.choices, allow_blank=True, read_only=True
+    )
     minutes_left = serializers.SerializerMethodField(
         help_text="Support minutes to the deadline that matters now; negative once breached."
     )
@@ -84,8 +93,8 @@ class TicketEventSerializer(ModelSerializer):
 
 class ReplySerializer(serializers.Serializer):
     body = StrictCharField(max_length=20000)
-    internal = serializers.BooleanField(default=False, help_text="Agents: an internal note.")
-    wait = serializers.BooleanField(
+    internal = StrictBooleanField(default=False, help_text="Agents: an internal note.")
+    wait = StrictBooleanField(
         default=False, help_text="Agents: wait on the customer (pauses the SLA clock)."
     )
 
@@ -138,7 +147,13 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         return selectors.ticket_list(tenancy=request.tenancy, user=request.user, status="")
 
     @extend_schema(responses=TicketMessageSerializer(many=True), summary="The conversation")
-    @action(detail=True, methods=["get"], url_path="messages")
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="messages",
+        pagination_class=None,
+        filter_backends=[],
+    )
     def conversation(self, request: Request, pk: str | None = None) -> Response:
         ticket = self.get_object()
         messages = ticket.messages.order_by("created_at", "pk")
@@ -147,7 +162,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         return Response(TicketMessageSerializer(messages, many=True).data)
 
     @extend_schema(responses=TicketEventSerializer(many=True), summary="History (SPEC S7)")
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def history(self, request: Request, pk: str | None = None) -> Response:
         ticket = self.get_object()
         events = ticket.events.order_by("at", "pk")
