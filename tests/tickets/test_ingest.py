@@ -189,3 +189,35 @@ def test_executable_and_huge_attachments_are_kept_out_and_noted(imap_server, mai
     assert attachments["metadata.pdf"].file and not attachments["metadata.pdf"].rejected_reason
     assert attachments["users.csv"].rejected_reason and not attachments["users.csv"].file
     assert any("users.csv" in note for note in notes)
+
+
+def test_l4_a_uidvalidity_change_creates_nothing_twice(imap_server, mailbox, alfa):
+    """The folder is recreated on the server (new UIDVALIDITY, UIDs start again) and the same
+    messages arrive again with a new one: only the new one is stored."""
+    import imaplib
+
+    mailbox.folder = "Support"
+    mailbox.save()
+    client = imaplib.IMAP4(imap_server.host, imap_server.port)
+    client.login(imap_server.user, imap_server.password)
+    client.create("Support")
+    first = [
+        message("user@alfa.example", f"Errore {n}", extra=f"Message-ID: <u{n}@x>\r\n")
+        for n in range(3)
+    ]
+    for raw in first:
+        client.append("Support", None, None, raw)
+    poll(mailbox)
+    mailbox.refresh_from_db()
+    before = mailbox.uidvalidity
+    client.delete("Support")
+    client.create("Support")
+    extra = message("user@alfa.example", "Errore 3", extra="Message-ID: <u3@x>\r\n")
+    for raw in [*first, extra]:
+        client.append("Support", None, None, raw)
+    client.logout()
+    report = poll(mailbox)
+    mailbox.refresh_from_db()
+    assert mailbox.uidvalidity != before
+    assert (report.new, report.duplicates) == (1, 3)
+    assert len(inbound()) == 4
