@@ -140,3 +140,15 @@ def test_s9_kpi_page(box, tenant_a, agent):
     assert page.status_code == 200
     assert page.context["backlog"] == 1
     assert page.context["by_organisation"][0]["organisation__name"] == tenant_a.organisation.name
+
+
+def test_s8_the_auto_reply_speaks_the_requesters_language(
+    box, tenant_a, django_capture_on_commit_callbacks
+):
+    tenant_a.referent.language = "fr"
+    tenant_a.referent.save(update_fields=["language"])
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket = receive(box, "referent@alfa.example", "Problème de connexion", "<fr1@x>")
+    (reply,) = [m for m in mail.outbox if m.to == ["referent@alfa.example"]]
+    assert ticket.number in reply.subject and ticket.number in reply.body
+    assert "ticket" in reply.body and "Nous avons" in reply.body
