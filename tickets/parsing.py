@@ -104,7 +104,8 @@ def _header(message: Message, name: str) -> str:
         text = str(value)
     except Exception:
         text = ""
-    return " ".join(text.split())  # folding and stray newlines removed
+    # Folding, stray newlines and NUL bytes (which PostgreSQL refuses in text) removed.
+    return " ".join(text.replace("\x00", " ").split())
 
 
 def _decode(payload: bytes, charset: str | None) -> str:

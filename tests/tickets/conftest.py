@@ -79,3 +79,12 @@ def closed_org(db):
     with scopes_disabled():
         Organisation.objects.filter(pk=organisation.pk).update(access=Organisation.Access.CLOSED)
     return organisation
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Reasons and errors are matched in English here (the desk's default language is Italian)."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield

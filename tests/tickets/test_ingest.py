@@ -221,3 +221,34 @@ def test_l4_a_uidvalidity_change_creates_nothing_twice(imap_server, mailbox, alf
     assert mailbox.uidvalidity != before
     assert (report.new, report.duplicates) == (1, 3)
     assert len(inbound()) == 4
+
+
+def test_l4_a_message_that_cannot_be_handled_goes_to_failed_and_the_poll_goes_on(
+    imap_server, mailbox, alfa, monkeypatch
+):
+    """A bug in routing is simulated for one message (the parser itself is tolerant by design):
+    it is kept with its error for an admin, moved to the failed folder, and the next message of
+    the same poll still becomes a ticket."""
+    from tickets import services
+
+    real_ingest = services.ingest
+
+    def ingest(box, raw, **kwargs):
+        if b"<boom@x>" in raw:
+            raise RuntimeError("simulated routing bug")
+        return real_ingest(box, raw, **kwargs)
+
+    monkeypatch.setattr(services, "ingest", ingest)
+    deliver(
+        imap_server,
+        message("user@alfa.example", "Errore A", extra="Message-ID: <boom@x>\r\n"),
+        message("user@alfa.example", "Errore\x00 B", extra="Message-ID: <fine@x>\r\n"),
+    )
+    report = poll(mailbox)
+    assert (report.failed, report.new) == (1, 1)
+    (failed,) = inbound(outcome="failed")
+    assert "simulated routing bug" in failed.reason and failed.raw
+    assert count(imap_server, "Failed") == 1 and count(imap_server, "Processed") == 1
+    (fine,) = inbound(message_key="<fine@x>")
+    # A NUL byte in a header (Dovecot stores it as 0x80) is no reason to fail.
+    assert fine.ticket.subject.startswith("Errore") and fine.ticket.subject.endswith("B")
