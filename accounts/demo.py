@@ -131,7 +131,35 @@ def load_demo_data() -> list[DemoLogin]:
                     kind=CstmAssignment.Kind.PERMANENT,
                 )
             _demo_contract(organisation, index, cstms[index % 2])
+        _demo_tickets()
     return logins
+
+
+def _demo_tickets() -> None:
+    """A few messages through the same ingestion as the mailbox poller: tickets with their SLA
+    clock and one message held for triage. The demo mailbox is inactive (no server to poll)."""
+    from tickets import services as ticket_services
+    from tickets.models import Mailbox
+
+    mailbox, created = Mailbox.objects.get_or_create(
+        address="support@csm-provider.example",
+        defaults={"name": "Support (demo)", "host": "imap.example", "active": False},
+    )
+    if not created:
+        return
+    domain = OrganisationDomain.objects.filter(organisation__kind="customer").first().domain
+    messages = [
+        (f"referent@{domain}", "Errore 500 sulla dashboard dei report", "demo-1"),
+        (f"user1@{domain}", "Password dimenticata", "demo-2"),
+        ("offerte@promo.example", "Offerta imperdibile", "demo-3"),
+    ]
+    for sender, subject, key in messages:
+        raw = (
+            f"From: {sender}\r\nTo: {mailbox.address}\r\nSubject: {subject}\r\n"
+            f"Message-ID: <{key}@demo.example>\r\nContent-Type: text/plain; charset=utf-8"
+            "\r\n\r\nBuongiorno, potete aiutarci? Grazie.\r\n"
+        ).encode()
+        ticket_services.ingest(mailbox, raw)
 
 
 # (catalogue code, minutes, customer-caused overrun reason, completed)

@@ -155,7 +155,8 @@ def pinned_objects(user, tenant_a: Tenant, tenant_b: Tenant) -> dict[str, dict[s
         )
         support = Activity.objects.get(code="platform-support").pk
         from tests.test_route_walk import with_tickets
-        from tickets.models import InboundMessage, SlaPolicy, Ticket
+        from tests.tickets.conftest import sla_policy
+        from tickets.models import InboundMessage, Ticket
 
         with_tickets(tenant_a)
         with_tickets(tenant_b)
@@ -166,7 +167,7 @@ def pinned_objects(user, tenant_a: Tenant, tenant_b: Tenant) -> dict[str, dict[s
             InboundMessage.objects.get(organisation=t.organisation, outcome="held").pk
             for t in (tenant_a, tenant_b)
         )
-        policy = SlaPolicy.objects.create(
+        policy = sla_policy(
             name="Incident normal",
             ticket_type="incident",
             priority="normal",

@@ -10,9 +10,9 @@ from tests.browser.conftest import screenshot
 from tests.browser.test_sign_in import sign_in
 from tests.conftest import make_tenant
 from tests.factories import person
-from tests.tickets.conftest import deliver, make_mailbox
+from tests.tickets.conftest import deliver, make_mailbox, sla_policy
 from tickets.mailbox import poll
-from tickets.models import SlaPolicy, Ticket
+from tickets.models import Ticket
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -29,7 +29,7 @@ def test_agent_sees_the_new_ticket_with_its_countdown_and_the_referent_sees_the_
     alfa = make_tenant("Alfa Assicurazioni S.p.A.", "alfa.example", cstm=cstm)
     make_tenant("Bravo Banca Segreta S.p.A.", "bravo-segreta.example")
     agent = person(provider_org, Role.AGENT, level=AgentLevel.L1, email="l1@provider.example")
-    SlaPolicy.objects.create(
+    sla_policy(
         name="Incident normal",
         ticket_type="incident",
         priority="normal",

@@ -8,7 +8,7 @@ from accounts.models import Organisation
 from tests.conftest import make_tenant
 from tests.factories import OrganisationFactory, person
 from tickets import services
-from tickets.models import Mailbox
+from tickets.models import Mailbox, SlaPolicy
 
 FOLDERS = ("INBOX", "Processed", "Failed")
 
@@ -88,3 +88,13 @@ def english():
 
     with translation.override("en"):
         yield
+
+
+def sla_policy(**fields) -> SlaPolicy:
+    """A policy with these targets, replacing the seeded default for its type and priority."""
+    SlaPolicy.objects.filter(
+        ticket_type=fields["ticket_type"],
+        priority=fields["priority"],
+        contract=fields.get("contract"),
+    ).delete()
+    return SlaPolicy.objects.create(**fields)

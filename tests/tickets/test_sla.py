@@ -8,8 +8,9 @@ import pytest
 from django_scopes import scopes_disabled
 
 from csm_portal.business_calendar import add_support_minutes, support_minutes_between
+from tests.tickets.conftest import sla_policy
 from tickets import sla
-from tickets.models import SlaPolicy, Ticket
+from tickets.models import Ticket
 
 ROME = ZoneInfo("Europe/Rome")
 UTC = ZoneInfo("UTC")
@@ -55,7 +56,7 @@ def test_s5_4_october_is_a_national_holiday_from_2026():
 
 @pytest.mark.django_db
 def test_s5_waiting_on_the_customer_pauses_the_clock(tenant_a):
-    SlaPolicy.objects.create(
+    sla_policy(
         name="Incident normal",
         ticket_type="incident",
         priority="normal",
@@ -82,14 +83,14 @@ def test_s5_waiting_on_the_customer_pauses_the_clock(tenant_a):
 
 @pytest.mark.django_db
 def test_s5_a_contracts_own_policy_wins(tenant_a):
-    general = SlaPolicy.objects.create(
+    general = sla_policy(
         name="General",
         ticket_type="incident",
         priority="high",
         first_response_minutes=60,
         resolution_minutes=480,
     )
-    own = SlaPolicy.objects.create(
+    own = sla_policy(
         name="Alfa",
         ticket_type="incident",
         priority="high",

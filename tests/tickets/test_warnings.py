@@ -11,9 +11,10 @@ from django_scopes import scopes_disabled
 
 from accounts.roles import AgentLevel, Role
 from tests.factories import person
+from tests.tickets.conftest import sla_policy
 from tickets import services
 from tickets.clock import warn_due
-from tickets.models import Mailbox, SlaPolicy, SlaWarning, Ticket
+from tickets.models import Mailbox, SlaWarning, Ticket
 
 pytestmark = pytest.mark.django_db
 ROME = ZoneInfo("Europe/Rome")
@@ -30,7 +31,7 @@ def test_s5_warnings_before_and_at_breach_go_once_to_owner_and_l2(
     box, tenant_a, agent, provider_org
 ):
     lead = person(provider_org, Role.AGENT, level=AgentLevel.L2, email="lead@provider.example")
-    SlaPolicy.objects.create(
+    sla_policy(
         name="Incident normal",
         ticket_type="incident",
         priority="normal",
