@@ -13,7 +13,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -30,6 +29,7 @@ from csm_portal.api import (
     StrictBooleanField,
     StrictCharField,
 )
+from csm_portal.api_auth import require_role
 
 ADMIN = (Role.PROVIDER_ADMIN,)
 MANAGERS = (Role.PROVIDER_ADMIN, Role.CSTM)
@@ -59,13 +59,6 @@ class StrictDecimalField(serializers.DecimalField):
         if not isinstance(data, str):
             self.fail("invalid")
         return super().to_internal_value(data)
-
-
-def _require(request: Request, *roles: str) -> None:
-    """A role that may write this resource but not this action: 403, after the scoped lookup
-    (a foreign id is already a 404)."""
-    if request._request.tenancy.role not in roles:
-        raise PermissionDenied
 
 
 # --- the catalogue ----------------------------------------------------------------------------
@@ -407,7 +400,7 @@ class ActivityRequestViewSet(
     @action(detail=True, methods=["post"])
     def formalise(self, request: Request, pk: str | None = None) -> Response:
         req = self.get_object()
-        _require(request, Role.REFERENT)
+        require_role(request, Role.REFERENT)
         return self._answer(services.request_formalise(request=req, by=request.user))
 
     @extend_schema(
@@ -418,7 +411,7 @@ class ActivityRequestViewSet(
     @action(detail=True, methods=["post"])
     def schedule(self, request: Request, pk: str | None = None) -> Response:
         req = self.get_object()
-        _require(request, *MANAGERS)
+        require_role(request, *MANAGERS)
         serializer = ScheduleSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         return self._answer(
@@ -433,7 +426,7 @@ class ActivityRequestViewSet(
     @action(detail=True, methods=["post"])
     def estimate(self, request: Request, pk: str | None = None) -> Response:
         req = self.get_object()
-        _require(request, *MANAGERS)
+        require_role(request, *MANAGERS)
         serializer = EstimateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         return self._answer(
@@ -448,7 +441,7 @@ class ActivityRequestViewSet(
     @action(detail=True, methods=["post"], url_path="accept-estimate")
     def accept_estimate(self, request: Request, pk: str | None = None) -> Response:
         req = self.get_object()
-        _require(request, Role.REFERENT)
+        require_role(request, Role.REFERENT)
         return self._answer(services.estimate_decide(request=req, accept=True, by=request.user))
 
     @extend_schema(
@@ -459,7 +452,7 @@ class ActivityRequestViewSet(
     @action(detail=True, methods=["post"], url_path="decline-estimate")
     def decline_estimate(self, request: Request, pk: str | None = None) -> Response:
         req = self.get_object()
-        _require(request, Role.REFERENT)
+        require_role(request, Role.REFERENT)
         return self._answer(services.estimate_decide(request=req, accept=False, by=request.user))
 
     @extend_schema(
@@ -470,7 +463,7 @@ class ActivityRequestViewSet(
     @action(detail=True, methods=["post"])
     def complete(self, request: Request, pk: str | None = None) -> Response:
         req = self.get_object()
-        _require(request, *MANAGERS)
+        require_role(request, *MANAGERS)
         return self._answer(services.request_complete(request=req, by=request.user))
 
     @extend_schema(
@@ -481,7 +474,7 @@ class ActivityRequestViewSet(
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str | None = None) -> Response:
         req = self.get_object()
-        _require(request, *MANAGERS, Role.REFERENT)
+        require_role(request, *MANAGERS, Role.REFERENT)
         return self._answer(services.request_cancel(request=req, by=request.user))
 
     @extend_schema(
@@ -492,7 +485,7 @@ class ActivityRequestViewSet(
     @action(detail=True, methods=["post"], url_path="approve-overdraft")
     def approve_overdraft(self, request: Request, pk: str | None = None) -> Response:
         req = self.get_object()
-        _require(request, *ADMIN)
+        require_role(request, *ADMIN)
         serializer = OverdraftSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         return self._answer(
@@ -507,7 +500,7 @@ class ActivityRequestViewSet(
     @action(detail=True, methods=["post"], url_path="charge-preview")
     def charge_preview(self, request: Request, pk: str | None = None) -> Response:
         req = self.get_object()
-        _require(request, *MANAGERS)
+        require_role(request, *MANAGERS)
         serializer = WorkInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data

@@ -14,7 +14,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -33,6 +32,7 @@ from contracts.models import (
     TermsDocument,
 )
 from csm_portal.api import FilterSet, ModelSerializer, StrictCharField
+from csm_portal.api_auth import require_role
 
 MANAGERS = (Role.PROVIDER_ADMIN, Role.CSTM)
 READERS = (*PROVIDER_ROLES, Role.REFERENT)
@@ -161,11 +161,6 @@ def _balance_payload(year: LicenceYear | None, today: date) -> dict:
         "remaining": balance.remaining,
         "used_percent": balance.used_percent,
     }
-
-
-def _require(request: Request, *roles: str) -> None:
-    if request._request.tenancy.role not in roles:
-        raise PermissionDenied
 
 
 @extend_schema_view(
@@ -333,7 +328,7 @@ class LicenceYearViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     @action(detail=True, methods=["post"])
     def packs(self, request: Request, pk: str | None = None) -> Response:
         year = self.get_object()
-        _require(request, Role.PROVIDER_ADMIN)
+        require_role(request, Role.PROVIDER_ADMIN)
         serializer = PackSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         pack = services.pack_add(licence_year=year, by=request.user, **serializer.validated_data)

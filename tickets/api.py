@@ -7,7 +7,6 @@ from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -22,16 +21,12 @@ from csm_portal.api import (
     StrictBooleanField,
     StrictCharField,
 )
+from csm_portal.api_auth import require_role
 from tickets import kpi, selectors, services, sla
 from tickets.models import InboundMessage, SlaPolicy, Ticket, TicketEvent, TicketMessage
 
 DESK = (Role.AGENT, Role.PROVIDER_ADMIN)
 EVERYONE = (*PROVIDER_ROLES, Role.REFERENT, Role.END_USER)
-
-
-def _require(request: Request, *roles: str) -> None:
-    if request._request.tenancy.role not in roles:
-        raise PermissionDenied
 
 
 class TicketSerializer(ModelSerializer):
@@ -194,7 +189,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @action(detail=True, methods=["post"], url_path="update")
     def change(self, request: Request, pk: str | None = None) -> Response:
         ticket = self.get_object()
-        _require(request, *DESK)
+        require_role(request, *DESK)
         serializer = TicketUpdateSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         ticket = services.ticket_update(ticket=ticket, by=request.user, **serializer.validated_data)
