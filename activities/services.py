@@ -17,8 +17,9 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
 
-from accounts.models import Membership, Organisation, User
+from accounts.models import Organisation, User
 from accounts.roles import Role
+from accounts.tenancy import tenancy_for
 from activities import domain
 from activities.models import (
     Activity,
@@ -59,11 +60,6 @@ def kickoff_done(organisation: Organisation) -> bool:
     return ActivityRequest.objects.filter(
         organisation=organisation, activity__is_kickoff=True, status=Status.COMPLETED
     ).exists()
-
-
-def _role_of(user: User) -> str | None:
-    membership = Membership.objects.with_scopes_disabled().filter(user=user).first()
-    return membership.role if membership else None
 
 
 def _check_can_request(organisation: Organisation, today: date) -> Contract:
@@ -127,7 +123,7 @@ def request_create(
     record a request agreed by phone or video: it stays "to be formalised" until the referent
     confirms it in writing."""
     today = today or timezone.localdate()
-    role = _role_of(by)
+    role = tenancy_for(by).role
     errors: dict[str, list[str]] = {}
     if not activity.active:
         errors["activity"] = [_("This activity is no longer offered.")]
@@ -248,7 +244,7 @@ def request_cancel(*, request: ActivityRequest, by: User) -> ActivityRequest:
 @transaction.atomic
 def overdraft_approve(*, request: ActivityRequest, hours: Decimal, by: User) -> ActivityRequest:
     """An admin lets this request take the licence year below zero by up to ``hours``."""
-    if _role_of(by) != Role.PROVIDER_ADMIN:
+    if tenancy_for(by).role != Role.PROVIDER_ADMIN:
         raise ValidationError(_("Only an admin can approve an overrun of the balance."))
     if hours < 0:
         raise ValidationError({"hours": [_("Give a positive number of hours.")]})
@@ -625,7 +621,7 @@ def estimate_decide(*, request: ActivityRequest, accept: bool, by: User) -> Acti
     locked = _lock(request)
     if locked.status != Status.ESTIMATE_SENT:
         raise ValidationError(_("There is no estimate awaiting your decision."))
-    if _role_of(by) != Role.REFERENT:
+    if tenancy_for(by).role != Role.REFERENT:
         raise ValidationError(_("Only the service referent decides on an estimate."))
     locked.estimate_decided_at = timezone.now()
     if accept:

@@ -23,6 +23,7 @@ from django_scopes import scopes_disabled
 
 from accounts.models import Membership, Organisation, OrganisationDomain, User
 from accounts.roles import AgentLevel, Role
+from accounts.tenancy import tenancy_for
 from tickets import sla
 from tickets.models import (
     Attachment,
@@ -529,8 +530,6 @@ def ticket_reply(
 ) -> TicketMessage:
     """An agent's reply goes out by mail, threaded, with the number in the subject; a referent's
     or end user's reply from the portal is a customer message. A note stays internal."""
-    from accounts.tenancy import tenancy_for
-
     text = body.strip()
     if not text:
         raise ValidationError({"body": [_("Write the reply.")]})
