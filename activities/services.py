@@ -307,15 +307,17 @@ def _minimum_for(request: ActivityRequest, stage: str) -> Decimal:
     return request.minimum_hours
 
 
-def _already_charged(request: ActivityRequest, stage: str) -> Decimal:
-    """Net hours charged to the request's stage so far (reversals included)."""
-    ids = list(request.charges.filter(stage=stage).values_list("entry_id", flat=True))
-    if not ids:
+def _net_hours(entry_ids: list[int]) -> Decimal:
+    """Hours of these charges net of their reversals (SPEC H9)."""
+    if not entry_ids:
         return Decimal("0")
-    total = LedgerEntry.objects.filter(Q(pk__in=ids) | Q(reverses_id__in=ids)).aggregate(
-        t=Sum("hours")
-    )["t"]
-    return total or Decimal("0")
+    entries = LedgerEntry.objects.filter(Q(pk__in=entry_ids) | Q(reverses_id__in=entry_ids))
+    return entries.aggregate(t=Sum("hours"))["t"] or Decimal("0")
+
+
+def _already_charged(request: ActivityRequest, stage: str) -> Decimal:
+    """Net hours charged to the request's stage so far."""
+    return _net_hours(list(request.charges.filter(stage=stage).values_list("entry_id", flat=True)))
 
 
 def _format_minutes(minutes: int) -> str:
@@ -666,10 +668,7 @@ def statement_issue(request: ActivityRequest) -> Statement:
         .select_related("entry")
         .order_by("entry__occurred_on", "entry_id")
     )
-    entry_ids = [c.entry_id for c in charges]
-    net = LedgerEntry.objects.filter(Q(pk__in=entry_ids) | Q(reverses_id__in=entry_ids)).aggregate(
-        t=Sum("hours")
-    )["t"] or Decimal("0")
+    net = _net_hours([c.entry_id for c in charges])
     last_year_id = charges[-1].entry.licence_year_id
     year = licence_years_with_balances().select_related("contract").get(pk=last_year_id)
     balance = balance_of(year)

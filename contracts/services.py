@@ -385,11 +385,9 @@ def ledger_charge(
 
 def year_remaining(year: LicenceYear) -> Decimal:
     """Allocation + packs − net charges of one licence year, read now (call under its lock)."""
-    from django.db.models import Sum
+    from contracts.selectors import licence_years_with_balances
 
-    packs = HourPack.objects.filter(licence_year=year).aggregate(t=Sum("hours"))["t"]
-    charged = LedgerEntry.objects.filter(licence_year=year).aggregate(t=Sum("hours"))["t"]
-    return year.allocation + (packs or Decimal("0")) - (charged or Decimal("0"))
+    return licence_years_with_balances().get(pk=year.pk).remaining_total
 
 
 @transaction.atomic
