@@ -337,7 +337,7 @@ def _hours(value: Decimal) -> str:
     return number_format(plain, use_l10n=True)
 
 
-def explain(charge: domain.Charge, *, reason: str, already: Decimal, stage: str) -> str:
+def explain(charge: domain.Charge, *, reason: str, already: Decimal) -> str:
     """Why the hours were charged, in words the referent reads (SPEC H7, H10)."""
     values = {
         "logged": _format_minutes(charge.minutes),
@@ -456,7 +456,7 @@ def work_plan(
     referent = request.requested_by
     # The explanation is for the referent, in their language; errors are for whoever logs.
     with translation.override(referent.language if referent else settings.LANGUAGE_CODE):
-        explanation = explain(charge, reason=reasons, already=already, stage=stage)
+        explanation = explain(charge, reason=reasons, already=already)
     return WorkPlan(
         stage=stage,
         minutes_total=total,
