@@ -2,10 +2,9 @@
 owner and the L2 leads, once each (a row per warning, so running twice or late sends nothing
 twice)."""
 
-from datetime import timedelta
-
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -20,11 +19,15 @@ WARN_BEFORE_MINUTES = 60
 
 def warn_due(now=None) -> int:
     now = now or timezone.now()
+    # A deadline at or before this instant is within the warning window (or already past).
+    warn_until = add_support_minutes(now, WARN_BEFORE_MINUTES)
     sent = 0
-    horizon = now + timedelta(days=7)
     open_tickets = (
         Ticket.objects.filter(status__in=Ticket.OPEN_STATUSES, paused_since__isnull=True)
-        .filter(resolution_due__lte=horizon)
+        .filter(
+            Q(resolution_due__lte=warn_until)
+            | Q(first_response_at__isnull=True, first_response_due__lte=warn_until)
+        )
         .select_related("owner", "organisation")
     )
     leads = l2_leads()
@@ -33,14 +36,9 @@ def warn_due(now=None) -> int:
             ("first_response", ticket.first_response_due if not ticket.first_response_at else None),
             ("resolution", ticket.resolution_due),
         ):
-            if due is None:
+            if due is None or due > warn_until:
                 continue
-            if now >= due:
-                stage = "breached"
-            elif add_support_minutes(now, WARN_BEFORE_MINUTES) >= due:
-                stage = "before"
-            else:
-                continue
+            stage = "breached" if now >= due else "before"
             sent += _warn(ticket, target, stage, due, leads)
     return sent
 

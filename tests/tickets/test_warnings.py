@@ -90,3 +90,22 @@ def test_mailbox_password_is_stored_encrypted_or_read_from_the_environment(box, 
     monkeypatch.setenv("SUPPORT_IMAP_PASSWORD", "from-env")
     box.password_env = "SUPPORT_IMAP_PASSWORD"
     assert services.mailbox_password(box) == "from-env"
+
+
+def test_s5_a_first_response_is_warned_even_when_resolution_is_far_away(box, tenant_a, agent):
+    """A low-priority request: resolution in two weeks, first response due this morning."""
+    raw = (
+        b"From: referent@alfa.example\r\nSubject: Rilascio contenuti\r\nMessage-ID: <w2@x>\r\n"
+        b"Content-Type: text/plain\r\n\r\nQuando?\r\n"
+    )
+    inbound, _ = services.ingest(box, raw)
+    with scopes_disabled():
+        Ticket.objects.filter(pk=inbound.ticket_id).update(
+            owner=agent,
+            first_response_due=datetime(2026, 11, 23, 11, 0, tzinfo=ROME),
+            resolution_due=datetime(2026, 12, 7, 11, 0, tzinfo=ROME),
+        )
+        assert warn_due(now=datetime(2026, 11, 23, 10, 30, tzinfo=ROME)) == 1
+        assert set(SlaWarning.objects.values_list("target", "stage")) == {
+            ("first_response", "before")
+        }
