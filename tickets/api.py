@@ -151,9 +151,8 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     )
     def conversation(self, request: Request, pk: str | None = None) -> Response:
         ticket = self.get_object()
-        messages = ticket.messages.order_by("created_at", "pk")
-        if not request._request.tenancy.is_provider_staff:
-            messages = messages.exclude(direction=TicketMessage.Direction.NOTE)
+        staff = request._request.tenancy.is_provider_staff
+        messages = selectors.conversation(ticket, staff=staff)
         return Response(TicketMessageSerializer(messages, many=True).data)
 
     @extend_schema(responses=TicketEventSerializer(many=True), summary="History (SPEC S7)")

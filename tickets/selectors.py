@@ -5,7 +5,7 @@ from django.db.models import F, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from accounts.roles import Role
-from tickets.models import Attachment, InboundMessage, Ticket
+from tickets.models import Attachment, InboundMessage, Ticket, TicketMessage
 
 
 def ticket_list(
@@ -44,6 +44,12 @@ def ticket_get(*, tenancy, user, ticket_id: int) -> Ticket:
     if tenancy.role == Role.END_USER:
         tickets = tickets.filter(Q(requester=user) | Q(requester_email__iexact=user.email))
     return get_object_or_404(tickets, pk=ticket_id)
+
+
+def conversation(ticket: Ticket, *, staff: bool) -> QuerySet[TicketMessage]:
+    """The ticket's messages in order; internal notes only for provider staff."""
+    messages = ticket.messages.select_related("author").order_by("created_at", "pk")
+    return messages if staff else messages.exclude(direction=TicketMessage.Direction.NOTE)
 
 
 def held_messages() -> QuerySet[InboundMessage]:

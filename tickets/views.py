@@ -62,12 +62,9 @@ def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
         if done is not NOT_DONE:
             messages.success(request, _("Reply recorded."))
             return redirect(ticket)
-    messages_qs = ticket.messages.select_related("author").order_by("created_at", "pk")
-    if not staff:
-        messages_qs = messages_qs.exclude(direction="note")
     context = {
         "ticket": ticket,
-        "thread": list(messages_qs),
+        "thread": list(selectors.conversation(ticket, staff=staff)),
         "events": list(ticket.events.select_related("actor").order_by("at", "pk")) if staff else [],
         "contractual": list(ticket.events.filter(contractual=True).order_by("at", "pk")),
         "attachments": list(ticket.attachments.order_by("pk")),
