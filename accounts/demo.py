@@ -138,7 +138,7 @@ def load_demo_data() -> list[DemoLogin]:
 def _demo_tickets() -> None:
     """A few messages through the same ingestion as the mailbox poller: tickets with their SLA
     clock and one message held for triage. The demo mailbox is inactive (no server to poll)."""
-    from tickets import services as ticket_services
+    from tickets import ingest as ticket_ingest
     from tickets.models import Mailbox
 
     mailbox, created = Mailbox.objects.get_or_create(
@@ -159,7 +159,7 @@ def _demo_tickets() -> None:
             f"Message-ID: <{key}@demo.example>\r\nContent-Type: text/plain; charset=utf-8"
             "\r\n\r\nBuongiorno, potete aiutarci? Grazie.\r\n"
         ).encode()
-        ticket_services.ingest(mailbox, raw)
+        ticket_ingest.ingest(mailbox, raw)
 
 
 # (catalogue code, minutes, customer-caused overrun reason, completed)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
 
 from accounts.models import CstmAssignment, Membership, Organisation, User
@@ -93,3 +94,16 @@ def tenancy_for(user: User, *, today: date | None = None) -> Tenancy:
 def customer_is_closed(user: object) -> bool:
     """SPEC C5: from day 31 after expiry a customer's users can no longer sign in."""
     return tenancy_for(user).is_closed  # type: ignore[arg-type]
+
+
+def customer_write_refusal(organisation: Organisation | None) -> str:
+    """SPEC C5: the one check that decides every customer write (portal, API, mail): "" when the
+    organisation may write, else the reason in the active language. Read-only (days 1–30 after
+    expiry) and closed (31+) customers may view and download, nothing else."""
+    if organisation is None or organisation.kind != Organisation.Kind.CUSTOMER:
+        return ""
+    if organisation.access == Organisation.Access.CLOSED:
+        return _("The organisation's contract is closed.")
+    if organisation.access == Organisation.Access.READ_ONLY:
+        return _("The organisation's contract has expired (read-only period: no support owed).")
+    return ""

@@ -293,8 +293,8 @@ def measure_ingestion() -> dict:
     from accounts.models import Organisation, OrganisationDomain
     from tests.bootstrap import ensure_imap, imap_create_user
     from tests.factories import person
-    from tickets import services
-    from tickets.mailbox import poll
+    from tickets import ingest
+    from tickets.mailbox import mailbox_set_password, poll
     from tickets.models import InboundMessage, Mailbox, Ticket
 
     server = ensure_imap()
@@ -317,7 +317,7 @@ def measure_ingestion() -> dict:
         use_tls=False,
         username=user,
     )
-    services.mailbox_set_password(box, password)
+    mailbox_set_password(box, password)
     box.save()
     raws = [_bench_message(n, []) for n in range(MAIL_MESSAGES)]
     client = imaplib.IMAP4(server.host, server.port)
@@ -342,7 +342,7 @@ def measure_ingestion() -> dict:
         )
         started = time.perf_counter()
         for raw in raws:
-            services.ingest(floor_box, raw)
+            ingest.ingest(floor_box, raw)
         floor_seconds = time.perf_counter() - started
     results = {
         "messages": MAIL_MESSAGES,

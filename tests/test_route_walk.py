@@ -74,7 +74,7 @@ def ticket_messages(domain: str) -> list[bytes]:
 
 
 def with_tickets(tenant: Tenant) -> None:
-    from tickets import services as ticket_services
+    from tickets import ingest as ticket_ingest
     from tickets.models import Mailbox
 
     domain = tenant.referent.email.split("@")[1]
@@ -83,7 +83,7 @@ def with_tickets(tenant: Tenant) -> None:
             address="support@walk.example", defaults={"name": "Walk", "host": "127.0.0.1"}
         )
         for raw in ticket_messages(domain):
-            ticket_services.ingest(mailbox, raw)
+            ticket_ingest.ingest(mailbox, raw)
 
 
 def _b_ticket(b: Tenant):

@@ -1,7 +1,7 @@
 from django import forms
 from django.contrib import admin
 
-from tickets import services
+from tickets.mailbox import mailbox_set_password
 from tickets.models import InboundMessage, Mailbox, SlaPolicy, Ticket
 
 
@@ -33,7 +33,7 @@ class MailboxForm(forms.ModelForm):
     def save(self, commit: bool = True) -> Mailbox:
         mailbox = super().save(commit=False)
         if self.cleaned_data.get("password"):
-            services.mailbox_set_password(mailbox, self.cleaned_data["password"])
+            mailbox_set_password(mailbox, self.cleaned_data["password"])
         if commit:
             mailbox.save()
         return mailbox

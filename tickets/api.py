@@ -1,5 +1,5 @@
 """API resources of the service desk (issue 7): tickets with their conversation and history,
-the triage queue, SLA policies and mailboxes, and the KPIs. Writes go through tickets.services,
+the triage queue, SLA policies and mailboxes, and the KPIs. Writes go through tickets.desk,
 like the pages."""
 
 from django.db.models import QuerySet
@@ -22,7 +22,7 @@ from csm_portal.api import (
     StrictCharField,
 )
 from csm_portal.api_auth import require_role
-from tickets import kpi, selectors, services, sla
+from tickets import desk, kpi, selectors, sla
 from tickets.models import InboundMessage, SlaPolicy, Ticket, TicketEvent, TicketMessage
 
 DESK = (Role.AGENT, Role.PROVIDER_ADMIN)
@@ -177,7 +177,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         data = dict(serializer.validated_data)
         if request._request.tenancy.role not in DESK:
             data["internal"] = data["wait"] = False
-        message = services.ticket_reply(ticket=ticket, by=request.user, **data)
+        message = desk.ticket_reply(ticket=ticket, by=request.user, **data)
         return Response(TicketMessageSerializer(message).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -191,7 +191,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         require_role(request, *DESK)
         serializer = TicketUpdateSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
-        ticket = services.ticket_update(ticket=ticket, by=request.user, **serializer.validated_data)
+        ticket = desk.ticket_update(ticket=ticket, by=request.user, **serializer.validated_data)
         return Response(TicketSerializer(ticket).data)
 
 
@@ -239,7 +239,7 @@ class HeldMessageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         held = self.get_object()
         serializer = OpenTicketSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
-        ticket = services.held_to_ticket(inbound=held, by=request.user, **serializer.validated_data)
+        ticket = desk.held_to_ticket(inbound=held, by=request.user, **serializer.validated_data)
         return Response(TicketSerializer(ticket).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -250,7 +250,7 @@ class HeldMessageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         held = self.get_object()
         serializer = DismissSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        held = services.held_dismiss(
+        held = desk.held_dismiss(
             inbound=held, by=request.user, reason=serializer.validated_data["reason"]
         )
         return Response(HeldMessageSerializer(held).data)

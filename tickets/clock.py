@@ -11,8 +11,8 @@ from django.utils.translation import gettext as _
 
 from csm_portal.business_calendar import add_support_minutes
 from tickets import sla
+from tickets.desk import l2_leads
 from tickets.models import SlaWarning, Ticket
-from tickets.services import l2_leads
 
 WARN_BEFORE_MINUTES = 60
 

@@ -6,7 +6,10 @@ inbox; the next poll finds its Message-ID (or hash) already stored and just move
 that cannot be handled is kept with its error and moved to the failed folder; the poll goes on.
 A lease on the mailbox row keeps two pollers off the same mailbox."""
 
+import base64
+import hashlib
 import logging
+import os
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -15,7 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 from imap_tools import MailBox, MailBoxUnencrypted
 
-from tickets import services
+from tickets import ingest
 from tickets.models import Mailbox
 
 logger = logging.getLogger(__name__)
@@ -48,9 +51,7 @@ def _release(mailbox: Mailbox, **fields: object) -> None:
 def connect(mailbox: Mailbox):
     cls = MailBox if mailbox.use_tls else MailBoxUnencrypted
     box = cls(mailbox.host, mailbox.port, timeout=30)
-    return box.login(
-        mailbox.username, services.mailbox_password(mailbox), initial_folder=mailbox.folder
-    )
+    return box.login(mailbox.username, mailbox_password(mailbox), initial_folder=mailbox.folder)
 
 
 def poll(mailbox: Mailbox, *, limit: int | None = None) -> PollReport:
@@ -89,13 +90,13 @@ def _handle(box, mailbox: Mailbox, uid: str, uidvalidity: int, report: PollRepor
         report.errors.append(f"uid {uid}: could not fetch")
         return
     try:
-        _, created = services.ingest(mailbox, raw, uid=int(uid), uidvalidity=uidvalidity)
+        _, created = ingest.ingest(mailbox, raw, uid=int(uid), uidvalidity=uidvalidity)
         report.new += created
         report.duplicates += not created
         destination = mailbox.processed_folder
     except Exception as exc:  # the parser or the data: kept with its error, poll goes on
         logger.exception("message uid %s of %s failed", uid, mailbox.address)
-        services.record_failure(mailbox, raw, int(uid), exc)
+        ingest.record_failure(mailbox, raw, int(uid), exc)
         report.failed += 1
         destination = mailbox.failed_folder
     box.move(uid, destination)
@@ -103,3 +104,25 @@ def _handle(box, mailbox: Mailbox, uid: str, uidvalidity: int, report: PollRepor
 
 def poll_all() -> list[PollReport]:
     return [poll(mailbox) for mailbox in Mailbox.objects.filter(active=True)]
+
+
+# --------------------------------------------------------------------------- secrets
+
+
+def _fernet():
+    from cryptography.fernet import Fernet
+
+    digest = hashlib.sha256(("mailbox:" + settings.SECRET_KEY).encode()).digest()
+    return Fernet(base64.urlsafe_b64encode(digest))
+
+
+def mailbox_set_password(mailbox: Mailbox, password: str) -> None:
+    mailbox.password_encrypted = _fernet().encrypt(password.encode()).decode() if password else ""
+
+
+def mailbox_password(mailbox: Mailbox) -> str:
+    if mailbox.password_env:
+        return os.environ.get(mailbox.password_env, "")
+    if not mailbox.password_encrypted:
+        return ""
+    return _fernet().decrypt(mailbox.password_encrypted.encode()).decode()

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from accounts.roles import PROVIDER_ROLES, Role
 from csm_portal.web import NOT_DONE, add_service_errors, paginate, role_required, submit
-from tickets import kpi, selectors, services, sla
+from tickets import desk, kpi, selectors, sla
 from tickets.forms import AgentReplyForm, ReplyForm, TicketUpdateForm, TriageForm
 from tickets.models import Ticket
 
@@ -51,13 +51,13 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
 def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
     ticket = selectors.ticket_get(tenancy=request.tenancy, user=request.user, ticket_id=ticket_id)
     staff = request.tenancy.is_provider_staff
-    desk = request.tenancy.role in DESK
-    reply_form = (AgentReplyForm if desk else ReplyForm)(request.POST or None)
+    at_desk = request.tenancy.role in DESK
+    reply_form = (AgentReplyForm if at_desk else ReplyForm)(request.POST or None)
     if request.method == "POST":
         done = submit(
             request,
             reply_form,
-            lambda data: services.ticket_reply(ticket=ticket, by=request.user, **data),
+            lambda data: desk.ticket_reply(ticket=ticket, by=request.user, **data),
         )
         if done is not NOT_DONE:
             messages.success(request, _("Reply recorded."))
@@ -81,9 +81,9 @@ def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
                 "outcome": ticket.outcome,
             }
         )
-        if desk
+        if at_desk
         else None,
-        "desk": desk,
+        "desk": at_desk,
     }
     return render(request, "tickets/ticket_detail.html", context)
 
@@ -95,7 +95,7 @@ def ticket_update(request: HttpRequest, ticket_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         try:
-            services.ticket_update(ticket=ticket, by=request.user, **data)
+            desk.ticket_update(ticket=ticket, by=request.user, **data)
         except ValidationError as error:
             add_service_errors(form, error)
             messages.error(request, " ".join(error.messages))
@@ -126,7 +126,7 @@ def triage_item(request: HttpRequest, inbound_id: int) -> HttpResponse:
         data = form.cleaned_data
         try:
             if data["organisation"]:
-                ticket = services.held_to_ticket(
+                ticket = desk.held_to_ticket(
                     inbound=inbound,
                     organisation=data["organisation"],
                     category=data["category"] or Ticket.Category.OTHER,
@@ -134,7 +134,7 @@ def triage_item(request: HttpRequest, inbound_id: int) -> HttpResponse:
                 )
                 messages.success(request, _("Ticket %(n)s opened.") % {"n": ticket.number})
                 return redirect(ticket)
-            services.held_dismiss(inbound=inbound, reason=data["reason"], by=request.user)
+            desk.held_dismiss(inbound=inbound, reason=data["reason"], by=request.user)
             messages.success(request, _("Kept as not a ticket."))
             return redirect("triage")
         except ValidationError as error:

@@ -7,7 +7,7 @@ from django_scopes import scopes_disabled
 from accounts.models import Organisation
 from tests.conftest import make_tenant
 from tests.factories import OrganisationFactory, person
-from tickets import services
+from tickets.mailbox import mailbox_set_password
 from tickets.models import Mailbox, SlaPolicy
 
 FOLDERS = ("INBOX", "Processed", "Failed")
@@ -54,7 +54,7 @@ def make_mailbox(server) -> Mailbox:
         use_tls=False,
         username=server.user,
     )
-    services.mailbox_set_password(box, server.password)
+    mailbox_set_password(box, server.password)
     box.save()
     return box
 

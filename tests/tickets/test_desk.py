@@ -14,7 +14,7 @@ from django_scopes import scopes_disabled
 from accounts.roles import AgentLevel, Role
 from tests.conftest import client_for
 from tests.factories import person
-from tickets import services
+from tickets import desk, ingest
 from tickets.models import Mailbox, Ticket, TicketEvent
 
 pytestmark = pytest.mark.django_db
@@ -37,7 +37,7 @@ def receive(box, sender: str, subject: str, message_id: str, extra: str = "") ->
         f"From: {sender}\r\nSubject: {subject}\r\nMessage-ID: {message_id}\r\n{extra}"
         "Content-Type: text/plain; charset=utf-8\r\n\r\nIl corso non si apre.\r\n"
     ).encode()
-    inbound, _ = services.ingest(box, raw)
+    inbound, _ = ingest.ingest(box, raw)
     with scopes_disabled():
         return Ticket.objects.get(pk=inbound.ticket_id) if inbound.ticket_id else None
 
@@ -45,10 +45,10 @@ def receive(box, sender: str, subject: str, message_id: str, extra: str = "") ->
 def test_s7_closing_needs_an_outcome_and_records_the_contractual_events(box, tenant_a, agent):
     ticket = receive(box, "user@alfa.example", "Errore corso", "<d1@x>")
     with pytest.raises(ValidationError) as error, scopes_disabled():
-        services.ticket_update(ticket=ticket, by=agent, status="closed")
+        desk.ticket_update(ticket=ticket, by=agent, status="closed")
     assert "outcome" in error.value.message_dict
     with scopes_disabled():
-        services.ticket_update(
+        desk.ticket_update(
             ticket=ticket, by=agent, status="closed", outcome="solved", priority="high"
         )
         kinds = list(TicketEvent.objects.filter(ticket=ticket).values_list("kind", "contractual"))
@@ -61,11 +61,11 @@ def test_s1_a_reply_to_a_closed_ticket_reopens_it_within_the_window_else_links_a
 ):
     ticket = receive(box, "user@alfa.example", "Errore corso", "<r1@x>")
     with scopes_disabled():
-        services.ticket_update(ticket=ticket, by=agent, status="closed", outcome="solved")
+        desk.ticket_update(ticket=ticket, by=agent, status="closed", outcome="solved")
     again = receive(box, "user@alfa.example", f"Re: [{ticket.number}] Errore", "<r2@x>")
     assert again.pk == ticket.pk and again.status == "open"
     with scopes_disabled():
-        services.ticket_update(ticket=again, by=agent, status="closed", outcome="solved")
+        desk.ticket_update(ticket=again, by=agent, status="closed", outcome="solved")
     with time_machine.travel(timezone.now() + timedelta(days=30)):
         late = receive(box, "user@alfa.example", f"Re: [{ticket.number}] Errore", "<r3@x>")
     assert late.pk != ticket.pk and late.linked_to_id == ticket.pk
@@ -76,7 +76,7 @@ def test_s6_agent_reply_goes_out_threaded_and_the_owner_stays(
 ):
     ticket = receive(box, "referent@alfa.example", "Errore report", "<o1@x>")
     with django_capture_on_commit_callbacks(execute=True), scopes_disabled():
-        services.ticket_reply(ticket=ticket, body="Ci stiamo lavorando.", by=agent, wait=True)
+        desk.ticket_reply(ticket=ticket, body="Ci stiamo lavorando.", by=agent, wait=True)
     (sent,) = [m for m in mail.outbox if m.to == ["referent@alfa.example"]]
     assert sent.subject == f"[{ticket.number}] Errore report"
     assert sent.extra_headers["In-Reply-To"] == "<o1@x>"

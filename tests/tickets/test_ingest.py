@@ -229,16 +229,16 @@ def test_l4_a_message_that_cannot_be_handled_goes_to_failed_and_the_poll_goes_on
     """A bug in routing is simulated for one message (the parser itself is tolerant by design):
     it is kept with its error for an admin, moved to the failed folder, and the next message of
     the same poll still becomes a ticket."""
-    from tickets import services
+    from tickets import ingest
 
-    real_ingest = services.ingest
+    real_ingest = ingest.ingest
 
-    def ingest(box, raw, **kwargs):
+    def failing_ingest(box, raw, **kwargs):
         if b"<boom@x>" in raw:
             raise RuntimeError("simulated routing bug")
         return real_ingest(box, raw, **kwargs)
 
-    monkeypatch.setattr(services, "ingest", ingest)
+    monkeypatch.setattr(ingest, "ingest", failing_ingest)
     deliver(
         imap_server,
         message("user@alfa.example", "Errore A", extra="Message-ID: <boom@x>\r\n"),

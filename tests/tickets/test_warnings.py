@@ -12,7 +12,7 @@ from django_scopes import scopes_disabled
 from accounts.roles import AgentLevel, Role
 from tests.factories import person
 from tests.tickets.conftest import sla_policy
-from tickets import services
+from tickets import ingest, mailbox
 from tickets.clock import warn_due
 from tickets.models import Mailbox, SlaWarning, Ticket
 
@@ -42,7 +42,7 @@ def test_s5_warnings_before_and_at_breach_go_once_to_owner_and_l2(
         b"From: user@alfa.example\r\nSubject: Errore\r\nMessage-ID: <w1@x>\r\n"
         b"Content-Type: text/plain\r\n\r\nNon funziona.\r\n"
     )
-    inbound, _ = services.ingest(box, raw)
+    inbound, _ = ingest.ingest(box, raw)
     with scopes_disabled():
         ticket = Ticket.objects.get(pk=inbound.ticket_id)
         Ticket.objects.filter(pk=ticket.pk).update(
@@ -74,7 +74,7 @@ def test_h8_a_referents_mail_naming_an_activity_becomes_an_activity_request(box,
         b"Message-ID: <sal@x>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
         b"Vorremmo la riunione di SAL il 10 dicembre.\r\n"
     )
-    inbound, _ = services.ingest(box, raw)
+    inbound, _ = ingest.ingest(box, raw)
     with scopes_disabled():
         ticket = Ticket.objects.get(pk=inbound.ticket_id)
         request = ActivityRequest.objects.get(pk=ticket.activity_request_id)
@@ -84,12 +84,12 @@ def test_h8_a_referents_mail_naming_an_activity_becomes_an_activity_request(box,
 
 
 def test_mailbox_password_is_stored_encrypted_or_read_from_the_environment(box, monkeypatch):
-    services.mailbox_set_password(box, "s3cret-imap")
+    mailbox.mailbox_set_password(box, "s3cret-imap")
     assert "s3cret" not in box.password_encrypted
-    assert services.mailbox_password(box) == "s3cret-imap"
+    assert mailbox.mailbox_password(box) == "s3cret-imap"
     monkeypatch.setenv("SUPPORT_IMAP_PASSWORD", "from-env")
     box.password_env = "SUPPORT_IMAP_PASSWORD"
-    assert services.mailbox_password(box) == "from-env"
+    assert mailbox.mailbox_password(box) == "from-env"
 
 
 def test_s5_a_first_response_is_warned_even_when_resolution_is_far_away(box, tenant_a, agent):
@@ -98,7 +98,7 @@ def test_s5_a_first_response_is_warned_even_when_resolution_is_far_away(box, ten
         b"From: referent@alfa.example\r\nSubject: Rilascio contenuti\r\nMessage-ID: <w2@x>\r\n"
         b"Content-Type: text/plain\r\n\r\nQuando?\r\n"
     )
-    inbound, _ = services.ingest(box, raw)
+    inbound, _ = ingest.ingest(box, raw)
     with scopes_disabled():
         Ticket.objects.filter(pk=inbound.ticket_id).update(
             owner=agent,

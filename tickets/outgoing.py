@@ -1,0 +1,73 @@
+"""Mail the desk sends: replies threaded onto the customer's messages with the ticket number in
+the subject (SPEC S1), and rate-limited acknowledgements (S11)."""
+
+from datetime import timedelta
+from email.utils import make_msgid
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from tickets.models import AutoReply, Mailbox, Ticket, TicketMessage
+from tickets.parsing import ParsedMessage, is_automatic
+
+
+def own_message_id() -> str:
+    return make_msgid(domain=settings.SUPPORT_MESSAGE_ID_DOMAIN)
+
+
+def reply_headers(ticket: Ticket) -> dict[str, str]:
+    rows = list(
+        TicketMessage.objects.filter(ticket=ticket)
+        .exclude(message_id="")
+        .order_by("created_at", "pk")
+        .values_list("message_id", "direction")
+    )
+    headers = {}
+    customer = [mid for mid, direction in rows if direction == TicketMessage.Direction.INBOUND]
+    if rows:
+        # In reply to the customer's latest message; References carry the whole thread.
+        headers["In-Reply-To"] = customer[-1] if customer else rows[-1][0]
+        headers["References"] = " ".join(mid for mid, _ in rows[-10:])
+    return headers
+
+
+def subject_line(ticket: Ticket) -> str:
+    return f"[{ticket.number}] {ticket.subject}"
+
+
+def auto_reply_on_commit(mailbox: Mailbox, parsed: ParsedMessage, ticket: Ticket) -> None:
+    own_domain = settings.SUPPORT_MESSAGE_ID_DOMAIN
+    if is_automatic(parsed, own_domain) or parsed.from_address == mailbox.address.lower():
+        return
+    hour_ago = timezone.now() - timedelta(hours=1)
+    if (
+        AutoReply.objects.filter(sender=parsed.from_address, sent_at__gte=hour_ago).count()
+        >= settings.AUTO_REPLIES_PER_SENDER_PER_HOUR
+    ):
+        return
+    AutoReply.objects.create(sender=parsed.from_address)
+    message_id = own_message_id()
+    TicketMessage.objects.create(
+        ticket=ticket,
+        organisation_id=ticket.organisation_id,
+        direction=TicketMessage.Direction.AUTO,
+        body_text="",
+        message_id=message_id,
+    )
+    with translation.override(ticket.requester_language):
+        body = render_to_string("tickets/email/auto_reply.txt", {"ticket": ticket})
+        subject = subject_line(ticket)
+    headers = {
+        "Message-ID": message_id,
+        "Auto-Submitted": "auto-replied",
+        "X-Loop": mailbox.address,
+        "Precedence": "auto_reply",
+    }
+    if parsed.message_id:
+        headers["In-Reply-To"] = parsed.message_id
+        headers["References"] = parsed.message_id
+    message = EmailMessage(subject, body, mailbox.address, [parsed.from_address], headers=headers)
+    transaction.on_commit(lambda: message.send(fail_silently=True))
