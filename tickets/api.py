@@ -22,7 +22,7 @@ from csm_portal.api import (
     StrictCharField,
 )
 from csm_portal.api_auth import require_role
-from tickets import desk, kpi, selectors, sla
+from tickets import desk, kpi, selectors, sla, triage
 from tickets.models import InboundMessage, SlaPolicy, Ticket, TicketEvent, TicketMessage
 
 DESK = (Role.AGENT, Role.PROVIDER_ADMIN)
@@ -239,7 +239,7 @@ class HeldMessageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         held = self.get_object()
         serializer = OpenTicketSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
-        ticket = desk.held_to_ticket(inbound=held, by=request.user, **serializer.validated_data)
+        ticket = triage.held_to_ticket(inbound=held, by=request.user, **serializer.validated_data)
         return Response(TicketSerializer(ticket).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -250,7 +250,7 @@ class HeldMessageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         held = self.get_object()
         serializer = DismissSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        held = desk.held_dismiss(
+        held = triage.held_dismiss(
             inbound=held, by=request.user, reason=serializer.validated_data["reason"]
         )
         return Response(HeldMessageSerializer(held).data)

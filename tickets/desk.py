@@ -9,15 +9,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Membership, Organisation, User
+from accounts.models import Membership, User
 from accounts.roles import AgentLevel, Role
 from accounts.tenancy import tenancy_for
 from tickets import sla
-from tickets.history import event, note
-from tickets.ingest import Sender, identify, open_ticket
-from tickets.models import Attachment, InboundMessage, Mailbox, Ticket, TicketEvent, TicketMessage
+from tickets.history import event
+from tickets.models import Mailbox, Ticket, TicketEvent, TicketMessage
 from tickets.outgoing import own_message_id, reply_headers, subject_line
-from tickets.parsing import parse
 
 Kind = TicketEvent.Kind
 
@@ -190,62 +188,3 @@ def l2_leads() -> list[User]:
         .select_related("user")
         .filter(role=Role.AGENT, agent_level=AgentLevel.L2, user__is_active=True)
     ]
-
-
-# --------------------------------------------------------------------------- triage (S3)
-
-
-@transaction.atomic
-def held_to_ticket(
-    *, inbound: InboundMessage, organisation: Organisation, category: str, by: User
-) -> Ticket:
-    """An agent decides a held message is a ticket of ``organisation`` after all."""
-    locked = InboundMessage.objects.select_for_update().get(pk=inbound.pk)
-    if locked.outcome != InboundMessage.Outcome.HELD:
-        raise ValidationError(_("This message was already triaged."))
-    if organisation.kind != Organisation.Kind.CUSTOMER:
-        raise ValidationError({"organisation": [_("Choose a customer organisation.")]})
-    with locked.raw.open("rb") as handle:
-        parsed = parse(handle.read())
-    sender = identify(parsed.from_address)
-    sender = Sender(organisation, sender.user, sender.role, sender.language)
-    now = timezone.now()
-    ticket = open_ticket(parsed, sender, category, now)
-    if not parsed.from_address:
-        ticket.requester_email = ""
-    ticket.save()
-    TicketMessage.objects.create(
-        ticket=ticket,
-        organisation=organisation,
-        direction=TicketMessage.Direction.INBOUND,
-        from_address=parsed.from_address,
-        body_text=parsed.text,
-        body_html=parsed.html,
-        inbound=locked,
-        message_id=parsed.message_id,
-    )
-    locked.outcome = InboundMessage.Outcome.TICKET
-    locked.organisation = organisation
-    locked.ticket = ticket
-    locked.triaged_by = by
-    locked.triaged_at = now
-    locked.save()
-    Attachment.objects.filter(inbound=locked).update(ticket=ticket, organisation=organisation)
-    note(ticket, _("Opened from the triage queue: %(why)s") % {"why": locked.reason})
-    return ticket
-
-
-@transaction.atomic
-def held_dismiss(*, inbound: InboundMessage, reason: str, by: User) -> InboundMessage:
-    """Not a ticket (spam, a newsletter): kept with who decided and why, never deleted."""
-    if not reason.strip():
-        raise ValidationError({"reason": [_("Say why this message is not a ticket.")]})
-    locked = InboundMessage.objects.select_for_update().get(pk=inbound.pk)
-    if locked.outcome != InboundMessage.Outcome.HELD:
-        raise ValidationError(_("This message was already triaged."))
-    locked.outcome = InboundMessage.Outcome.DISMISSED
-    locked.reason = f"{locked.reason}\n{reason.strip()}".strip()
-    locked.triaged_by = by
-    locked.triaged_at = timezone.now()
-    locked.save()
-    return locked

@@ -12,6 +12,7 @@ from csm_portal.web import NOT_DONE, add_service_errors, paginate, role_required
 from tickets import desk, kpi, selectors, sla
 from tickets.forms import AgentReplyForm, ReplyForm, TicketUpdateForm, TriageForm
 from tickets.models import Ticket
+from tickets.triage import held_dismiss, held_to_ticket
 
 DESK = (Role.AGENT, Role.PROVIDER_ADMIN)
 EVERYONE = (*PROVIDER_ROLES, Role.REFERENT, Role.END_USER)
@@ -126,7 +127,7 @@ def triage_item(request: HttpRequest, inbound_id: int) -> HttpResponse:
         data = form.cleaned_data
         try:
             if data["organisation"]:
-                ticket = desk.held_to_ticket(
+                ticket = held_to_ticket(
                     inbound=inbound,
                     organisation=data["organisation"],
                     category=data["category"] or Ticket.Category.OTHER,
@@ -134,7 +135,7 @@ def triage_item(request: HttpRequest, inbound_id: int) -> HttpResponse:
                 )
                 messages.success(request, _("Ticket %(n)s opened.") % {"n": ticket.number})
                 return redirect(ticket)
-            desk.held_dismiss(inbound=inbound, reason=data["reason"], by=request.user)
+            held_dismiss(inbound=inbound, reason=data["reason"], by=request.user)
             messages.success(request, _("Kept as not a ticket."))
             return redirect("triage")
         except ValidationError as error:
