@@ -143,7 +143,12 @@ def _demo_tickets() -> None:
 
     mailbox, created = Mailbox.objects.get_or_create(
         address="support@csm-provider.example",
-        defaults={"name": "Support (demo)", "host": "imap.example", "active": False},
+        defaults={
+            "name": "Support (demo)",
+            "host": "imap.example",
+            "active": False,
+            "trusted_authserv_id": "mx.csm-provider.example",
+        },
     )
     if not created:
         return
@@ -155,6 +160,8 @@ def _demo_tickets() -> None:
     ]
     for sender, subject, key in messages:
         raw = (
+            "Authentication-Results: mx.csm-provider.example; dmarc=pass"
+            f" header.from={sender.split('@')[1]}\r\n"
             f"From: {sender}\r\nTo: {mailbox.address}\r\nSubject: {subject}\r\n"
             f"Message-ID: <{key}@demo.example>\r\nContent-Type: text/plain; charset=utf-8"
             "\r\n\r\nBuongiorno, potete aiutarci? Grazie.\r\n"

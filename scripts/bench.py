@@ -242,6 +242,7 @@ def _bench_message(n: int, ticket_numbers: list[str]) -> bytes:
     multipart with an attachment, and replies to earlier tickets (threading)."""
     sender = "referent@mailbench.example" if n % 3 == 0 else f"user{n % 50}@mailbench.example"
     head = (
+        "Authentication-Results: mx.bench.example; dmarc=pass header.from=mailbench.example\r\n"
         f"From: {sender}\r\nTo: support@bench.example\r\nMessage-ID: <bench-{n}@mailbench>\r\n"
         "Date: Mon, 23 Nov 2026 10:00:00 +0100\r\nMIME-Version: 1.0\r\n"
     )
@@ -316,6 +317,7 @@ def measure_ingestion() -> dict:
         port=server.port,
         use_tls=False,
         username=user,
+        trusted_authserv_id="mx.bench.example",
     )
     mailbox_set_password(box, password)
     box.save()
@@ -338,7 +340,11 @@ def measure_ingestion() -> dict:
         stored = InboundMessage.objects.filter(mailbox=box).count()
         tickets = Ticket.objects.count() - before
         floor_box = Mailbox.objects.create(
-            name="Floor", address=f"floor-{stamp}@bench.example", host="127.0.0.1", username="x"
+            name="Floor",
+            address=f"floor-{stamp}@bench.example",
+            host="127.0.0.1",
+            username="x",
+            trusted_authserv_id="mx.bench.example",
         )
         started = time.perf_counter()
         for raw in raws:

@@ -59,6 +59,7 @@ def ticket_messages(domain: str) -> list[bytes]:
     (held for triage with the customer's organisation, SPEC S3)."""
     return [
         (
+            f"Authentication-Results: mx.walk.example; dmarc=pass header.from={domain}\r\n"
             f"From: referent@{domain}\r\nSubject: Errore: {B_TICKET_SUBJECT}\r\n"
             f"Message-ID: <walk-ticket@{domain}>\r\nMIME-Version: 1.0\r\n"
             "Content-Type: multipart/mixed; boundary=W\r\n\r\n--W\r\n"
@@ -67,6 +68,7 @@ def ticket_messages(domain: str) -> list[bytes]:
             "\r\nContent-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n--W--\r\n"
         ).encode(),
         (
+            f"Authentication-Results: mx.walk.example; dmarc=pass header.from={domain}\r\n"
             f"From: user@{domain}\r\nSubject: Campagna di Natale\r\n"
             f"Message-ID: <walk-held@{domain}>\r\nContent-Type: text/plain\r\n\r\nGrazie.\r\n"
         ).encode(),
@@ -80,7 +82,12 @@ def with_tickets(tenant: Tenant) -> None:
     domain = tenant.referent.email.split("@")[1]
     with scopes_disabled():
         mailbox, _created = Mailbox.objects.get_or_create(
-            address="support@walk.example", defaults={"name": "Walk", "host": "127.0.0.1"}
+            address="support@walk.example",
+            defaults={
+                "name": "Walk",
+                "host": "127.0.0.1",
+                "trusted_authserv_id": "mx.walk.example",
+            },
         )
         for raw in ticket_messages(domain):
             ticket_ingest.ingest(mailbox, raw)

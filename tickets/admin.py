@@ -24,6 +24,7 @@ class MailboxForm(forms.ModelForm):
             "use_tls",
             "username",
             "password_env",
+            "trusted_authserv_id",
             "folder",
             "processed_folder",
             "failed_folder",
@@ -63,8 +64,15 @@ class SlaPolicyAdmin(admin.ModelAdmin):
 class InboundMessageAdmin(admin.ModelAdmin):
     """Received messages are evidence: read-only here, triaged in the portal."""
 
-    list_display = ("received_at", "from_address", "subject", "outcome", "reason")
-    list_filter = ("outcome",)
+    list_display = (
+        "received_at",
+        "from_address",
+        "subject",
+        "outcome",
+        "authentication",
+        "reason",
+    )
+    list_filter = ("outcome", "authentication")
     search_fields = ("from_address", "subject")
     exclude = ("raw",)
 

@@ -17,9 +17,18 @@ from django_scopes import scopes_disabled
 from accounts.models import Membership, Organisation, OrganisationDomain, User
 from accounts.roles import Role
 from accounts.tenancy import customer_write_refusal
-from tickets import sla
+from tickets import authentication, sla
+from tickets.authentication import Verdict
 from tickets.history import event, note
-from tickets.models import Attachment, InboundMessage, Mailbox, Ticket, TicketEvent, TicketMessage
+from tickets.models import (
+    Attachment,
+    InboundMessage,
+    Mailbox,
+    Ticket,
+    TicketEvent,
+    TicketMessage,
+    TicketParticipant,
+)
 from tickets.outgoing import auto_reply_on_commit
 from tickets.parsing import ParsedMessage, content_key, parse
 
@@ -155,7 +164,7 @@ def may_open(sender: Sender, category: str) -> str:
     return _("A licensed end user may open only password-reset and incident tickets.")
 
 
-# --------------------------------------------------------------------------- ingestion (L4)
+# --------------------------------------------------------------------------- who may post (S3)
 
 
 def _find_ticket(parsed: ParsedMessage) -> Ticket | None:
@@ -173,10 +182,164 @@ def _find_ticket(parsed: ParsedMessage) -> Ticket | None:
     return None
 
 
-def _sender_belongs(ticket: Ticket, sender: Sender, address: str) -> bool:
+def is_on_ticket(ticket: Ticket, address: str) -> bool:
+    address = address.lower()
+    return address == ticket.requester_email.lower() or (
+        TicketParticipant.objects.filter(ticket=ticket, address=address).exists()
+    )
+
+
+def may_post(ticket: Ticket, sender: Sender, address: str) -> str:
+    """SPEC S3: "" if the sender may write into the ticket by mail (its requester, a referent
+    of its organisation, somebody already on it), else the reason it is held."""
+    referent = (
+        sender.role == Role.REFERENT
+        and sender.organisation is not None
+        and sender.organisation.pk == ticket.organisation_id
+    )
+    if referent or is_on_ticket(ticket, address):
+        return ""
+    return _(
+        "The sender is not on ticket %(number)s: only its requester, the organisation's "
+        "referents and the people already on the ticket may write to it by mail."
+    ) % {"number": ticket.number}
+
+
+def poster(ticket: Ticket, sender: Sender) -> Sender:
+    """The sender as a person of the ticket's organisation: somebody on the ticket who is not
+    one of its people (a stranger an agent triaged in) writes as a licensed end user."""
     if sender.organisation is not None and sender.organisation.pk == ticket.organisation_id:
-        return True
-    return address.lower() == ticket.requester_email.lower()
+        return sender
+    return Sender(ticket.organisation, None, Role.END_USER, ticket.requester_language)
+
+
+def participants_add(ticket: Ticket, parsed: ParsedMessage) -> None:
+    """Who wrote and who was written to join the ticket (our own mailboxes excepted)."""
+    own = {a.lower() for a in Mailbox.objects.values_list("address", flat=True)}
+    addresses = [parsed.from_address, *parsed.to, *parsed.cc]
+    keep = list(dict.fromkeys(a.lower()[:300] for a in addresses if a and a.lower() not in own))
+    TicketParticipant.objects.bulk_create(
+        [
+            TicketParticipant(ticket=ticket, organisation_id=ticket.organisation_id, address=a)
+            for a in keep[:50]
+        ],
+        ignore_conflicts=True,
+    )
+
+
+# ---------------------------------------------------------------- routing (S1, S3, S10, C5)
+
+
+@dataclass
+class Routed:
+    """What becomes of a message: a ticket (new or reopened: ``acknowledge``), or held with
+    its reason, for the organisation and ticket it concerns when known."""
+
+    verdict: Verdict
+    ticket: Ticket | None = None
+    reason: str = ""
+    organisation: Organisation | None = None
+    acknowledge: bool = False
+
+
+def unauthenticated_reason(verdict: Verdict, mailbox: Mailbox) -> str:
+    """SPEC S10: "" for an authenticated sender, else why the message waits for confirmation."""
+    if verdict.status == authentication.PASS:
+        return ""
+    if verdict.status == authentication.FAIL:
+        return _(
+            "Sender authentication failed (%(results)s): the From address may be forged. "
+            "Held for confirmation."
+        ) % {"results": verdict.summary}
+    if not mailbox.trusted_authserv_id:
+        return _(
+            "Sender not authenticated: the mailbox has no trusted authserv-id configured. "
+            "Held for confirmation."
+        )
+    return _(
+        "Sender not authenticated: no Authentication-Results from %(server)s. "
+        "Held for confirmation."
+    ) % {"server": mailbox.trusted_authserv_id}
+
+
+def _concerning(reason: str, ticket: Ticket) -> str:
+    return _("%(why)s It concerns ticket %(number)s, which was left unchanged.") % {
+        "why": reason,
+        "number": ticket.number,
+    }
+
+
+def past_reopen_window(ticket: Ticket, now) -> bool:
+    if ticket.status not in (Ticket.Status.CLOSED, Ticket.Status.RESOLVED):
+        return False
+    finished = ticket.closed_at or ticket.resolved_at or ticket.updated_at
+    return bool(finished and now - finished > timedelta(days=settings.TICKET_REOPEN_DAYS))
+
+
+def route(mailbox: Mailbox, raw: bytes, parsed: ParsedMessage, now) -> Routed:
+    """Decide, and do, what a received message becomes. Nothing unauthenticated (S10), from a
+    customer that may not write (C5) or from somebody not on the ticket (S3) opens, reopens or
+    changes a ticket: it is held with the reason and the ticket it concerns."""
+    verdict = authentication.verdict(
+        authentication.headers_of(raw), mailbox.trusted_authserv_id, parsed.from_address
+    )
+    if not parsed.from_address:
+        return Routed(verdict, reason=_("The message has no sender (From is missing or invalid)."))
+    address = parsed.from_address
+    sender = identify(address)
+    ticket = _find_ticket(parsed)
+    if (
+        ticket is not None
+        and sender.organisation is not None
+        and sender.organisation.pk != ticket.organisation_id
+        and not is_on_ticket(ticket, address)
+    ):
+        ticket = None  # a ticket number is no key to another customer's ticket
+    if ticket is None:
+        category = classify(parsed.subject, parsed.text)
+        reason = may_open(sender, category) or unauthenticated_reason(verdict, mailbox)
+        if reason:
+            return Routed(verdict, reason=reason, organisation=sender.organisation)
+        ticket = open_ticket(parsed, sender, category, now, authenticated=True)
+        return Routed(verdict, ticket=ticket, acknowledge=True)
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    reason = (
+        may_post(ticket, sender, address)
+        or customer_write_refusal(ticket.organisation)
+        or unauthenticated_reason(verdict, mailbox)
+    )
+    if not reason and past_reopen_window(ticket, now):
+        # The reply opens a new ticket: the same who-may-open-what rule as any new one (S3).
+        category = classify(parsed.subject, parsed.text)
+        reason = may_open(poster(ticket, sender), category)
+    if reason:
+        return Routed(
+            verdict,
+            ticket=ticket,
+            reason=_concerning(reason, ticket),
+            organisation=ticket.organisation,
+        )
+    ticket, acknowledge = reply_onto(
+        ticket, parsed, poster(ticket, sender), now, authenticated=True
+    )
+    return Routed(verdict, ticket=ticket, acknowledge=acknowledge)
+
+
+def reply_onto(
+    ticket: Ticket, parsed: ParsedMessage, sender: Sender, now, *, authenticated: bool, category=""
+) -> tuple[Ticket, bool]:
+    """A reply joins its ticket; on a closed ticket it reopens it within the reopen window,
+    else it opens a new ticket linked to the old one."""
+    if past_reopen_window(ticket, now):
+        category = category or classify(parsed.subject, parsed.text)
+        new = open_ticket(parsed, sender, category, now, authenticated=authenticated)
+        new.linked_to = ticket
+        new.save(update_fields=["linked_to"])
+        return new, True
+    return _thread_onto(ticket, parsed, sender, now)
+
+
+# --------------------------------------------------------------------------- ingestion (L4)
 
 
 def ingest(
@@ -215,28 +378,17 @@ def _ingest(
         outcome=InboundMessage.Outcome.HELD,
     )
     inbound.raw.save("message.eml", ContentFile(raw), save=False)
-    sender = identify(parsed.from_address)
-    ticket = _find_ticket(parsed) if parsed.from_address else None
-    if ticket is not None and not _sender_belongs(ticket, sender, parsed.from_address):
-        ticket = None  # a ticket number is no key to another customer's ticket
-    reopened_or_new = False
-    if ticket is not None:
-        ticket, reopened_or_new = _thread_onto(ticket, parsed, sender, now)
-    else:
-        category = classify(parsed.subject, parsed.text)
-        reason = (
-            _("The message has no sender (From is missing or invalid).")
-            if not parsed.from_address
-            else may_open(sender, category)
-        )
-        if reason:
-            inbound.organisation = sender.organisation
-            inbound.reason = reason
-            inbound.save()
-            _store_attachments(inbound, parsed, None)
-            return inbound
-        ticket = open_ticket(parsed, sender, category, now)
-        reopened_or_new = True
+    routed = route(mailbox, raw, parsed, now)
+    inbound.authentication = routed.verdict.status
+    inbound.authentication_detail = routed.verdict.summary
+    if routed.reason:
+        inbound.organisation = routed.organisation
+        inbound.ticket = routed.ticket  # the ticket it concerns, left unchanged
+        inbound.reason = routed.reason
+        inbound.save()
+        _store_attachments(inbound, parsed, None)
+        return inbound
+    ticket, reopened_or_new = routed.ticket, routed.acknowledge
     inbound.organisation = ticket.organisation
     inbound.outcome = InboundMessage.Outcome.TICKET
     inbound.ticket = ticket
@@ -252,13 +404,18 @@ def _ingest(
         message_id=parsed.message_id,
         created_at=now,
     )
+    participants_add(ticket, parsed)
     _store_attachments(inbound, parsed, ticket)
     if reopened_or_new:
         auto_reply_on_commit(mailbox, parsed, ticket)
     return inbound
 
 
-def open_ticket(parsed: ParsedMessage, sender: Sender, category: str, now) -> Ticket:
+def open_ticket(
+    parsed: ParsedMessage, sender: Sender, category: str, now, *, authenticated: bool
+) -> Ticket:
+    """A new ticket of ``sender``'s organisation. An activity request is made from it only when
+    the receiving server authenticated the referent (SPEC S10, H8)."""
     from activities.services import running_contract
 
     organisation = sender.organisation
@@ -278,7 +435,17 @@ def open_ticket(parsed: ParsedMessage, sender: Sender, category: str, now) -> Ti
     ticket.save()
     event(ticket, Kind.OPENED, actor=sender.user, label=parsed.from_address, at=now)
     if category == Ticket.Category.CST_ACTIVITY and sender.role == Role.REFERENT:
-        _activity_request_from_mail(ticket, parsed, sender)
+        if authenticated:
+            _activity_request_from_mail(ticket, parsed, sender)
+        else:
+            note(
+                ticket,
+                _(
+                    "Not turned into an activity request: the mail was not authenticated "
+                    "(SPEC S10). The referent confirms the request in the portal or by an "
+                    "authenticated mail."
+                ),
+            )
     return ticket
 
 
@@ -318,18 +485,11 @@ def _activity_request_from_mail(ticket: Ticket, parsed: ParsedMessage, sender: S
 
 
 def _thread_onto(ticket: Ticket, parsed: ParsedMessage, sender: Sender, now) -> tuple[Ticket, bool]:
-    """A reply joins its ticket; on a closed ticket it reopens it within the reopen window,
-    else it opens a new ticket linked to the old one."""
+    """A reply joins its ticket, reopening it when it was resolved or closed (within the reopen
+    window: ``reply_onto`` decides)."""
     ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
     label = parsed.from_address
     if ticket.status in (Ticket.Status.CLOSED, Ticket.Status.RESOLVED):
-        finished = ticket.closed_at or ticket.resolved_at or ticket.updated_at
-        if finished and now - finished > timedelta(days=settings.TICKET_REOPEN_DAYS):
-            category = classify(parsed.subject, parsed.text)
-            new = open_ticket(parsed, sender, category, now)
-            new.linked_to = ticket
-            new.save(update_fields=["linked_to"])
-            return new, True
         before = ticket.status
         ticket.status = Ticket.Status.OPEN
         ticket.closed_at = None

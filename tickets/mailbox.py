@@ -10,16 +10,18 @@ import base64
 import hashlib
 import logging
 import os
+import ssl
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from imap_tools import MailBox, MailBoxUnencrypted
 
 from tickets import ingest
-from tickets.models import Mailbox
+from tickets.models import MAILBOX_ENV_PREFIX, Mailbox
 
 logger = logging.getLogger(__name__)
 LEASE = timedelta(minutes=5)
@@ -49,8 +51,14 @@ def _release(mailbox: Mailbox, **fields: object) -> None:
 
 
 def connect(mailbox: Mailbox):
-    cls = MailBox if mailbox.use_tls else MailBoxUnencrypted
-    box = cls(mailbox.host, mailbox.port, timeout=30)
+    # Never send a password over a configuration the model refuses (a row saved without
+    # full_clean): ValidationError, reported as the mailbox's last error.
+    mailbox.check_connection_settings()
+    if mailbox.use_tls:
+        context = ssl.create_default_context()  # the server's certificate is verified
+        box = MailBox(mailbox.host, mailbox.port, timeout=30, ssl_context=context)
+    else:
+        box = MailBoxUnencrypted(mailbox.host, mailbox.port, timeout=30)
     return box.login(mailbox.username, mailbox_password(mailbox), initial_folder=mailbox.folder)
 
 
@@ -120,8 +128,21 @@ def mailbox_set_password(mailbox: Mailbox, password: str) -> None:
     mailbox.password_encrypted = _fernet().encrypt(password.encode()).decode() if password else ""
 
 
+@transaction.atomic
+def mailbox_save(*, mailbox: Mailbox, password: str = "") -> Mailbox:
+    """Save a mailbox as configured in the shell or a script: validated like the admin does
+    (CSM_MAILBOX_ variables only, TLS but on loopback); a new password is stored encrypted."""
+    if password:
+        mailbox_set_password(mailbox, password)
+    mailbox.full_clean()
+    mailbox.save()
+    return mailbox
+
+
 def mailbox_password(mailbox: Mailbox) -> str:
     if mailbox.password_env:
+        if not mailbox.password_env.startswith(MAILBOX_ENV_PREFIX):
+            raise ValueError(f"password_env must start with {MAILBOX_ENV_PREFIX}")
         return os.environ.get(mailbox.password_env, "")
     if not mailbox.password_encrypted:
         return ""

@@ -1,9 +1,12 @@
 """The service desk (SPEC S1–S9, L2, L4): support mailboxes, every message received (kept raw),
 tickets with their messages, contractual events and full history, SLA policies and warnings."""
 
+import ipaddress
 import secrets
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -28,9 +31,28 @@ def _attachment_path(instance: "Attachment", filename: str) -> str:
     return _random_path("mail/attachments", "")
 
 
+# Only variables meant for mailbox passwords may be named: never DJANGO_SECRET_KEY, DATABASE_URL
+# or any other secret of the process, which the poller would send to the configured host.
+MAILBOX_ENV_PREFIX = "CSM_MAILBOX_"
+
+
+def is_loopback(host: str) -> bool:
+    """127.0.0.0/8, ::1 and localhost: the only hosts a password may reach without TLS."""
+    name = host.strip().lower().rstrip(".")
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 class Mailbox(models.Model):
     """A support mailbox polled by the beat task (SPEC S1, L2). The password is stored encrypted
-    with a key derived from SECRET_KEY, or read from an environment variable."""
+    with a key derived from SECRET_KEY, or read from an environment variable named
+    ``CSM_MAILBOX_…``; it travels over TLS to every host but loopback. The model validates both
+    (admin, API and the ``mailbox_save`` service call ``full_clean``) and the poller refuses a
+    configuration that breaks them."""
 
     name = models.CharField(_("name"), max_length=100)
     address = models.EmailField(_("support address"), unique=True)
@@ -43,7 +65,19 @@ class Mailbox(models.Model):
         _("password from environment variable"),
         max_length=100,
         blank=True,
-        help_text=_("Name of an environment variable holding the password, instead of storing it."),
+        help_text=_(
+            "Name of an environment variable holding the password, instead of storing it; "
+            "it must start with CSM_MAILBOX_."
+        ),
+        validators=[
+            RegexValidator(
+                rf"^{MAILBOX_ENV_PREFIX}[A-Z0-9_]+$",
+                message=_(
+                    "Use an environment variable whose name starts with CSM_MAILBOX_ "
+                    "(capital letters, digits and underscores)."
+                ),
+            )
+        ],
     )
     folder = models.CharField(_("folder"), max_length=200, default="INBOX")
     processed_folder = models.CharField(_("processed folder"), max_length=200, default="Processed")
@@ -54,6 +88,16 @@ class Mailbox(models.Model):
     last_error = models.TextField(_("last error"), blank=True)
     # The poller holding this lease works the mailbox; a dead one's lease runs out (SPEC L4).
     lease_until = models.DateTimeField(null=True, blank=True)
+    trusted_authserv_id = models.CharField(
+        _("trusted authserv-id"),
+        max_length=255,
+        blank=True,
+        help_text=_(
+            "The authserv-id the receiving mail server writes in its Authentication-Results "
+            "headers (e.g. mx.example.com). Only its results count; left empty, no message counts "
+            "as authenticated and every message is held for confirmation."
+        ),
+    )
 
     class Meta:
         ordering = ["name"]
@@ -62,6 +106,26 @@ class Mailbox(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} <{self.address}>"
+
+    def clean(self) -> None:
+        super().clean()
+        self.trusted_authserv_id = self.trusted_authserv_id.strip()
+        if not self.use_tls and not is_loopback(self.host):
+            raise ValidationError(
+                {
+                    "use_tls": _(
+                        "TLS is required: the password may travel in clear text only to this "
+                        "machine (localhost, 127.0.0.0/8, ::1)."
+                    )
+                }
+            )
+
+    def check_connection_settings(self) -> None:
+        """What the poller checks before sending the password anywhere (defence in depth for a
+        row written without ``full_clean``): raises ValidationError."""
+        checked = ("host", "port", "use_tls", "password_env")
+        self.clean_fields(exclude=[f.name for f in self._meta.fields if f.name not in checked])
+        self.clean()
 
 
 class Ticket(models.Model):
@@ -200,6 +264,11 @@ class InboundMessage(models.Model):
         FAILED = "failed", _("Could not be processed")
         DISMISSED = "dismissed", _("Dismissed after triage")
 
+    class Authentication(models.TextChoices):
+        PASS = "pass", _("Sender authenticated")
+        FAIL = "fail", _("Sender authentication failed")
+        NONE = "none", _("Sender not authenticated")
+
     mailbox = models.ForeignKey(Mailbox, on_delete=models.PROTECT, related_name="messages")
     organisation = models.ForeignKey(
         Organisation, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
@@ -224,6 +293,14 @@ class InboundMessage(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     triaged_at = models.DateTimeField(null=True, blank=True)
+    # SPEC S10: what the mailbox's trusted receiving server said of the sender ("" = not checked,
+    # e.g. a message that could not be parsed), and its results ("dmarc=fail header.from=…").
+    authentication = models.CharField(
+        _("sender authentication"), max_length=4, choices=Authentication.choices, blank=True
+    )
+    authentication_detail = models.CharField(
+        _("authentication results"), max_length=500, blank=True
+    )
 
     objects = ScopedManager(organisation="organisation")
 
@@ -300,6 +377,27 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return self.filename
+
+
+class TicketParticipant(models.Model):
+    """An address on a ticket: its requester, who wrote to it and who was written to (From, To
+    and Cc of its messages, our own mailboxes excepted). With the organisation's referent, only
+    they may post into the ticket by mail (SPEC S3)."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="participants")
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    address = models.CharField(max_length=300)  # lower case
+    added_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedManager(organisation="organisation")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["ticket", "address"], name="ticket_participant_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} {self.address}"
 
 
 class TicketEvent(models.Model):

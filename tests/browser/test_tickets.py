@@ -10,7 +10,7 @@ from tests.browser.conftest import screenshot
 from tests.browser.test_sign_in import sign_in
 from tests.conftest import make_tenant
 from tests.factories import person
-from tests.tickets.conftest import deliver, make_mailbox, sla_policy
+from tests.tickets.conftest import authenticated, deliver, make_mailbox, sla_policy
 from tickets.mailbox import poll
 from tickets.models import Ticket
 
@@ -39,7 +39,8 @@ def test_agent_sees_the_new_ticket_with_its_countdown_and_the_referent_sees_the_
     mailbox = make_mailbox(server)
     deliver(
         server,
-        b"From: Referente <referent@alfa.example>\r\nTo: support@csm-test.example\r\n"
+        authenticated("referent@alfa.example").encode()
+        + b"From: Referente <referent@alfa.example>\r\nTo: support@csm-test.example\r\n"
         b"Subject: =?UTF-8?Q?Errore:_la_piattaforma_non_funziona_pi=C3=B9?=\r\n"
         b"Message-ID: <browser-1@alfa.example>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
         b"Da stamattina compare un errore 500 sulla dashboard.\r\n",

@@ -11,6 +11,43 @@ from tickets.mailbox import mailbox_set_password
 from tickets.models import Mailbox, SlaPolicy
 
 FOLDERS = ("INBOX", "Processed", "Failed")
+# The receiving server of the test mailboxes: only its Authentication-Results count (SPEC S10).
+TRUSTED_AUTHSERV_ID = "mx.csm-test.example"
+
+
+def authenticated(sender: str, authserv_id: str = TRUSTED_AUTHSERV_ID) -> str:
+    """The header a receiving server adds to a mail whose From domain passed DMARC."""
+    domain = sender.rsplit("@", 1)[-1].strip(">")
+    return (
+        f"Authentication-Results: {authserv_id};\r\n spf=pass smtp.mailfrom={domain};"
+        f"\r\n dkim=pass header.d={domain}; dmarc=pass (p=reject) header.from={domain}\r\n"
+    )
+
+
+def forged(sender: str, authserv_id: str = TRUSTED_AUTHSERV_ID) -> str:
+    """What the receiving server writes on a mail that claims ``sender`` without being it."""
+    domain = sender.rsplit("@", 1)[-1].strip(">")
+    return (
+        f"Authentication-Results: {authserv_id}; spf=fail smtp.mailfrom={domain};"
+        f" dkim=none; dmarc=fail (p=none) header.from={domain}\r\n"
+    )
+
+
+def message(
+    sender: str,
+    subject: str,
+    body: str = "Testo.",
+    extra: str = "",
+    *,
+    authentication: str | None = None,
+) -> bytes:
+    """A plain mail to the support address, by default authenticated by the test mailbox's
+    trusted server (pass ``authentication=""`` for none, or ``forged(sender)``)."""
+    auth = authenticated(sender) if authentication is None else authentication
+    return (
+        f"{auth}From: {sender}\r\nTo: support@csm-test.example\r\nSubject: {subject}\r\n{extra}"
+        f"Content-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n"
+    ).encode()
 
 
 def _connect(server) -> imaplib.IMAP4:
@@ -53,6 +90,7 @@ def make_mailbox(server) -> Mailbox:
         port=server.port,
         use_tls=False,
         username=server.user,
+        trusted_authserv_id=TRUSTED_AUTHSERV_ID,
     )
     mailbox_set_password(box, server.password)
     box.save()

@@ -10,7 +10,7 @@ import time_machine
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
-from tests.tickets.conftest import count, deliver
+from tests.tickets.conftest import authenticated, count, deliver
 from tickets.mailbox import poll
 from tickets.models import InboundMessage, Ticket
 from tickets.tasks import poll_mailboxes
@@ -29,6 +29,7 @@ def test_l4_a_worker_killed_mid_batch_loses_and_doubles_nothing(
 ):
     raws = [
         (
+            f"{authenticated('user@alfa.example')}"
             f"From: user@alfa.example\r\nTo: support@csm-test.example\r\n"
             f"Subject: Errore numero {n}\r\nMessage-ID: <crash-{n}@alfa.example>\r\n"
             f"Content-Type: text/plain; charset=utf-8\r\n\r\nNon funziona ({n}).\r\n"

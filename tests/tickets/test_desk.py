@@ -14,6 +14,7 @@ from django_scopes import scopes_disabled
 from accounts.roles import AgentLevel, Role
 from tests.conftest import client_for
 from tests.factories import person
+from tests.tickets.conftest import TRUSTED_AUTHSERV_ID, authenticated
 from tickets import desk, ingest
 from tickets.models import Mailbox, Ticket, TicketEvent
 
@@ -23,7 +24,11 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def box(db) -> Mailbox:
     return Mailbox.objects.create(
-        name="Support", address="support@csm-test.example", host="127.0.0.1", username="x"
+        name="Support",
+        address="support@csm-test.example",
+        host="127.0.0.1",
+        username="x",
+        trusted_authserv_id=TRUSTED_AUTHSERV_ID,
     )
 
 
@@ -34,7 +39,8 @@ def l2(provider_org):
 
 def receive(box, sender: str, subject: str, message_id: str, extra: str = "") -> Ticket:
     raw = (
-        f"From: {sender}\r\nSubject: {subject}\r\nMessage-ID: {message_id}\r\n{extra}"
+        f"{authenticated(sender)}From: {sender}\r\nSubject: {subject}\r\n"
+        f"Message-ID: {message_id}\r\n{extra}"
         "Content-Type: text/plain; charset=utf-8\r\n\r\nIl corso non si apre.\r\n"
     ).encode()
     inbound, _ = ingest.ingest(box, raw)

@@ -8,7 +8,7 @@ from django.core import mail
 from django.test import override_settings
 from django_scopes import scopes_disabled
 
-from tests.tickets.conftest import count, deliver
+from tests.tickets.conftest import authenticated, count, deliver, message
 from tickets.mailbox import poll
 from tickets.models import Attachment, InboundMessage, Ticket, TicketEvent
 from tickets.parsing import parse
@@ -16,13 +16,6 @@ from tickets.parsing import parse
 pytestmark = pytest.mark.django_db
 CORPUS = Path(__file__).parent / "corpus"
 OWN = CORPUS / "own"
-
-
-def message(sender: str, subject: str, body: str = "Testo.", extra: str = "") -> bytes:
-    return (
-        f"From: {sender}\r\nTo: support@csm-test.example\r\nSubject: {subject}\r\n{extra}"
-        f"Content-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n"
-    ).encode()
 
 
 def inbound(**filters) -> list[InboundMessage]:
@@ -169,7 +162,9 @@ def test_no_auto_reply_to_automatic_mail_and_a_per_sender_limit(
 def test_executable_and_huge_attachments_are_kept_out_and_noted(imap_server, mailbox, alfa):
     big = "A" * 4000
     huge = (
-        "From: referent@alfa.example\r\nTo: support@csm-test.example\r\nSubject: Configurazione\r\n"
+        authenticated("referent@alfa.example")
+        + "From: referent@alfa.example\r\nTo: support@csm-test.example\r\n"
+        "Subject: Configurazione\r\n"
         "Message-ID: <big@x>\r\nMIME-Version: 1.0\r\n"
         "Content-Type: multipart/mixed; boundary=Q\r\n\r\n"
         "--Q\r\nContent-Type: text/plain\r\n\r\nFile allegato.\r\n--Q\r\n"

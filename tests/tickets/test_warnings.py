@@ -11,7 +11,7 @@ from django_scopes import scopes_disabled
 
 from accounts.roles import AgentLevel, Role
 from tests.factories import person
-from tests.tickets.conftest import sla_policy
+from tests.tickets.conftest import TRUSTED_AUTHSERV_ID, authenticated, sla_policy
 from tickets import ingest, mailbox
 from tickets.clock import warn_due
 from tickets.models import Mailbox, SlaWarning, Ticket
@@ -23,7 +23,11 @@ ROME = ZoneInfo("Europe/Rome")
 @pytest.fixture
 def box(db) -> Mailbox:
     return Mailbox.objects.create(
-        name="Support", address="support@csm-test.example", host="127.0.0.1", username="x"
+        name="Support",
+        address="support@csm-test.example",
+        host="127.0.0.1",
+        username="x",
+        trusted_authserv_id=TRUSTED_AUTHSERV_ID,
     )
 
 
@@ -38,7 +42,7 @@ def test_s5_warnings_before_and_at_breach_go_once_to_owner_and_l2(
         first_response_minutes=120,
         resolution_minutes=240,
     )
-    raw = (
+    raw = authenticated("user@alfa.example").encode() + (
         b"From: user@alfa.example\r\nSubject: Errore\r\nMessage-ID: <w1@x>\r\n"
         b"Content-Type: text/plain\r\n\r\nNon funziona.\r\n"
     )
@@ -69,7 +73,7 @@ def test_h8_a_referents_mail_naming_an_activity_becomes_an_activity_request(box,
     kickoff = requested(tenant_a, "kickoff")
     log(kickoff, cstm, 60)
     complete(kickoff, cstm)
-    raw = (
+    raw = authenticated("referent@alfa.example").encode() + (
         b"From: referent@alfa.example\r\nSubject: Richiesta: Riunione di SAL a dicembre\r\n"
         b"Message-ID: <sal@x>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
         b"Vorremmo la riunione di SAL il 10 dicembre.\r\n"
@@ -87,14 +91,14 @@ def test_mailbox_password_is_stored_encrypted_or_read_from_the_environment(box, 
     mailbox.mailbox_set_password(box, "s3cret-imap")
     assert "s3cret" not in box.password_encrypted
     assert mailbox.mailbox_password(box) == "s3cret-imap"
-    monkeypatch.setenv("SUPPORT_IMAP_PASSWORD", "from-env")
-    box.password_env = "SUPPORT_IMAP_PASSWORD"
+    monkeypatch.setenv("CSM_MAILBOX_SUPPORT", "from-env")
+    box.password_env = "CSM_MAILBOX_SUPPORT"
     assert mailbox.mailbox_password(box) == "from-env"
 
 
 def test_s5_a_first_response_is_warned_even_when_resolution_is_far_away(box, tenant_a, agent):
     """A low-priority request: resolution in two weeks, first response due this morning."""
-    raw = (
+    raw = authenticated("referent@alfa.example").encode() + (
         b"From: referent@alfa.example\r\nSubject: Rilascio contenuti\r\nMessage-ID: <w2@x>\r\n"
         b"Content-Type: text/plain\r\n\r\nQuando?\r\n"
     )
