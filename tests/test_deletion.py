@@ -14,6 +14,7 @@ from allauth.account.models import EmailAddress, EmailConfirmation
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.apps import apps
 from django.contrib.admin.models import CHANGE, LogEntry
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, models, transaction
 from django.test import Client
@@ -34,7 +35,7 @@ from tests.conftest import make_tenant
 from tests.factories import PASSWORD
 from tickets import desk
 from tickets.ingest import ingest, record_failure
-from tickets.models import Mailbox, SlaPolicy, SlaWarning, Ticket
+from tickets.models import InboundMessage, Mailbox, SlaPolicy, SlaWarning, Ticket
 
 ROME = ZoneInfo("Europe/Rome")
 A = "zqalfamrk"  # written in every kind of data of the organisation to delete
@@ -351,3 +352,29 @@ def test_l3_day_90_leaves_nothing_of_the_organisation_in_the_database_or_the_med
     assert record.counts["attachments"] == 2
     assert record.counts["people"] == 4 and record.counts["memberships"] == 4
     assert A not in str(record.counts).lower() + str(record.contract_numbers).lower()
+
+
+# --------------------------------------------------------------------------- files and rollbacks
+
+
+@pytest.mark.django_db(transaction=True)
+def test_l3_a_file_saved_in_a_transaction_that_rolls_back_leaves_no_orphan(settings, tmp_path):
+    """SPEC L3, L4: csm_portal.files removes a file saved in a block whose transaction rolls
+    back (the ingestion of a mail that fails part way), and keeps it when the block commits."""
+    from csm_portal.files import delete_file_on_rollback, files_removed_on_failure
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    failed = InboundMessage()
+    with pytest.raises(ValueError), files_removed_on_failure(), transaction.atomic():
+        failed.raw.save("message.eml", ContentFile(b"From: a@b.example\r\n\r\nx"), save=False)
+        delete_file_on_rollback(failed.raw)
+        assert (settings.MEDIA_ROOT / failed.raw.name).exists()
+        raise ValueError("the parser gave up after the file was stored")
+    assert not (settings.MEDIA_ROOT / failed.raw.name).exists()
+    kept = InboundMessage()
+    with files_removed_on_failure(), transaction.atomic():
+        kept.raw.save("message.eml", ContentFile(b"From: a@b.example\r\n\r\nx"), save=False)
+        delete_file_on_rollback(kept.raw)
+    assert (settings.MEDIA_ROOT / kept.raw.name).exists()
+    with pytest.raises(RuntimeError):
+        delete_file_on_rollback(kept.raw)  # outside a block it would orphan silently
