@@ -220,6 +220,8 @@ def _delete_step(step: DeletionStep, organisation_id: int, record_id: int, count
             # counted under their own step's name.
             _, deleted = batch.delete()
             for label, number in deleted.items():
+                if not number:
+                    continue
                 name = step.count if label == step.label else deletion.count_name_for(label)
                 after[name] = after.get(name, 0) + number
             DeletionRecord.objects.filter(pk=record_id).update(
@@ -243,13 +245,22 @@ def _journal(step: DeletionStep, batch: models.QuerySet, record_id: int) -> list
 
 
 def _delete_admin_log(model: type[models.Model], ids: list) -> int:
-    """Django admin's history of these rows (its object_repr may carry a subject or an
-    address): it goes with them."""
+    """Django admin's history of these rows and of the rows that go with them by cascade (its
+    object_repr may carry a subject or an address): it goes with them."""
     content_type = ContentType.objects.get_for_model(model, for_concrete_model=False)
     entries = LogEntry.objects.filter(
         content_type=content_type, object_id__in=[str(pk) for pk in ids]
     )
-    return entries.delete()[0]
+    deleted = entries.delete()[0]
+    for relation in model._meta.related_objects:
+        child = relation.related_model
+        if getattr(relation, "on_delete", None) is not models.CASCADE or child is LogEntry:
+            continue
+        children = child._base_manager.filter(**{f"{relation.field.name}__in": ids})
+        child_ids = list(children.values_list("pk", flat=True))
+        if child_ids:
+            deleted += _delete_admin_log(child, child_ids)
+    return deleted
 
 
 def _remove_pending_files(record_id: int) -> None:

@@ -23,7 +23,7 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from accounts import services as account_services
-from accounts.models import Organisation, OrganisationDomain, User
+from accounts.models import Membership, Organisation, OrganisationDomain, User
 from accounts.roles import Role
 from activities import services as activity_services
 from activities.models import Activity, Statement, UsageWarning
@@ -223,8 +223,12 @@ def fill(marker: str, *, cstm: User, agent: User, admin: User, mailbox: Mailbox)
             stage="before",
             due=timezone.now(),
         )
+        # Admin history of a ticket and of a membership (which goes with its person by cascade).
         LogEntry.objects.log_actions(
-            user_id=admin.pk, queryset=[ticket], action_flag=CHANGE, change_message=marker
+            user_id=admin.pk,
+            queryset=[ticket, Membership.objects.get(user=referent)],
+            action_flag=CHANGE,
+            change_message=marker,
         )
     ingest(
         mailbox,
@@ -351,6 +355,7 @@ def test_l3_day_90_leaves_nothing_of_the_organisation_in_the_database_or_the_med
     assert record.counts["received_mails"] == 4
     assert record.counts["attachments"] == 2
     assert record.counts["people"] == 4 and record.counts["memberships"] == 4
+    assert record.counts["admin_log_entries"] == 2
     assert A not in str(record.counts).lower() + str(record.contract_numbers).lower()
 
 
