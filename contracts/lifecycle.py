@@ -201,20 +201,22 @@ def _organisations_due_for_deletion(today: date) -> list[int]:
     return sorted(set(due) | set(unfinished))
 
 
-def _delete_step(step: DeletionStep, organisation_id: int, record_id: int, counts: dict) -> None:
+def _delete_step(step: DeletionStep, organisation_id: int, record_id: int) -> None:
     """Delete one step's rows by primary-key batches so memory stays bounded whatever the data
-    size. Each batch commits its rows, its files to remove and its counts together: a worker
-    killed at any point loses no count and leaves no file without a journal entry (SPEC L3, L4)."""
+    size. Each batch commits its rows, its files to remove and its counts together, under the
+    lock of the deletion record: a worker killed at any point loses no count and leaves no file
+    without a journal entry, and two workers never overwrite each other's counts (SPEC L3, L4)."""
     while True:
         with transaction.atomic():
+            record = DeletionRecord.objects.select_for_update().get(pk=record_id)
             ids = list(set(step.rows(organisation_id).values_list("pk", flat=True)[:BATCH]))
             if not ids:
                 return
             batch = step.model._base_manager.filter(pk__in=ids)
             PendingFileRemoval.objects.bulk_create(_journal(step, batch, record_id))
-            after = dict(counts)
+            counts = dict(record.counts)
             logged = _delete_admin_log(step.model, ids)
-            after["admin_log_entries"] = after.get("admin_log_entries", 0) + logged
+            counts["admin_log_entries"] = counts.get("admin_log_entries", 0) + logged
             # QuerySet.delete, not Model.delete: the ledger's append-only guard is for people,
             # and this is the one sanctioned removal (SPEC L3). Rows that go by cascade are
             # counted under their own step's name.
@@ -223,17 +225,17 @@ def _delete_step(step: DeletionStep, organisation_id: int, record_id: int, count
                 if not number:
                     continue
                 name = step.count if label == step.label else deletion.count_name_for(label)
-                after[name] = after.get(name, 0) + number
-            DeletionRecord.objects.filter(pk=record_id).update(
-                counts=after, lease_until=timezone.now() + LEASE
-            )
-        counts.clear()
-        counts.update(after)
+                counts[name] = counts.get(name, 0) + number
+            record.counts = counts
+            record.lease_until = timezone.now() + LEASE
+            record.save(update_fields=["counts", "lease_until"])
         # Files go once their rows are gone for good (SPEC L3: files too).
         _remove_pending_files(record_id)
 
 
-def _journal(step: DeletionStep, batch: models.QuerySet, record_id: int) -> list:
+def _journal(
+    step: DeletionStep, batch: models.QuerySet, record_id: int
+) -> list[PendingFileRemoval]:
     pending = []
     for name in step.files:
         stored = batch.exclude(**{f"{name}__isnull": True}).exclude(**{name: ""})
@@ -328,13 +330,17 @@ def organisation_delete_data(*, organisation_id: int, job: str) -> bool:
         if record is None:
             return False
         _remove_pending_files(record.pk)
-        counts: dict[str, int] = {name: 0 for name in deletion.count_names()}
-        counts["admin_log_entries"] = 0
-        counts.update(record.counts)
+        with transaction.atomic():
+            # Every kind is in the record, zero included: "none" is an answer too.
+            record = DeletionRecord.objects.select_for_update().get(pk=record.pk)
+            zero = dict.fromkeys([*deletion.count_names(), "admin_log_entries"], 0)
+            record.counts = {**zero, **record.counts}
+            record.save(update_fields=["counts"])
         for step in steps:
-            _delete_step(step, organisation_id, record.pk, counts)
-        DeletionRecord.objects.filter(pk=record.pk).update(
-            counts=counts, finished_at=timezone.now()
-        )
-        logger.info("deleted organisation #%s: %s", organisation_id, counts)
+            _delete_step(step, organisation_id, record.pk)
+        with transaction.atomic():
+            record = DeletionRecord.objects.select_for_update().get(pk=record.pk)
+            record.finished_at = timezone.now()
+            record.save(update_fields=["finished_at"])
+        logger.info("deleted organisation #%s: %s", organisation_id, record.counts)
         return True

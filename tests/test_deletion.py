@@ -319,8 +319,11 @@ def test_l3_day_90_leaves_nothing_of_the_organisation_in_the_database_or_the_med
             expires_on=expiry + timedelta(days=400)
         )
         statement = Statement.objects.get(organisation=alfa.organisation).pdf.name
+        bravo_statement = Statement.objects.get(organisation=bravo.organisation).pdf.name
     # Its files: the statement PDF, two attachments and four raw mails (with the marker).
     alfa_files = {statement, *files_with(A, settings.MEDIA_ROOT)}
+    bravo_files = {bravo_statement, *files_with(B, settings.MEDIA_ROOT)}
+    bravo_rows = database_rows_with(B)
     assert database_rows_with(A) and files_with(A, settings.MEDIA_ROOT)
     assert len(alfa_files) == 7
 
@@ -333,13 +336,15 @@ def test_l3_day_90_leaves_nothing_of_the_organisation_in_the_database_or_the_med
     assert database_rows_with(A) == {}
     assert files_with(A, settings.MEDIA_ROOT) == []
     assert not any((settings.MEDIA_ROOT / name).exists() for name in alfa_files)
-    # The other organisation keeps its rows and files.
+    # The other organisation keeps every row and every file.
     kept = database_rows_with(B)
+    assert kept == bravo_rows
     assert {"accounts_organisation", "tickets_inboundmessage", "tickets_autoreply"} <= set(kept)
     assert {"accounts_securityevent", "tickets_attachment", "activities_activityrequest"} <= set(
         kept
     )
-    assert files_with(B, settings.MEDIA_ROOT)
+    assert len(bravo_files) == 7
+    assert all((settings.MEDIA_ROOT / name).exists() for name in bravo_files)
     with scopes_disabled():
         record = DeletionRecord.objects.get(organisation_ref=alfa.organisation.pk)
         assert not PendingFileRemoval.objects.exists()
