@@ -46,14 +46,15 @@ B = "zqbravomrk"  # the other organisation's, which must survive
 
 
 def _organisation_data_models() -> set[type[models.Model]]:
-    """Models that can hold an organisation's data: a link to an organisation or a person, a
-    stored file, an address (email, IP), or a link to any such model."""
+    """Models that can hold an organisation's data: a link to an organisation or a person (a
+    foreign key, or a field naming the organisation without one), a stored file, an address
+    (email, IP), or a link to any such model."""
     found: set[type[models.Model]] = {Organisation, User}
     for model in apps.get_models():
         for field in model._meta.concrete_fields:
             if isinstance(
                 field, (models.FileField, models.EmailField, models.GenericIPAddressField)
-            ):
+            ) or field.name.startswith("organisation"):
                 found.add(model)
     grew = True
     while grew:
