@@ -10,3 +10,7 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         # Security-event logging only (no business logic): sign-ins, failures, MFA changes.
         from accounts import security  # noqa: F401
+        from accounts.deletion import register_steps
+
+        # SPEC L3: what the day-90 deletion removes of an organisation here.
+        register_steps()

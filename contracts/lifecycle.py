@@ -5,44 +5,36 @@ the stored state and the date alone, so running it twice, late, or in two worker
 the same result.
 """
 
+import contextlib
 import logging
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from allauth.account.models import EmailAddress
+from django.apps import apps
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.core.mail import send_mail
 from django.db import models, transaction
-from django.db.models import Max, QuerySet
+from django.db.models import Max
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import ngettext
 from django_scopes import scopes_disabled
 
-from accounts.models import (
-    ApiToken,
-    CstmAssignment,
-    Invitation,
-    Membership,
-    Organisation,
-    OrganisationDomain,
-    SecurityEvent,
-    User,
-)
+from accounts.models import Membership, Organisation
 from accounts.roles import Role
 from contracts import domain
 from contracts.models import (
     DELETION_DAY,
     READ_ONLY_DAYS,
-    Acceptance,
-    CancellationNotice,
     Contract,
-    ContractService,
     DeletionRecord,
     ExpiryWarning,
-    HourPack,
-    LedgerEntry,
     LicenceYear,
+    PendingFileRemoval,
 )
+from csm_portal import deletion
+from csm_portal.deletion import DeletionStep
 
 logger = logging.getLogger(__name__)
 BATCH = 1000
@@ -201,37 +193,91 @@ def _organisations_due_for_deletion(today: date) -> list[int]:
         )
         if statuses <= {Contract.Status.CLOSED}:
             due.append(row["organisation_id"])
-    return due
+    # A deletion that died after its contracts were deleted is no longer found by them: resume
+    # every unfinished one (its lease decides whether it is still being worked on).
+    unfinished = DeletionRecord.objects.filter(finished_at__isnull=True).values_list(
+        "organisation_ref", flat=True
+    )
+    return sorted(set(due) | set(unfinished))
 
 
-def _delete_in_batches(queryset: QuerySet, counts: dict[str, int], kind: str) -> None:
-    """Delete by primary-key batches so memory stays bounded whatever the data size."""
+def _delete_step(step: DeletionStep, organisation_id: int, record_id: int) -> None:
+    """Delete one step's rows by primary-key batches so memory stays bounded whatever the data
+    size. Each batch commits its rows, its files to remove and its counts together, under the
+    lock of the deletion record: a worker killed at any point loses no count and leaves no file
+    without a journal entry, and two workers never overwrite each other's counts (SPEC L3, L4)."""
     while True:
         with transaction.atomic():
-            ids = list(queryset.values_list("pk", flat=True)[:BATCH])
+            record = DeletionRecord.objects.select_for_update().get(pk=record_id)
+            ids = list(set(step.rows(organisation_id).values_list("pk", flat=True)[:BATCH]))
             if not ids:
                 return
+            batch = step.model._base_manager.filter(pk__in=ids)
+            PendingFileRemoval.objects.bulk_create(_journal(step, batch, record_id))
+            counts = dict(record.counts)
+            logged = _delete_admin_log(step.model, ids)
+            counts["admin_log_entries"] = counts.get("admin_log_entries", 0) + logged
             # QuerySet.delete, not Model.delete: the ledger's append-only guard is for people,
-            # and this is the one sanctioned removal (SPEC L3).
-            batch = queryset.model._base_manager.filter(pk__in=ids)
-            files = _stored_files(batch)
-            batch.delete()
-            # Files go once their rows are gone for good (SPEC L3: files too).
-            transaction.on_commit(lambda files=files: _remove_files(files))
-            counts[kind] = counts.get(kind, 0) + len(ids)
+            # and this is the one sanctioned removal (SPEC L3). Rows that go by cascade are
+            # counted under their own step's name.
+            _, deleted = batch.delete()
+            for label, number in deleted.items():
+                if not number:
+                    continue
+                name = step.count if label == step.label else deletion.count_name_for(label)
+                counts[name] = counts.get(name, 0) + number
+            record.counts = counts
+            record.lease_until = timezone.now() + LEASE
+            record.save(update_fields=["counts", "lease_until"])
+        # Files go once their rows are gone for good (SPEC L3: files too).
+        _remove_pending_files(record_id)
 
 
-def _stored_files(queryset: QuerySet) -> list[tuple[object, str]]:
-    fields = [f for f in queryset.model._meta.fields if isinstance(f, models.FileField)]
-    found = []
-    for file_field in fields:
-        names = queryset.exclude(**{file_field.name: ""}).values_list(file_field.name, flat=True)
-        found.extend((file_field.storage, name) for name in names)
-    return found
+def _journal(
+    step: DeletionStep, batch: models.QuerySet, record_id: int
+) -> list[PendingFileRemoval]:
+    pending = []
+    for name in step.files:
+        stored = batch.exclude(**{f"{name}__isnull": True}).exclude(**{name: ""})
+        pending.extend(
+            PendingFileRemoval(record_id=record_id, field=f"{step.label}.{name}", name=path)
+            for path in stored.values_list(name, flat=True)
+        )
+    return pending
 
 
-def _remove_files(files: list[tuple[object, str]]) -> None:
-    for storage, name in files:
+def _delete_admin_log(model: type[models.Model], ids: list) -> int:
+    """Django admin's history of these rows and of the rows that go with them by cascade (its
+    object_repr may carry a subject or an address): it goes with them."""
+    content_type = ContentType.objects.get_for_model(model, for_concrete_model=False)
+    entries = LogEntry.objects.filter(
+        content_type=content_type, object_id__in=[str(pk) for pk in ids]
+    )
+    deleted = entries.delete()[0]
+    for relation in model._meta.related_objects:
+        child = relation.related_model
+        if getattr(relation, "on_delete", None) is not models.CASCADE or child is LogEntry:
+            continue
+        children = child._base_manager.filter(**{f"{relation.field.name}__in": ids})
+        child_ids = list(children.values_list("pk", flat=True))
+        if child_ids:
+            deleted += _delete_admin_log(child, child_ids)
+    return deleted
+
+
+def _remove_pending_files(record_id: int) -> None:
+    """Remove the journaled files of a deletion, idempotently: a file already gone is done."""
+    pending = PendingFileRemoval.objects.filter(record_id=record_id).order_by("pk")
+    for entry in list(pending):
+        _remove_file(entry.field, entry.name)
+        PendingFileRemoval.objects.filter(pk=entry.pk).delete()
+
+
+def _remove_file(field: str, name: str) -> None:
+    model_label, field_name = field.rsplit(".", 1)
+    storage = apps.get_model(model_label)._meta.get_field(field_name).storage
+    # A file already gone was removed by an earlier run that died before forgetting it.
+    with contextlib.suppress(FileNotFoundError):
         storage.delete(name)
 
 
@@ -272,62 +318,29 @@ def _claim_deletion(organisation_id: int, job: str) -> DeletionRecord | None:
 
 def organisation_delete_data(*, organisation_id: int, job: str) -> bool:
     """SPEC L3: remove the organisation's personal data and stored files, in batches, and keep a
-    deletion record with counts per kind and no personal data. One worker at a time (a lease);
-    a run that died part way is finished by a later one; a finished deletion is not repeated."""
+    deletion record with counts per kind and no personal data. The steps are those every app
+    registers in ``csm_portal.deletion`` (children before parents). One worker at a time (a
+    lease); a run that died part way is finished by a later one, which first removes the files
+    whose rows the dead run deleted; a finished deletion is not repeated."""
+    steps = deletion.steps()
+    if not steps:
+        raise RuntimeError("No deletion steps registered: are the apps ready?")
     with scopes_disabled():
         record = _claim_deletion(organisation_id, job)
         if record is None:
             return False
-        counts: dict[str, int] = dict(record.counts)
-        users = User.objects.filter(membership__organisation_id=organisation_id)
-        # Children before parents; stored files of later features (deliverables, attachments)
-        # join this list as they land.
-        steps: list[tuple[str, QuerySet]] = [
-            *_activity_steps(organisation_id),
-            (
-                "ledger_entries",
-                LedgerEntry.objects.filter(organisation_id=organisation_id, kind="reversal"),
-            ),
-            ("ledger_entries", LedgerEntry.objects.filter(organisation_id=organisation_id)),
-            ("hour_packs", HourPack.objects.filter(organisation_id=organisation_id)),
-            ("licence_years", LicenceYear.objects.filter(organisation_id=organisation_id)),
-            ("services", ContractService.objects.filter(organisation_id=organisation_id)),
-            ("expiry_warnings", ExpiryWarning.objects.filter(organisation_id=organisation_id)),
-            ("cancellations", CancellationNotice.objects.filter(organisation_id=organisation_id)),
-            ("acceptances", Acceptance.objects.filter(organisation_id=organisation_id)),
-            ("contracts", Contract.objects.filter(organisation_id=organisation_id)),
-            ("invitations", Invitation.objects.filter(organisation_id=organisation_id)),
-            ("cstm_assignments", CstmAssignment.objects.filter(organisation_id=organisation_id)),
-            ("api_tokens", ApiToken.objects.filter(user__in=users)),
-            ("security_events", SecurityEvent.objects.filter(user__in=users)),
-            ("email_addresses", EmailAddress.objects.filter(user__in=users)),
-            ("people", User.objects.filter(membership__organisation_id=organisation_id)),
-            ("email_domains", OrganisationDomain.objects.filter(organisation_id=organisation_id)),
-            ("organisations", Organisation.objects.filter(pk=organisation_id)),
-        ]
-        for kind, queryset in steps:
-            _delete_in_batches(queryset, counts, kind)
-            DeletionRecord.objects.filter(pk=record.pk).update(counts=counts)
-        DeletionRecord.objects.filter(pk=record.pk).update(
-            counts=counts, finished_at=timezone.now()
-        )
-        logger.info("deleted organisation #%s: %s", organisation_id, counts)
+        _remove_pending_files(record.pk)
+        with transaction.atomic():
+            # Every kind is in the record, zero included: "none" is an answer too.
+            record = DeletionRecord.objects.select_for_update().get(pk=record.pk)
+            zero = dict.fromkeys([*deletion.count_names(), "admin_log_entries"], 0)
+            record.counts = {**zero, **record.counts}
+            record.save(update_fields=["counts"])
+        for step in steps:
+            _delete_step(step, organisation_id, record.pk)
+        with transaction.atomic():
+            record = DeletionRecord.objects.select_for_update().get(pk=record.pk)
+            record.finished_at = timezone.now()
+            record.save(update_fields=["finished_at"])
+        logger.info("deleted organisation #%s: %s", organisation_id, record.counts)
         return True
-
-
-def _activity_steps(organisation_id: int) -> list[tuple[str, QuerySet]]:
-    from activities.models import (
-        ActivityRequest,
-        RequestCharge,
-        Statement,
-        UsageWarning,
-        WorkSession,
-    )
-
-    return [
-        ("statements", Statement.objects.filter(organisation_id=organisation_id)),
-        ("request_charges", RequestCharge.objects.filter(organisation_id=organisation_id)),
-        ("work_sessions", WorkSession.objects.filter(organisation_id=organisation_id)),
-        ("usage_warnings", UsageWarning.objects.filter(organisation_id=organisation_id)),
-        ("activity_requests", ActivityRequest.objects.filter(organisation_id=organisation_id)),
-    ]

@@ -391,3 +391,25 @@ class DeletionRecord(models.Model):
 
     def __str__(self) -> str:
         return f"organisation #{self.organisation_ref} · {self.started_at:%Y-%m-%d}"
+
+
+class PendingFileRemoval(models.Model):
+    """A stored file whose row the 90-day deletion removed (SPEC L3, L4). Written in the same
+    transaction as the row deletion, removed (idempotently) after commit: a run killed between
+    the two leaves this journal, and the resumed run removes the files first."""
+
+    record = models.ForeignKey(
+        DeletionRecord, on_delete=models.CASCADE, related_name="pending_file_removals"
+    )
+    # "app.Model.field" of the FileField, to find its storage; the name is the storage path.
+    field = models.CharField(max_length=200)
+    name = models.CharField(max_length=500)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = _("file to remove")
+        verbose_name_plural = _("files to remove")
+
+    def __str__(self) -> str:
+        return self.name

@@ -14,8 +14,17 @@ from django.urls import reverse
 from django_scopes import scopes_disabled
 
 from accounts.models import Membership, Organisation, User
+from activities.models import Statement
 from contracts import lifecycle
-from contracts.models import Contract, DeletionRecord, ExpiryWarning, LedgerEntry, LicenceYear
+from contracts.lifecycle import LEASE
+from contracts.models import (
+    Contract,
+    DeletionRecord,
+    ExpiryWarning,
+    LedgerEntry,
+    LicenceYear,
+    PendingFileRemoval,
+)
 from contracts.services import contract_renew
 from tests.conftest import make_tenant
 from tests.factories import PASSWORD
@@ -212,3 +221,110 @@ def test_a_deletion_held_by_a_live_worker_is_left_alone_and_a_dead_ones_is_resum
             DeletionRecord.objects.get(organisation_ref=organisation_id).counts["organisations"]
             == 1
         )
+
+
+class WorkerKilled(Exception):
+    """Stands for a worker dying (SIGKILL, OOM) right after a batch committed."""
+
+
+def _mail_with_attachment(sender: str) -> bytes:
+    from email.message import EmailMessage
+
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = "support@csm-test.example"
+    message["Subject"] = "Errore: non funziona"
+    message["Message-ID"] = "<killed-run@mail.example>"
+    message.set_content("Il portale non funziona.")
+    message.add_attachment(b"log lines", maintype="text", subtype="plain", filename="log.txt")
+    return message.as_bytes()
+
+
+@pytest.mark.parametrize("killed_after", ["attachments", "contracts"])
+def test_l3_l4_a_deletion_killed_between_commit_and_file_removal_is_finished_by_the_next_run(
+    tenant_a, cstm, monkeypatch, settings, tmp_path, killed_after
+):
+    """SPEC L3, L4: the worker dies right after a batch commits and before its files are
+    removed (after the attachments, or after the contracts, when the organisation is no longer
+    found through them). The batch's counts are committed with it and its files are in the
+    journal; the next run, once the lease has run out, removes them first, finishes the
+    deletion, and the counts are exact (nothing lost, nothing counted twice)."""
+    from tests.activities.conftest import complete, log, requested
+    from tickets.ingest import ingest
+    from tickets.models import Attachment, InboundMessage, Mailbox
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    request = requested(tenant_a, "kickoff")
+    log(request, cstm, 45)
+    complete(request, cstm)
+    mailbox = Mailbox.objects.create(
+        name="Support", address="support@csm-test.example", host="127.0.0.1", username="s"
+    )
+    inbound, _ = ingest(mailbox, _mail_with_attachment(tenant_a.referent.email))
+    with scopes_disabled():
+        files = [
+            inbound.raw.name,
+            Attachment.objects.get(inbound=inbound).file.name,
+            Statement.objects.get(request=request).pdf.name,
+        ]
+        Contract.objects.filter(pk=tenant_a.contract.pk).update(status="closed")
+    assert all((settings.MEDIA_ROOT / name).exists() for name in files)
+    organisation_id = tenant_a.organisation.pk
+    day = tenant_a.contract.expires_on + timedelta(days=90)
+
+    remove_pending_files = lifecycle._remove_pending_files
+
+    def dies_after_the_commit(record_id: int) -> None:
+        if DeletionRecord.objects.get(pk=record_id).counts.get(killed_after):
+            raise WorkerKilled
+        remove_pending_files(record_id)
+
+    monkeypatch.setattr(lifecycle, "_remove_pending_files", dies_after_the_commit)
+    with time_machine.travel(at(day), tick=False), pytest.raises(WorkerKilled):
+        lifecycle.run_daily()
+    with scopes_disabled():
+        record = DeletionRecord.objects.get(organisation_ref=organisation_id)
+        assert record.finished_at is None and record.counts[killed_after] == 1
+        if killed_after == "attachments":
+            # The rows are gone, their files are still there, and the journal says so.
+            assert not Attachment.objects.filter(pk__in=[a.pk for a in inbound.attachments.all()])
+            assert (settings.MEDIA_ROOT / files[1]).exists()
+            assert list(PendingFileRemoval.objects.values_list("name", flat=True)) == [files[1]]
+    monkeypatch.undo()
+    with time_machine.travel(at(day) + timedelta(minutes=1), tick=False):
+        assert lifecycle.run_daily().organisations_deleted == 0  # the lease still runs
+    with time_machine.travel(at(day) + LEASE + timedelta(minutes=1), tick=False):
+        assert lifecycle.run_daily().organisations_deleted == 1
+    assert not any((settings.MEDIA_ROOT / name).exists() for name in files)
+    with scopes_disabled():
+        assert not PendingFileRemoval.objects.exists()
+        assert not InboundMessage.objects.exists()
+        assert not Organisation.objects.filter(pk=organisation_id).exists()
+        record = DeletionRecord.objects.get(organisation_ref=organisation_id)
+    assert record.finished_at is not None
+    counts = {name: number for name, number in record.counts.items() if number}
+    assert counts == {
+        "auto_replies": 1,
+        "ticket_events": 1,
+        "attachments": 1,
+        "ticket_messages": 2,  # the customer's and the auto-reply
+        "received_mails": 1,
+        "tickets": 1,
+        "statements": 1,
+        "request_charges": 1,
+        "work_sessions": 1,
+        "activity_requests": 1,
+        "ledger_entries": 2,  # the tenant's charge and the kick-off's
+        "hour_packs": 1,
+        "services": 1,
+        "licence_years": 3,
+        "contracts": 1,
+        "invitations": 1,
+        "cstm_assignments": 1,
+        "api_tokens": 1,
+        "email_addresses": 3,
+        "people": 3,
+        "memberships": 3,
+        "email_domains": 1,
+        "organisations": 1,
+    }
