@@ -33,6 +33,7 @@ from contracts.models import Contract, DeletionRecord, PendingFileRemoval
 from csm_portal import deletion
 from tests.conftest import make_tenant
 from tests.factories import PASSWORD
+from tests.tickets.conftest import TRUSTED_AUTHSERV_ID, authentication_passed
 from tickets import desk
 from tickets.ingest import ingest, record_failure
 from tickets.models import InboundMessage, Mailbox, SlaPolicy, SlaWarning, Ticket
@@ -133,6 +134,7 @@ def mime(sender: str, subject: str, body: str, attachment: tuple[str, bytes] | N
     message["To"] = "support@csm-test.example"
     message["Subject"] = subject
     message["Message-ID"] = f"<{abs(hash((sender, subject)))}@mail.example>"
+    message["Authentication-Results"] = authentication_passed(sender).replace("\r\n", "")
     message.set_content(body)
     if attachment:
         message.add_attachment(
@@ -304,6 +306,7 @@ def test_l3_day_90_leaves_nothing_of_the_organisation_in_the_database_or_the_med
         address="support@csm-test.example",
         host="127.0.0.1",
         username="support",
+        trusted_authserv_id=TRUSTED_AUTHSERV_ID,
     )
     with scopes_disabled():
         contract_services.terms_document_publish(

@@ -22,6 +22,7 @@ from tickets.models import (
     Ticket,
     TicketEvent,
     TicketMessage,
+    TicketParticipant,
 )
 
 logger = logging.getLogger(__name__)
@@ -118,6 +119,12 @@ def register_steps() -> None:
         rows=_attachments,
         order=TICKETS + 40,
         files=("file",),
+    )
+    register(
+        count="ticket_participants",
+        model=TicketParticipant,
+        rows=_of_tickets(TicketParticipant),
+        order=TICKETS + 45,
     )
     register(
         count="ticket_messages",

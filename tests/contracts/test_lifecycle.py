@@ -230,11 +230,14 @@ class WorkerKilled(Exception):
 def _mail_with_attachment(sender: str) -> bytes:
     from email.message import EmailMessage
 
+    from tests.tickets.conftest import authentication_passed
+
     message = EmailMessage()
     message["From"] = sender
     message["To"] = "support@csm-test.example"
     message["Subject"] = "Errore: non funziona"
     message["Message-ID"] = "<killed-run@mail.example>"
+    message["Authentication-Results"] = authentication_passed(sender).replace("\r\n", "")
     message.set_content("Il portale non funziona.")
     message.add_attachment(b"log lines", maintype="text", subtype="plain", filename="log.txt")
     return message.as_bytes()
@@ -250,6 +253,7 @@ def test_l3_l4_a_deletion_killed_between_commit_and_file_removal_is_finished_by_
     journal; the next run, once the lease has run out, removes them first, finishes the
     deletion, and the counts are exact (nothing lost, nothing counted twice)."""
     from tests.activities.conftest import complete, log, requested
+    from tests.tickets.conftest import TRUSTED_AUTHSERV_ID
     from tickets.ingest import ingest
     from tickets.models import Attachment, InboundMessage, Mailbox
 
@@ -258,7 +262,11 @@ def test_l3_l4_a_deletion_killed_between_commit_and_file_removal_is_finished_by_
     log(request, cstm, 45)
     complete(request, cstm)
     mailbox = Mailbox.objects.create(
-        name="Support", address="support@csm-test.example", host="127.0.0.1", username="s"
+        name="Support",
+        address="support@csm-test.example",
+        host="127.0.0.1",
+        username="s",
+        trusted_authserv_id=TRUSTED_AUTHSERV_ID,
     )
     inbound, _ = ingest(mailbox, _mail_with_attachment(tenant_a.referent.email))
     with scopes_disabled():
@@ -308,6 +316,7 @@ def test_l3_l4_a_deletion_killed_between_commit_and_file_removal_is_finished_by_
         "ticket_events": 1,
         "attachments": 1,
         "ticket_messages": 2,  # the customer's and the auto-reply
+        "ticket_participants": 1,  # the referent who wrote
         "received_mails": 1,
         "tickets": 1,
         "statements": 1,

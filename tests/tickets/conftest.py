@@ -15,13 +15,19 @@ FOLDERS = ("INBOX", "Processed", "Failed")
 TRUSTED_AUTHSERV_ID = "mx.csm-test.example"
 
 
-def authenticated(sender: str, authserv_id: str = TRUSTED_AUTHSERV_ID) -> str:
-    """The header a receiving server adds to a mail whose From domain passed DMARC."""
+def authentication_passed(sender: str, authserv_id: str = TRUSTED_AUTHSERV_ID) -> str:
+    """The Authentication-Results value a receiving server writes on a mail whose From domain
+    passed DMARC."""
     domain = sender.rsplit("@", 1)[-1].strip(">")
     return (
-        f"Authentication-Results: {authserv_id};\r\n spf=pass smtp.mailfrom={domain};"
-        f"\r\n dkim=pass header.d={domain}; dmarc=pass (p=reject) header.from={domain}\r\n"
+        f"{authserv_id};\r\n spf=pass smtp.mailfrom={domain};"
+        f"\r\n dkim=pass header.d={domain}; dmarc=pass (p=reject) header.from={domain}"
     )
+
+
+def authenticated(sender: str, authserv_id: str = TRUSTED_AUTHSERV_ID) -> str:
+    """The header a receiving server adds to a mail whose From domain passed DMARC."""
+    return f"Authentication-Results: {authentication_passed(sender, authserv_id)}\r\n"
 
 
 def forged(sender: str, authserv_id: str = TRUSTED_AUTHSERV_ID) -> str:
