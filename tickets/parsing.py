@@ -365,7 +365,7 @@ def safe_filename(name: str) -> str:
     .exe), no path separators, no leading dots; the extension kept when shortened."""
     name = unicodedata.normalize("NFC", name)
     name = "".join(
-        "_" if char in "/\\" else " " if char in "\t\r\n" else char
+        "_" if char in "/\\" else char
         for char in name
         if unicodedata.category(char) not in ("Cc", "Cf", "Cs", "Zl", "Zp")
     )
