@@ -43,6 +43,7 @@ SUPERSETS: dict[str, tuple[str, ...]] = {
 # What detection may decide alone: multibyte families. For Western text a single-byte guess
 # is worse than cp1252 (charset-normalizer reads short Italian cp1252 as mac_latin2).
 DETECTED_FAMILIES = ("gb", "big5", "cp932", "shift_jis", "euc_jp", "iso2022", "euc_kr", "cp949")
+DETECTION_SAMPLE = 64 * 1024
 FALLBACK_CHARSETS = ("cp1252", "latin-1")
 # Added by the servers a message passes through, not by its author: a re-delivery differs in
 # these only, so they are left out of the content hash (SPEC L4, docs/decisions.md).
@@ -228,15 +229,25 @@ def _candidates(charset: str | None) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def _detected(payload: bytes) -> str | None:
-    """charset-normalizer's reading, trusted only for the multibyte families."""
+def _detect(payload: bytes) -> str | None:
+    """charset-normalizer's guess on a sample, trusted only for the multibyte families."""
     try:
-        best = from_bytes(payload).best()
+        best = from_bytes(payload[:DETECTION_SAMPLE]).best()
     except Exception:  # detection is a help, never a reason to fail
         return None
     if best is None or not best.encoding.lower().startswith(DETECTED_FAMILIES):
         return None
-    return str(best)
+    return best.encoding
+
+
+def _detected(payload: bytes) -> str | None:
+    encoding = _detect(payload)
+    if encoding is None:
+        return None
+    try:
+        return payload.decode(encoding)
+    except (LookupError, UnicodeDecodeError):
+        return None
 
 
 def _decode(payload: bytes, charset: str | None) -> str:
@@ -319,13 +330,7 @@ def _charset_hint(message: Message) -> str | None:
             continue
         except UnicodeDecodeError:
             pass
-        try:
-            best = from_bytes(payload).best()
-        except Exception:
-            return None
-        if best is not None and best.encoding.lower().startswith(DETECTED_FAMILIES):
-            return best.encoding
-        return None
+        return _detect(payload)
     return None
 
 
@@ -507,7 +512,8 @@ def _message_payload(part: Message) -> bytes:
 def parse(raw: bytes) -> ParsedMessage:
     message: EmailMessage = BytesParser(policy=policy.default).parsebytes(raw)
     defects = [type(d).__name__ for d in getattr(message, "defects", [])]
-    hint = _charset_hint(message) if not raw.split(b"\n\n", 1)[0].isascii() else None
+    head = re.split(rb"\r?\n\r?\n", raw, maxsplit=1)[0]
+    hint = None if head.isascii() else _charset_hint(message)
     senders = _address_list(message, "From", hint)
     from_name, from_address = senders[0] if senders else ("", "")
     message_id_header = _header(message, "Message-ID")
@@ -557,6 +563,8 @@ def parse(raw: bytes) -> ParsedMessage:
                 filename = f"message-{index}.eml"
             else:
                 filename = f"part-{index}{_extension(content_type)}"
+        elif content_type == "message/rfc822" and not filename.lower().endswith(".eml"):
+            filename = f"{filename[:195]}.eml"
         attachments.append(ParsedAttachment(filename, content_type, payload))
     html = sanitise_html("\n".join(htmls)) if htmls else ""
     text = "\n\n".join(t.strip() for t in texts if t.strip())
@@ -704,7 +712,7 @@ def delivery_report(
         signals.append("message/delivery-status")
     if failed_header:
         signals.append("X-Failed-Recipients")
-    if local in DAEMON_LOCAL_PARTS or not sender and _raw_header(message, "From"):
+    if local in DAEMON_LOCAL_PARTS:
         signals.append("mailer-daemon")
     bounce_subject = bool(BOUNCE_SUBJECT.match(subject))
     automatic = auto_submitted not in ("", "no")
