@@ -3,6 +3,9 @@ its reason (SPEC S1–S3, L4). Each message is stored and routed in one transact
 
 import logging
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -10,6 +13,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
@@ -30,7 +34,7 @@ from tickets.models import (
     TicketParticipant,
 )
 from tickets.outgoing import auto_reply_on_commit
-from tickets.parsing import ParsedMessage, content_key, parse
+from tickets.parsing import ParsedMessage, content_hash, content_key, parse
 
 logger = logging.getLogger(__name__)
 Kind = TicketEvent.Kind
@@ -346,18 +350,50 @@ def ingest(
     mailbox: Mailbox, raw: bytes, *, uid: int | None = None, uidvalidity: int | None = None
 ) -> tuple[InboundMessage, bool]:
     """Store and route one received message in one transaction; returns it and whether it is
-    new. The same message polled again (after a crash before it was moved) creates nothing."""
+    new. The same message polled again (after a crash before it was moved) or re-delivered with
+    other trace headers creates nothing; another message reusing its Message-ID is stored and
+    routed as itself (SPEC L4: Message-ID and content hash)."""
     parsed = parse(raw)
+    identity = {"mailbox": mailbox, "message_key": parsed.key, "content_hash": parsed.content_hash}
     with scopes_disabled():
-        existing = InboundMessage.objects.filter(mailbox=mailbox, message_key=parsed.key).first()
+        existing = InboundMessage.objects.filter(**identity).first()
         if existing is not None:
             return existing, False
         try:
-            with transaction.atomic():
+            with _no_orphan_files(), transaction.atomic():
                 return _ingest(mailbox, raw, parsed, uid, uidvalidity), True
         except IntegrityError:  # another poller stored it at the same instant
-            existing = InboundMessage.objects.get(mailbox=mailbox, message_key=parsed.key)
+            existing = InboundMessage.objects.get(**identity)
             return existing, False
+
+
+# Files written while a message is ingested: removed if its transaction does not commit, so a
+# failure or a rollback leaves no orphan file (FieldFile.save writes at once).
+_saved_files: ContextVar[list[FieldFile] | None] = ContextVar("_saved_files", default=None)
+
+
+@contextmanager
+def _no_orphan_files() -> Iterator[None]:
+    saved: list[FieldFile] = []
+    token = _saved_files.set(saved)
+    try:
+        yield
+    except BaseException:
+        for field_file in saved:
+            try:
+                field_file.storage.delete(field_file.name)
+            except OSError:
+                logger.exception("could not remove %s after a failed ingestion", field_file.name)
+        raise
+    finally:
+        _saved_files.reset(token)
+
+
+def _save_file(field_file: FieldFile, name: str, content: bytes) -> None:
+    field_file.save(name, ContentFile(content), save=False)
+    saved = _saved_files.get()
+    if saved is not None:
+        saved.append(field_file)
 
 
 def _ingest(
@@ -367,6 +403,7 @@ def _ingest(
     inbound = InboundMessage(
         mailbox=mailbox,
         message_key=parsed.key,
+        content_hash=parsed.content_hash,
         uid=uid,
         uidvalidity=uidvalidity,
         from_address=parsed.from_address,
@@ -377,7 +414,9 @@ def _ingest(
         received_at=now,
         outcome=InboundMessage.Outcome.HELD,
     )
-    inbound.raw.save("message.eml", ContentFile(raw), save=False)
+    _save_file(inbound.raw, "message.eml", raw)
+    if parsed.report is not None:  # a bounce or an automatic reply: never a ticket (S11)
+        return _record_report(inbound, parsed)
     routed = route(mailbox, raw, parsed, now)
     inbound.authentication = routed.verdict.status
     inbound.authentication_detail = routed.verdict.summary
@@ -525,7 +564,7 @@ def _store_attachments(inbound: InboundMessage, parsed: ParsedMessage, ticket: T
                 "mb": settings.TICKET_MAX_ATTACHMENT_BYTES // (1024 * 1024)
             }
         else:
-            attachment.file.save("attachment", ContentFile(part.payload), save=False)
+            _save_file(attachment.file, "attachment", part.payload)
         attachment.save()
         if attachment.rejected_reason:
             kept_out.append(f"{attachment.filename} ({attachment.rejected_reason})")
@@ -536,15 +575,99 @@ def _store_attachments(inbound: InboundMessage, parsed: ParsedMessage, ticket: T
 def record_failure(mailbox: Mailbox, raw: bytes, uid: int | None, error: BaseException) -> None:
     """A message the parser cannot handle is kept, with its error, for an admin (L4)."""
     key = content_key(raw)
-    with scopes_disabled(), transaction.atomic():
-        if InboundMessage.objects.filter(mailbox=mailbox, message_key=key).exists():
+    digest = content_hash(raw)
+    with scopes_disabled(), _no_orphan_files(), transaction.atomic():
+        if InboundMessage.objects.filter(
+            mailbox=mailbox, message_key=key, content_hash=digest
+        ).exists():
             return
         inbound = InboundMessage(
             mailbox=mailbox,
             message_key=key,
+            content_hash=digest,
             uid=uid,
             outcome=InboundMessage.Outcome.FAILED,
             reason=f"{type(error).__name__}: {error}"[:2000],
         )
-        inbound.raw.save("message.eml", ContentFile(raw), save=False)
+        _save_file(inbound.raw, "message.eml", raw)
         inbound.save()
+
+
+# --------------------------------------------------------------------------- reports (S11)
+
+
+def _report_ticket(parsed: ParsedMessage) -> Ticket | None:
+    """The ticket a delivery report or automatic reply concerns: the one whose message we sent
+    is quoted (its Message-ID, which nobody else knows), else the number in the subject when
+    the report comes from, or is about, that customer's people."""
+    report = parsed.report
+    assert report is not None
+    ids = [*report.original_message_ids, *parsed.in_reply_to, *parsed.references]
+    if ids:
+        ours = (
+            TicketMessage.objects.filter(
+                message_id__in=ids,
+                direction__in=[TicketMessage.Direction.OUTBOUND, TicketMessage.Direction.AUTO],
+            )
+            .select_related("ticket")
+            .order_by("-pk")
+            .first()
+        )
+        if ours is not None:
+            return ours.ticket
+    numbers = parsed.ticket_numbers or re.findall(r"\bT\d{6,}\b", report.original_subject)
+    if not numbers:
+        return None
+    ticket = Ticket.objects.filter(number__in=numbers).order_by("-pk").first()
+    if ticket is None:
+        return None
+    domains = {
+        d.lower()
+        for d in OrganisationDomain.objects.with_scopes_disabled()
+        .filter(organisation_id=ticket.organisation_id)
+        .values_list("domain", flat=True)
+    }
+    addresses = [f.address for f in report.failures] + [parsed.from_address]
+    for address in addresses:
+        if address == ticket.requester_email.lower() or address.rsplit("@", 1)[-1] in domains:
+            return ticket
+    return None  # a number is no key to another customer's ticket
+
+
+def _record_report(inbound: InboundMessage, parsed: ParsedMessage) -> InboundMessage:
+    """SPEC S11: a delivery report or automatic reply is stored with its kind, never opens,
+    reopens or restarts anything, gets no automatic reply, and is noted on its ticket."""
+    report = parsed.report
+    assert report is not None
+    ticket = _report_ticket(parsed)
+    if report.kind == "bounce":
+        inbound.reason = _("Delivery report (bounce): %(signals)s") % {
+            "signals": ", ".join(report.signals)
+        }
+    else:
+        inbound.reason = _("Automatic reply: %(signals)s") % {"signals": ", ".join(report.signals)}
+    inbound.outcome = InboundMessage.Outcome.REPORT
+    inbound.ticket = ticket
+    inbound.organisation = (
+        ticket.organisation if ticket is not None else identify(parsed.from_address).organisation
+    )
+    inbound.save()
+    _store_attachments(inbound, parsed, None)
+    if ticket is None:
+        return inbound
+    if report.kind == "auto_reply":
+        note(
+            ticket,
+            _("Automatic reply from %(address)s: %(subject)s")
+            % {"address": parsed.from_address or "?", "subject": parsed.subject},
+        )
+    elif report.failures:
+        for failure in report.failures:
+            note(
+                ticket,
+                _("Delivery failed to %(address)s: %(diagnostic)s")
+                % {"address": failure.address, "diagnostic": failure.diagnostic or "?"},
+            )
+    else:
+        note(ticket, _("Delivery failed: %(subject)s") % {"subject": parsed.subject})
+    return inbound

@@ -59,7 +59,21 @@ def connect(mailbox: Mailbox):
         box = MailBox(mailbox.host, mailbox.port, timeout=30, ssl_context=context)
     else:
         box = MailBoxUnencrypted(mailbox.host, mailbox.port, timeout=30)
-    return box.login(mailbox.username, mailbox_password(mailbox), initial_folder=mailbox.folder)
+    box.login(mailbox.username, mailbox_password(mailbox), initial_folder=mailbox.folder)
+    _refresh_capabilities(box)
+    return box
+
+
+def _refresh_capabilities(box) -> None:
+    """Servers announce MOVE (RFC 6851) only once logged in (Dovecot's greeting lists a few
+    capabilities), and imaplib keeps the list it read before login: imap-tools' ``move`` then
+    falls back to COPY + STORE \\Deleted + EXPUNGE, and a worker killed between the two leaves the
+    message in both folders (one more in Processed after the next poll). Asking again makes
+    ``move`` one atomic UID MOVE wherever the server offers it; the fallback stays for servers
+    without it (the next poll then finds the message stored and only moves it)."""
+    status, data = box.client.capability()
+    if status == "OK" and data and data[-1]:
+        box.client.capabilities = tuple(data[-1].decode("ascii", "replace").upper().split())
 
 
 def poll(mailbox: Mailbox, *, limit: int | None = None) -> PollReport:

@@ -263,6 +263,7 @@ class InboundMessage(models.Model):
         HELD = "held", _("Held for triage")
         FAILED = "failed", _("Could not be processed")
         DISMISSED = "dismissed", _("Dismissed after triage")
+        REPORT = "report", _("Delivery report or automatic reply")
 
     class Authentication(models.TextChoices):
         PASS = "pass", _("Sender authenticated")
@@ -273,7 +274,8 @@ class InboundMessage(models.Model):
     organisation = models.ForeignKey(
         Organisation, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
-    # Message-ID, or a hash of the raw bytes when absent: unique per mailbox (SPEC L4).
+    # Message-ID, or "sha256:" + content_hash when absent; with content_hash unique per mailbox
+    # (SPEC L4).
     message_key = models.CharField(max_length=300)
     uid = models.BigIntegerField(null=True, blank=True)
     uidvalidity = models.BigIntegerField(null=True, blank=True)
@@ -302,6 +304,13 @@ class InboundMessage(models.Model):
         _("authentication results"), max_length=500, blank=True
     )
 
+    # --- mail integrity (issue 11: SPEC L4 dedup) -------------------------------------------
+    # SHA-256 of the message without the trace headers servers add on the way
+    # (tickets.parsing.content_hash). With message_key it tells a re-delivery (same Message-ID,
+    # same content: stored once) from another message reusing a Message-ID (stored too).
+    content_hash = models.CharField(max_length=64, blank=True, default="")
+    # --- end mail integrity -------------------------------------------------------------------
+
     objects = ScopedManager(organisation="organisation")
 
     class Meta:
@@ -310,7 +319,8 @@ class InboundMessage(models.Model):
         verbose_name_plural = _("received messages")
         constraints = [
             models.UniqueConstraint(
-                fields=["mailbox", "message_key"], name="inbound_message_once_per_mailbox"
+                fields=["mailbox", "message_key", "content_hash"],
+                name="inbound_message_once_per_mailbox",
             )
         ]
         indexes = [models.Index(fields=["outcome", "received_at"])]

@@ -2,18 +2,69 @@
 real-world messages. Tolerant by design: a broken charset, a malformed header or a missing part
 degrades to the best readable text and never raises for ordinary damage."""
 
+import base64
+import binascii
+import codecs
 import hashlib
+import mimetypes
+import quopri
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 from email import policy
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
-from email.utils import getaddresses, parseaddr, parsedate_to_datetime
+from email.utils import getaddresses, parsedate_to_datetime
 
 import nh3
+from charset_normalizer import from_bytes
 
-FALLBACK_CHARSETS = ("utf-8", "cp1252", "latin-1")
+# Declared charsets are tried through their supersets first: mailers label GBK text "gb2312",
+# Windows' "ISO-2022-JP" carries NEC/IBM extensions, "iso-8859-1" is written by cp1252 software.
+SUPERSETS: dict[str, tuple[str, ...]] = {
+    "gb2312": ("gb18030",),
+    "gbk": ("gb18030",),
+    "cp936": ("gb18030",),
+    "euc-cn": ("gb18030",),
+    "x-gbk": ("gb18030",),
+    "iso-2022-jp": ("iso2022_jp", "cp50221", "iso2022_jp_2", "iso2022_jp_3", "iso2022_jp_ext"),
+    "shift_jis": ("cp932",),
+    "x-sjis": ("cp932",),
+    "euc-kr": ("cp949",),
+    "ks_c_5601-1987": ("cp949",),
+    "big5": ("big5hkscs",),
+    "us-ascii": ("utf-8",),
+    "ascii": ("utf-8",),
+    "iso-8859-1": ("cp1252",),
+    "latin1": ("cp1252",),
+    "iso8859-1": ("cp1252",),
+}
+# What detection may decide alone: multibyte families. For Western text a single-byte guess
+# is worse than cp1252 (charset-normalizer reads short Italian cp1252 as mac_latin2).
+DETECTED_FAMILIES = ("gb", "big5", "cp932", "shift_jis", "euc_jp", "iso2022", "euc_kr", "cp949")
+DETECTION_SAMPLE = 64 * 1024
+FALLBACK_CHARSETS = ("cp1252", "latin-1")
+# Added by the servers a message passes through, not by its author: a re-delivery differs in
+# these only, so they are left out of the content hash (SPEC L4, docs/decisions.md).
+TRACE_HEADERS = frozenset(
+    [
+        "received",
+        "return-path",
+        "delivered-to",
+        "x-original-to",
+        "envelope-to",
+        "x-envelope-to",
+        "x-envelope-from",
+        "authentication-results",
+        "received-spf",
+        "dkim-signature",
+        "x-google-dkim-signature",
+        "x-received",
+        "x-virus-scanned",
+    ]
+)
+TRACE_PREFIXES = ("arc-", "x-spam-", "x-ms-exchange-organization-", "x-rspamd-")
 EXECUTABLE_EXTENSIONS = frozenset(
     [
         ".exe",
@@ -69,9 +120,30 @@ class ParsedAttachment:
 
 
 @dataclass
+class Failure:
+    """One recipient a delivery report says was not reached."""
+
+    address: str
+    diagnostic: str
+
+
+@dataclass
+class DeliveryReport:
+    """A bounce or an automatic reply (SPEC S11): never a ticket, noted on the ticket it
+    concerns."""
+
+    kind: str  # "bounce" or "auto_reply"
+    signals: list[str]
+    failures: list[Failure] = field(default_factory=list)
+    original_message_ids: list[str] = field(default_factory=list)
+    original_subject: str = ""
+
+
+@dataclass
 class ParsedMessage:
     message_id: str
     key: str
+    content_hash: str
     from_address: str
     from_name: str
     to: list[str]
@@ -86,37 +158,203 @@ class ParsedMessage:
     auto_submitted: bool = False
     loop_headers: dict[str, str] = field(default_factory=dict)
     defects: list[str] = field(default_factory=list)
+    report: DeliveryReport | None = None
 
     @property
     def ticket_numbers(self) -> list[str]:
         return TICKET_NUMBER.findall(self.subject)
 
 
-def _header(message: Message, name: str) -> str:
-    """A header as text; RFC 2047 words decoded; never raises on a malformed one."""
+ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?\s]*)\?=")
+
+
+def _cp50221(payload: bytes) -> str:
+    """ISO-2022-JP as Windows writes it (CP50220/50221): JIS X 0208 with the NEC row 13 and
+    NEC-selected IBM extensions (①, ㈱, 髙) and half-width katakana, which Python's iso2022 codecs
+    refuse. Each two-byte JIS pair is turned into Shift_JIS and read as cp932."""
+    out: list[str] = []
+    mode = "ascii"
+    i = 0
+    while i < len(payload):
+        byte = payload[i]
+        if byte == 0x1B:
+            sequence = payload[i + 1 : i + 3]
+            if sequence in (b"(B", b"(J"):
+                mode = "ascii"
+            elif sequence == b"(I":
+                mode = "kana"
+            elif sequence in (b"$@", b"$B"):
+                mode = "jis"
+            else:
+                raise UnicodeDecodeError("cp50221", payload, i, i + 3, "unknown escape")
+            i += 3
+            continue
+        if byte in (0x0A, 0x0D) or mode == "ascii":
+            if byte > 0x7F:
+                raise UnicodeDecodeError("cp50221", payload, i, i + 1, "8-bit byte")
+            out.append(chr(byte))
+            i += 1
+        elif mode == "kana":
+            out.append(bytes([byte + 0x80]).decode("cp932"))
+            i += 1
+        else:
+            if i + 1 >= len(payload):
+                raise UnicodeDecodeError("cp50221", payload, i, i + 1, "truncated")
+            j1, j2 = byte, payload[i + 1]
+            s1 = ((j1 + 1) >> 1) + (0x70 if j1 <= 0x5E else 0xB0)
+            s2 = (j2 + 0x1F + (j2 >= 0x60)) if j1 % 2 else j2 + 0x7E
+            out.append(bytes([s1, s2]).decode("cp932"))
+            i += 2
+    return "".join(out)
+
+
+def _decode_with(payload: bytes, charset: str) -> str:
+    if charset == "cp50221":
+        return _cp50221(payload)
+    return payload.decode(charset)
+
+
+def _candidates(charset: str | None) -> list[str]:
+    declared = (charset or "").strip().strip('"').lower()
     try:
-        value = message.get(name)
-    except Exception:  # a header the policy cannot parse: fall back to the raw value
-        value = message.get_all(name, [""])[0] if hasattr(message, "get_all") else ""
-    if value is None:
-        return ""
+        canonical = codecs.lookup(declared).name if declared else ""
+    except LookupError:
+        canonical = ""
+    names: list[str] = []
+    for name in (declared, canonical):
+        names += SUPERSETS.get(name, ())
+    if canonical:
+        names.append(declared)
+    names.append("utf-8")
+    return list(dict.fromkeys(names))
+
+
+def _detect(payload: bytes) -> str | None:
+    """charset-normalizer's guess on a sample, trusted only for the multibyte families."""
     try:
-        text = str(value)
-    except Exception:
-        text = ""
-    # Folding, stray newlines and NUL bytes (which PostgreSQL refuses in text) removed.
-    return " ".join(text.replace("\x00", " ").split())
+        best = from_bytes(payload[:DETECTION_SAMPLE]).best()
+    except Exception:  # detection is a help, never a reason to fail
+        return None
+    if best is None or not best.encoding.lower().startswith(DETECTED_FAMILIES):
+        return None
+    return best.encoding
+
+
+def _detected(payload: bytes) -> str | None:
+    encoding = _detect(payload)
+    if encoding is None:
+        return None
+    try:
+        return payload.decode(encoding)
+    except (LookupError, UnicodeDecodeError):
+        return None
 
 
 def _decode(payload: bytes, charset: str | None) -> str:
-    for candidate in (charset, *FALLBACK_CHARSETS):
-        if not candidate:
+    """The declared charset through its supersets, UTF-8, then detection (multibyte only),
+    then cp1252 and Latin-1: always text, never an exception."""
+    for candidate in _candidates(charset):
+        try:
+            return _decode_with(payload, candidate)
+        except (LookupError, UnicodeDecodeError, ValueError):
             continue
+    detected = _detected(payload)
+    if detected is not None:
+        return detected
+    for candidate in FALLBACK_CHARSETS:
         try:
             return payload.decode(candidate)
-        except (LookupError, UnicodeDecodeError):
+        except UnicodeDecodeError:
             continue
     return payload.decode("utf-8", errors="replace")
+
+
+def _word_bytes(encoding: str, text: str) -> bytes:
+    if encoding.lower() == "b":
+        padded = text + "=" * (-len(text) % 4)
+        try:
+            return base64.b64decode(padded)
+        except (binascii.Error, ValueError):
+            return text.encode("ascii", "replace")
+    return quopri.decodestring(text.replace("_", " ").encode("ascii", "replace"), header=False)
+
+
+def decode_header_value(value: str, hint: str | None = None) -> str:
+    """RFC 2047 words decoded with the same charsets as bodies (supersets, detection), and raw
+    8-bit headers (which the parser hands over as surrogate escapes) read as UTF-8 or detected.
+    Adjacent words in one charset are joined before decoding: mailers split multibyte
+    characters across them."""
+    pieces: list[tuple[bytes, str | None]] = []
+    position = 0
+    for match in ENCODED_WORD.finditer(value):
+        between = value[position : match.start()]
+        if between and not (between.isspace() and pieces and pieces[-1][1] is not None):
+            pieces.append((between.encode("utf-8", "surrogateescape"), None))
+        charset = match.group(1).split("*", 1)[0].lower()
+        data = _word_bytes(match.group(2), match.group(3))
+        if pieces and pieces[-1][1] == charset:
+            pieces[-1] = (pieces[-1][0] + data, charset)
+        else:
+            pieces.append((data, charset))
+        position = match.end()
+    if position < len(value):
+        pieces.append((value[position:].encode("utf-8", "surrogateescape"), None))
+    return "".join(
+        _decode(data, charset) if charset else _decode_raw(data, hint) for data, charset in pieces
+    )
+
+
+def _decode_raw(data: bytes, hint: str | None) -> str:
+    """Undeclared header bytes: ASCII or UTF-8 (RFC 6532) first, then the charset of the body
+    (a mailer that writes raw GBK headers writes a GBK body, a far better sample), then
+    detection and cp1252."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return _decode(data, hint)
+
+
+def _charset_hint(message: Message) -> str | None:
+    """The charset of the first text part: declared, else detected (multibyte only)."""
+    for part in _leaf_parts(message):
+        if part.get_content_maintype() != "text":
+            continue
+        declared = part.get_content_charset()
+        if declared and declared.lower() not in ("us-ascii", "ascii", "utf-8"):
+            return declared
+        payload = part.get_payload(decode=True) or b""
+        if payload.isascii():
+            continue
+        try:
+            payload.decode("utf-8")
+            continue
+        except UnicodeDecodeError:
+            pass
+        return _detect(payload)
+    return None
+
+
+def _raw_header(message: Message, name: str) -> str | None:
+    wanted = name.lower()
+    for key, value in message.raw_items():
+        if key.lower() == wanted:
+            return value if isinstance(value, str) else str(value)
+    return None
+
+
+def _header(message: Message, name: str, hint: str | None = None) -> str:
+    """A header as text; RFC 2047 words and raw 8-bit bytes decoded; never raises on a
+    malformed one."""
+    try:
+        value = _raw_header(message, name)
+        text = decode_header_value(value, hint) if value is not None else ""
+    except Exception:  # a header beyond repair: whatever the policy makes of it
+        try:
+            text = str(message.get(name) or "")
+        except Exception:
+            text = ""
+    # Folding, stray newlines and NUL bytes (which PostgreSQL refuses in text) removed.
+    return " ".join(text.replace("\x00", " ").split())
 
 
 def _part_text(part: Message) -> str:
@@ -127,28 +365,80 @@ def _part_text(part: Message) -> str:
     return _decode(payload, part.get_content_charset())
 
 
+def safe_filename(name: str) -> str:
+    """A stored file name: no control or format characters (a right-to-left override hides an
+    .exe), no path separators, no leading dots; the extension kept when shortened."""
+    name = unicodedata.normalize("NFC", name)
+    name = "".join(
+        "_" if char in "/\\" else char
+        for char in name
+        if unicodedata.category(char) not in ("Cc", "Cf", "Cs", "Zl", "Zp")
+    )
+    name = " ".join(name.split()).strip(" .")
+    if len(name) > 200:
+        stem, dot, extension = name.rpartition(".")
+        short = dot and len(extension) < 10
+        name = f"{stem[: 199 - len(extension)]}.{extension}" if short else name[:200]
+    return name
+
+
 def _filename(part: Message) -> str:
     try:
         name = part.get_filename()
     except Exception:
         name = None
-    return (name or "").strip().replace("/", "_").replace("\\", "_")[:200]
+    if name and any("\udc80" <= char <= "\udcff" for char in name):
+        name = decode_header_value(name)
+    return safe_filename(name or "")
 
 
-def _addresses(message: Message, name: str) -> list[str]:
-    values = [_header(message, name)]
-    return [addr.lower() for _, addr in getaddresses(values) if "@" in addr]
+EXTENSIONS = {
+    "message/rfc822": ".eml",
+    "text/rfc822-headers": ".eml",
+    "message/delivery-status": ".txt",
+    "message/disposition-notification": ".txt",
+    "image/jpeg": ".jpg",
+    "text/plain": ".txt",
+}
+
+
+def _extension(content_type: str) -> str:
+    return EXTENSIONS.get(content_type) or mimetypes.guess_extension(content_type) or ".bin"
 
 
 def _ids(value: str) -> list[str]:
     return MESSAGE_ID.findall(value)
 
 
+def content_hash(raw: bytes) -> str:
+    """What makes a re-delivery a re-delivery (SPEC L4): the bytes with line endings made
+    uniform (servers store CRLF what was sent with LF) and without the trace headers servers
+    add on the way (TRACE_HEADERS: Received, Return-Path, Delivered-To, Authentication-Results,
+    ARC-*, DKIM-Signature...). Two messages differing in anything else differ here."""
+    normal = raw.replace(b"\r\n", b"\n")
+    head, separator, body = normal.partition(b"\n\n")
+    if not separator and not re.match(rb"[!-9;-~]+:", head):
+        head, body = b"", normal  # no header block at all
+    fields: list[bytes] = []
+    for line in head.split(b"\n"):
+        if fields and line[:1] in (b" ", b"\t"):
+            fields[-1] += b"\n" + line
+        else:
+            fields.append(line)
+    kept = []
+    for field_bytes in fields:
+        name = field_bytes.split(b":", 1)[0].strip().lower().decode("ascii", "replace")
+        if name in TRACE_HEADERS or name.startswith(TRACE_PREFIXES):
+            continue
+        kept.append(field_bytes)
+    content = b"\n".join(kept) + b"\n\n" + body.rstrip()
+    return hashlib.sha256(content).hexdigest()
+
+
 def content_key(raw: bytes) -> str:
-    """The key of a message without Message-ID: a hash of its bytes with line endings made
-    uniform, as servers store CRLF what was sent with LF (SPEC L4: same message, same key)."""
-    normal = raw.replace(b"\r\n", b"\n").rstrip()
-    return "sha256:" + hashlib.sha256(normal).hexdigest()
+    """The key of a message without Message-ID: its content hash (SPEC L4: same message, same
+    key, whatever route it took)."""
+    return "sha256:" + content_hash(raw)
 
 
 def sanitise_html(html: str) -> str:
@@ -166,14 +456,71 @@ def html_to_text(html: str) -> str:
     return re.sub(r"[ \t]+", " ", html_lib.unescape(text)).strip()
 
 
+def _address_list(message: Message, name: str, hint: str | None = None) -> list[tuple[str, str]]:
+    """(display name, address) pairs, split before decoding (a decoded name may hold a comma)."""
+    raw = _raw_header(message, name)
+    if raw is None:
+        return []
+    try:
+        pairs = getaddresses([" ".join(raw.split())])
+    except Exception:
+        pairs = []
+    if not any("@" in address for _, address in pairs):
+        pairs = getaddresses([_header(message, name, hint)])
+    result = []
+    for display, address in pairs:
+        address = decode_header_value(address, hint).strip()
+        result.append((" ".join(decode_header_value(display, hint).split()), address))
+    return result
+
+
+def _addresses(message: Message, name: str, hint: str | None = None) -> list[str]:
+    return [address.lower() for _, address in _address_list(message, name, hint) if "@" in address]
+
+
+def _leaf_parts(message: Message):
+    """The parts of a message, without descending into attached messages: a forwarded message
+    or a delivery report is one attachment, not more body text."""
+    if message.get_content_maintype() == "message" or not message.is_multipart():
+        yield message
+        return
+    for part in message.get_payload():
+        if isinstance(part, Message):
+            yield from _leaf_parts(part)
+
+
+def _message_payload(part: Message) -> bytes:
+    """An attached message/* part as bytes (.eml), as close to what was sent as possible."""
+    inner = part.get_payload()
+    if isinstance(inner, list):
+        if part.get_content_type() == "message/rfc822" and inner:
+            try:
+                return inner[0].as_bytes(policy=policy.compat32)
+            except Exception:
+                return inner[0].as_string(policy=policy.compat32).encode("utf-8", "replace")
+        blocks = []
+        for block in inner:
+            try:
+                blocks.append(block.as_bytes(policy=policy.compat32))
+            except Exception:
+                blocks.append(str(block).encode("utf-8", "replace"))
+        return b"\n".join(blocks)
+    decoded = part.get_payload(decode=True)
+    return decoded if decoded is not None else str(inner).encode("utf-8", "replace")
+
+
 def parse(raw: bytes) -> ParsedMessage:
     message: EmailMessage = BytesParser(policy=policy.default).parsebytes(raw)
     defects = [type(d).__name__ for d in getattr(message, "defects", [])]
-    from_name, from_address = parseaddr(_header(message, "From"))
+    head = re.split(rb"\r?\n\r?\n", raw, maxsplit=1)[0]
+    hint = None if head.isascii() else _charset_hint(message)
+    senders = _address_list(message, "From", hint)
+    from_name, from_address = senders[0] if senders else ("", "")
     message_id_header = _header(message, "Message-ID")
     ids = _ids(message_id_header)
     message_id = ids[0] if ids else ""
-    key = message_id or content_key(raw)
+    digest = content_hash(raw)
+    key = message_id or "sha256:" + digest
     sent_at = None
     try:
         date = _header(message, "Date")
@@ -185,51 +532,69 @@ def parse(raw: bytes) -> ParsedMessage:
     texts: list[str] = []
     htmls: list[str] = []
     attachments: list[ParsedAttachment] = []
-    for part in message.walk() if message.is_multipart() else [message]:
-        if part.is_multipart():
-            continue
+    images = 0
+    for index, part in enumerate(_leaf_parts(message), start=1):
         try:
             disposition = (part.get_content_disposition() or "").lower()
         except Exception:
             disposition = ""
         content_type = part.get_content_type()
         filename = _filename(part)
-        if disposition == "attachment" or (filename and content_type not in ("text/plain",)):
+        if part.get_content_maintype() == "message" or content_type == "text/rfc822-headers":
+            payload = _message_payload(part)
+        elif disposition == "attachment" or (filename and content_type != "text/plain"):
             payload = part.get_payload(decode=True) or b""
-            attachments.append(
-                ParsedAttachment(filename or "attachment.bin", content_type, payload)
-            )
         elif content_type == "text/plain":
             texts.append(_part_text(part))
+            continue
         elif content_type == "text/html":
             htmls.append(_part_text(part))
-        elif content_type == "message/rfc822":
-            payload = part.get_payload(decode=True) or part.as_bytes()
-            attachments.append(ParsedAttachment("forwarded.eml", content_type, payload))
-        elif part.get_content_maintype() != "multipart":
+            continue
+        else:
             payload = part.get_payload(decode=True) or b""
-            if payload:
-                attachments.append(
-                    ParsedAttachment(filename or "attachment.bin", content_type, payload)
-                )
+            if not payload:
+                continue
+        if not filename:
+            # Named from the type, as mail clients do (image001.png, part-2.pdf).
+            if part.get_content_maintype() == "image":
+                images += 1
+                filename = f"image{images:03d}{_extension(content_type)}"
+            elif content_type == "message/rfc822":
+                filename = f"message-{index}.eml"
+            else:
+                filename = f"part-{index}{_extension(content_type)}"
+        elif content_type == "message/rfc822" and not filename.lower().endswith(".eml"):
+            filename = f"{filename[:195]}.eml"
+        attachments.append(ParsedAttachment(filename, content_type, payload))
     html = sanitise_html("\n".join(htmls)) if htmls else ""
     text = "\n\n".join(t.strip() for t in texts if t.strip())
     if not text and htmls:
         text = html_to_text(html)
-    auto_submitted = _header(message, "Auto-Submitted").lower() not in ("", "no")
+    auto_submitted_value = _header(message, "Auto-Submitted").lower()
+    auto_submitted = auto_submitted_value not in ("", "no")
     loop_headers = {
         name: _header(message, name)
         for name in ("Precedence", "X-Loop", "X-Autoreply", "X-Autorespond", "List-Id")
         if _header(message, name)
     }
+    subject = _header(message, "Subject", hint)[:300]
+    from_address = from_address.lower() if "@" in from_address else ""
+    report = delivery_report(
+        message,
+        sender=from_address,
+        subject=subject,
+        text="\n".join(texts),
+        auto_submitted=auto_submitted_value,
+    )
     return ParsedMessage(
         message_id=message_id,
         key=key[:300],
-        from_address=from_address.lower() if "@" in from_address else "",
+        content_hash=digest,
+        from_address=from_address,
         from_name=from_name[:300],
-        to=_addresses(message, "To"),
-        cc=_addresses(message, "Cc"),
-        subject=_header(message, "Subject")[:300],
+        to=_addresses(message, "To", hint),
+        cc=_addresses(message, "Cc", hint),
+        subject=subject,
         sent_at=sent_at,
         in_reply_to=_ids(_header(message, "In-Reply-To")),
         references=_ids(_header(message, "References")),
@@ -239,6 +604,172 @@ def parse(raw: bytes) -> ParsedMessage:
         auto_submitted=auto_submitted,
         loop_headers=loop_headers,
         defects=defects,
+        report=report,
+    )
+
+
+# --------------------------------------------------------------------------- reports (S11)
+
+BOUNCE_SUBJECT = re.compile(
+    r"^\s*(?:"
+    # English (Exchange, Postfix, Exim, Gmail, qmail, Sendmail)
+    r"undeliverable|undelivered mail|mail delivery failed|delivery status notification"
+    r"|mail delivery failure|delivery failure|failure notice|returned mail"
+    r"|message not delivered|delivery has failed|non[- ]?delivery"
+    # Italian
+    r"|non recapitabile|mancato recapito|impossibile recapitare|messaggio non recapitato"
+    r"|notifica sullo stato (?:del|di) recapito|errore di recapito|posta non recapitata"
+    # French
+    r"|non remis|[ée]chec de (?:la )?remise|non distribuable|impossible de remettre"
+    r"|notification d.[ée]tat de (?:la )?remise|message non d[ée]livr[ée]|rapport de non-remise"
+    # Spanish
+    r"|no se puede entregar|error en la entrega|no se pudo entregar|correo no entregado"
+    r"|mensaje no entregado|notificaci[óo]n de estado de (?:la )?entrega|fallo en la entrega"
+    r")",
+    re.IGNORECASE,
+)
+AUTO_REPLY_SUBJECT = re.compile(
+    r"^\s*(?:automatic reply|auto(?:matic)?[- ]?reply|out of (?:the )?office|risposta automatica"
+    r"|fuori (?:sede|ufficio)|r[ée]ponse automatique|absence du bureau|absent du bureau"
+    r"|respuesta autom[áa]tica|fuera de la oficina)",
+    re.IGNORECASE,
+)
+DAEMON_LOCAL_PARTS = ("mailer-daemon", "postmaster", "mail-daemon", "maildaemon")
+DIAGNOSTIC_LINE = re.compile(r"\b[245][.]\d{1,3}[.]\d{1,3}\b|\b[45]\d\d[ -]")
+ADDRESS = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
+
+
+def _block_value(block: Message, name: str) -> str:
+    value = _header(block, name)
+    # "rfc822; someone@example.com", "smtp; 550 5.1.1 User unknown"
+    kind, separator, rest = value.partition(";")
+    return rest.strip() if separator and " " not in kind.strip() else value
+
+
+def _status_failures(report_part: Message) -> list[Failure]:
+    blocks = report_part.get_payload()
+    if not isinstance(blocks, list):
+        return []
+    failures = []
+    for block in blocks:
+        if not isinstance(block, Message):
+            continue
+        address = _block_value(block, "Final-Recipient") or _block_value(
+            block, "Original-Recipient"
+        )
+        action = _header(block, "Action").lower()
+        if "@" not in address or action not in ("failed", ""):
+            continue
+        diagnostic = _block_value(block, "Diagnostic-Code") or _header(block, "Status")
+        failures.append(Failure(address.strip("<>").lower(), diagnostic[:500]))
+    return failures
+
+
+def _text_failures(text: str, recipients: list[str]) -> list[Failure]:
+    """Exim's and Exchange's human text: the address, then the server's words on the lines
+    after it, up to the next blank line."""
+    lines = text.splitlines()
+    failures = []
+    for address in recipients:
+        diagnostic = ""
+        for number, line in enumerate(lines):
+            if address.lower() not in line.lower():
+                continue
+            block = []
+            for following in lines[number : number + 8]:
+                if block and not following.strip():
+                    break
+                block.append(following.strip())
+            joined = " ".join(block)
+            found = DIAGNOSTIC_LINE.search(joined)
+            if found:
+                diagnostic = joined[found.start() :]
+                break
+        failures.append(Failure(address.lower(), " ".join(diagnostic.split())[:500]))
+    return failures
+
+
+def delivery_report(
+    message: Message, *, sender: str, subject: str, text: str, auto_submitted: str
+) -> DeliveryReport | None:
+    """SPEC S11: a bounce (RFC 3464 multipart/report, X-Failed-Recipients, a mailer-daemon or
+    postmaster sender, a bounce subject in the four languages with an automatic mark or the
+    returned message attached) or an automatic reply, else None. A subject alone is not enough
+    (a customer may write "Non recapitabile?"), and "Fwd: Undeliverable" is a person asking."""
+    signals: list[str] = []
+    content_type = message.get_content_type()
+    report_type = (message.get_param("report-type") or "").lower() if content_type else ""
+    parts = list(_leaf_parts(message))
+    status_parts = [p for p in parts if p.get_content_type() == "message/delivery-status"]
+    returned = [
+        p for p in parts if p.get_content_type() in ("message/rfc822", "text/rfc822-headers")
+    ]
+    failed_header = _header(message, "X-Failed-Recipients")
+    local = sender.split("@")[0]
+    if content_type == "multipart/report" and report_type == "delivery-status":
+        signals.append("multipart/report")
+    if status_parts:
+        signals.append("message/delivery-status")
+    if failed_header:
+        signals.append("X-Failed-Recipients")
+    if local in DAEMON_LOCAL_PARTS:
+        signals.append("mailer-daemon")
+    bounce_subject = bool(BOUNCE_SUBJECT.match(subject))
+    automatic = auto_submitted not in ("", "no")
+    null_sender = _header(message, "Return-Path").strip() == "<>"
+    if bounce_subject and (automatic or null_sender or returned):
+        signals.append("subject")
+    kind = "bounce" if signals else ""
+    if not kind:
+        precedence = _header(message, "Precedence").lower()
+        if auto_submitted.startswith("auto-replied"):
+            signals.append("Auto-Submitted: auto-replied")
+        elif _header(message, "X-Autoreply") or _header(message, "X-Autorespond"):
+            signals.append("X-Autoreply")
+        elif precedence == "auto_reply":
+            signals.append("Precedence: auto_reply")
+        elif AUTO_REPLY_SUBJECT.match(subject) and (automatic or null_sender):
+            signals.append("subject")
+        kind = "auto_reply" if signals else ""
+    if not kind:
+        return None
+    failures: list[Failure] = []
+    for part in status_parts:
+        failures += _status_failures(part)
+    if not failures and kind == "bounce":
+        recipients = ADDRESS.findall(failed_header)
+        if not recipients:
+            # No machine-readable list: the addresses the human text names before the copy of
+            # the message (Exchange and Exim print them on their own line).
+            human = re.split(r"(?im)^-+.*(?:copy of|original message|headers)", text)[0]
+            recipients = list(dict.fromkeys(a.lower() for a in ADDRESS.findall(human)))[:5]
+            recipients = [a for a in recipients if a.split("@")[0] not in DAEMON_LOCAL_PARTS]
+        failures = _text_failures(text, recipients)
+    original_ids: list[str] = []
+    original_subject = ""
+    for part in returned:
+        inner = part.get_payload()
+        headers = inner[0] if isinstance(inner, list) and inner else None
+        if headers is None:
+            raw_headers = part.get_payload(decode=True) or b""
+            headers = BytesParser(policy=policy.default).parsebytes(raw_headers, headersonly=True)
+        original_ids += _ids(_header(headers, "Message-ID"))
+        original_subject = original_subject or _header(headers, "Subject")
+    if not original_ids and kind == "bounce":
+        # Exim's plain bounce quotes the message after "------ This is a copy of the message".
+        original_ids = _ids(" ".join(re.findall(r"(?im)^\s*message-id:\s*(<[^>]+>)", text)))
+    seen = set()
+    unique_failures = []
+    for failure in failures:
+        if failure.address not in seen:
+            seen.add(failure.address)
+            unique_failures.append(failure)
+    return DeliveryReport(
+        kind=kind,
+        signals=signals,
+        failures=unique_failures,
+        original_message_ids=list(dict.fromkeys(original_ids)),
+        original_subject=original_subject[:300],
     )
 
 
