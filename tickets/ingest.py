@@ -17,6 +17,7 @@ from django_scopes import scopes_disabled
 from accounts.models import Membership, Organisation, OrganisationDomain, User
 from accounts.roles import Role
 from accounts.tenancy import customer_write_refusal
+from csm_portal import numbering
 from tickets import sla
 from tickets.history import event, note
 from tickets.models import Attachment, InboundMessage, Mailbox, Ticket, TicketEvent, TicketMessage
@@ -273,7 +274,7 @@ def open_ticket(parsed: ParsedMessage, sender: Sender, category: str, now) -> Ti
         contract=running_contract(organisation, timezone.localdate()),
         created_at=now,
     )
-    ticket.number = f"T{ticket.pk:06d}"  # from the sequence: unique and never reused (S1)
+    numbering.number_assign(ticket, numbering.ticket_number)  # random, unique (S1, issue 11)
     sla.apply_policy(ticket)
     ticket.save()
     event(ticket, Kind.OPENED, actor=sender.user, label=parsed.from_address, at=now)
