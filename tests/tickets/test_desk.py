@@ -431,3 +431,38 @@ def test_s1_a_number_collision_is_retried_and_numbers_stay_unique(box, tenant_a,
     assert [first.number, second.number] == expected
     with pytest.raises(IntegrityError), scopes_disabled(), transaction.atomic():
         Ticket.objects.filter(pk=second.pk).update(number=first.number)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_l5_two_tabs_posting_the_same_reply_at_once_send_one_mail(box, tenant_a, agent):
+    """SPEC L5 on real PostgreSQL with two connections: the same reply posted at the same
+    instant from two tabs (API and page alike go through ticket_reply) is recorded and mailed
+    once, because the ticket row lock makes the second see the first."""
+    import threading
+
+    from django.db import connection
+
+    ticket = receive(box, "referent@alfa.example", "Errore", "<l5-tabs@x>")
+    mail.outbox.clear()
+    barrier = threading.Barrier(2)
+    errors: list[Exception] = []
+
+    def post() -> None:
+        try:
+            with scopes_disabled():
+                barrier.wait(timeout=10)
+                desk.ticket_reply(ticket=ticket, body="Ci stiamo lavorando.", by=agent)
+        except Exception as error:  # reported by the assertion below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=post) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert errors == []
+    assert len([m for m in mail.outbox if m.to == ["referent@alfa.example"]]) == 1
+    with scopes_disabled():
+        assert ticket.messages.filter(direction=TicketMessage.Direction.OUTBOUND).count() == 1
