@@ -31,6 +31,7 @@ from activities.models import (
 )
 from contracts.models import Contract, LedgerEntry, LicenceYear
 from contracts.services import ledger_charge, referent_of, year_remaining
+from csm_portal import numbering
 from csm_portal.business_calendar import add_working_days
 
 Status = ActivityRequest.Status
@@ -675,8 +676,27 @@ def statement_issue(request: ActivityRequest) -> Statement:
     sessions = list(request.sessions.select_related("worked_by").order_by("worked_on", "pk"))
     referent = request.requested_by
     language = referent.language if referent else settings.LANGUAGE_CODE
-    number = f"ST-{timezone.localdate():%Y}-{request.pk:06d}"
     explanation = "\n".join(c.entry.explanation for c in charges)
+
+    def insert(number: str) -> Statement:
+        statement = Statement(
+            request=request,
+            organisation=request.organisation,
+            licence_year=year,
+            number=number,
+            hours_charged=net,
+            explanation=explanation,
+            remaining_after=balance.remaining,
+            emailed_to=referent.email if referent else "",
+        )
+        statement.save()
+        return statement
+
+    # Random and unique, drawn again on a collision: no volume to read from it (issue 11).
+    statement = numbering.create_numbered(
+        Statement, insert, lambda: numbering.statement_number(timezone.localdate().year)
+    )
+    number = statement.number
     context = {
         "request": request,
         "organisation": request.organisation,
@@ -697,18 +717,8 @@ def statement_issue(request: ActivityRequest) -> Statement:
         }
         body = render_to_string("activities/email/statement.txt", {**context, "referent": referent})
     pdf = render_pdf(html)
-    statement = Statement(
-        request=request,
-        organisation=request.organisation,
-        licence_year=year,
-        number=number,
-        hours_charged=net,
-        explanation=explanation,
-        remaining_after=balance.remaining,
-        emailed_to=referent.email if referent else "",
-    )
     statement.pdf.save(f"{number}.pdf", ContentFile(pdf), save=False)
-    statement.save()
+    statement.save(update_fields=["pdf"])
     if referent is not None:
 
         def send() -> None:

@@ -2,11 +2,13 @@
 the triage queue, SLA policies and mailboxes, and the KPIs. Writes go through tickets.desk,
 like the pages."""
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db.models import QuerySet
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -96,10 +98,7 @@ class ReplySerializer(serializers.Serializer):
 
 class AgentField(ScopedRelatedField):
     def get_queryset(self) -> QuerySet:
-        from accounts.models import Membership
-
-        agents = Membership.objects.with_scopes_disabled().filter(role__in=DESK)
-        return User.objects.filter(pk__in=agents.values("user"))
+        return selectors.desk_people()  # active agents and admins (SPEC S6)
 
 
 class TicketUpdateSerializer(serializers.Serializer):
@@ -177,7 +176,10 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         data = dict(serializer.validated_data)
         if request._request.tenancy.role not in DESK:
             data["internal"] = data["wait"] = False
-        message = desk.ticket_reply(ticket=ticket, by=request.user, **data)
+        try:
+            message = desk.ticket_reply(ticket=ticket, by=request.user, **data)
+        except DjangoPermissionDenied as refusal:  # SPEC C5: expired contract; nothing written
+            raise PermissionDenied(str(refusal)) from refusal
         return Response(TicketMessageSerializer(message).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -191,7 +193,10 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         require_role(request, *DESK)
         serializer = TicketUpdateSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
-        ticket = desk.ticket_update(ticket=ticket, by=request.user, **serializer.validated_data)
+        try:
+            ticket = desk.ticket_update(ticket=ticket, by=request.user, **serializer.validated_data)
+        except DjangoPermissionDenied as refusal:
+            raise PermissionDenied(str(refusal)) from refusal
         return Response(TicketSerializer(ticket).data)
 
 

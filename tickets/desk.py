@@ -2,8 +2,10 @@
 the triage of held messages (S3). Every service validates first and changes everything in one
 transaction."""
 
+from datetime import timedelta
+
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.utils import timezone
@@ -11,16 +13,52 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Membership, User
 from accounts.roles import AgentLevel, Role
-from accounts.tenancy import tenancy_for
-from tickets import sla
+from accounts.tenancy import customer_write_refusal, tenancy_for
+from tickets import selectors, sla
 from tickets.history import event
 from tickets.models import Mailbox, Ticket, TicketEvent, TicketMessage
 from tickets.outgoing import own_message_id, reply_headers, subject_line
 
 Kind = TicketEvent.Kind
 
+# Who works tickets: only they change them and only they become owners (SPEC S6).
+DESK_ROLES = (Role.AGENT, Role.PROVIDER_ADMIN)
+# The same text by the same author within this time, with nothing in between, is a double submit.
+REPEAT_WINDOW = timedelta(minutes=10)
+
 
 # --------------------------------------------------------------------------- agents' work
+
+
+def reply_refusal(*, ticket: Ticket, by: User) -> str:
+    """Why ``by`` may not write into ``ticket`` ("" when they may), in the active language. SPEC
+    C5: a customer whose contract expired (read-only days 1–30, closed from day 31) reads its
+    tickets but writes nothing, as decided by ``accounts.tenancy.customer_write_refusal``. The
+    page uses it to replace the reply form; ``ticket_reply`` enforces it for pages and API."""
+    tenancy = tenancy_for(by)
+    if tenancy.role is None:  # deactivated, or no role at all
+        return _("You cannot reply to this ticket.")
+    if tenancy.is_provider_staff:
+        return ""
+    if customer_write_refusal(ticket.organisation):
+        return _("Your contract has expired: you can read your tickets but no longer reply.")
+    return ""
+
+
+def _repeated(ticket: Ticket, *, by: User, text: str, direction: str, now) -> TicketMessage | None:
+    """SPEC L5: a double submit (two clicks, a retried request, two tabs) of the same text by
+    the same author, with no other message in between, is the message already recorded: it is
+    not recorded, and not mailed, twice. The ticket row lock serialises the two requests."""
+    last = ticket.messages.order_by("-created_at", "-pk").first()
+    if (
+        last is not None
+        and last.author_id == by.pk
+        and last.direction == direction
+        and last.body_text == text
+        and now - last.created_at < REPEAT_WINDOW
+    ):
+        return last
+    return None
 
 
 @transaction.atomic
@@ -28,16 +66,34 @@ def ticket_reply(
     *, ticket: Ticket, body: str, by: User, internal: bool = False, wait: bool = False
 ) -> TicketMessage:
     """An agent's reply goes out by mail, threaded, with the number in the subject; a referent's
-    or end user's reply from the portal is a customer message. A note stays internal."""
+    or end user's reply from the portal is a customer message. A note stays internal. SPEC C5:
+    an expired customer's reply is refused (PermissionDenied) and nothing is written. SPEC S6:
+    the first reply of an active agent or admin (not a CSTM) makes them the owner. SPEC L5: a
+    double submit records and sends once."""
+    locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    refusal = reply_refusal(ticket=locked, by=by)
+    if refusal:
+        raise PermissionDenied(refusal)
     text = body.strip()
     if not text:
         raise ValidationError({"body": [_("Write the reply.")]})
-    locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
     role = tenancy_for(by).role
     staff = role in (Role.AGENT, Role.PROVIDER_ADMIN, Role.CSTM)
     if locked.status == Ticket.Status.CLOSED:
         raise ValidationError(_("This ticket is closed."))
     now = timezone.now()
+    if not staff:
+        internal = wait = False
+    direction = (
+        TicketMessage.Direction.INBOUND
+        if not staff
+        else TicketMessage.Direction.NOTE
+        if internal
+        else TicketMessage.Direction.OUTBOUND
+    )
+    repeated = _repeated(locked, by=by, text=text, direction=direction, now=now)
+    if repeated is not None:
+        return repeated
     if not staff:
         message = TicketMessage.objects.create(
             ticket=locked,
@@ -80,7 +136,7 @@ def ticket_reply(
     )
     if locked.first_response_at is None:
         locked.first_response_at = now
-    if locked.owner is None:
+    if locked.owner is None and role in DESK_ROLES and by.is_active:
         locked.owner = by
         event(locked, Kind.OWNER, actor=by, after=by.email)
     before = locked.status
@@ -120,6 +176,8 @@ EDITABLE = {
 def ticket_update(*, ticket: Ticket, by: User, outcome: str = "", **changes: object) -> Ticket:
     """Change what an agent may change; every change is a history event (S7). Closing needs an
     outcome and records the contractual events closed and outcome."""
+    if tenancy_for(by).role not in DESK_ROLES:
+        raise PermissionDenied(_("Only the service desk can change a ticket."))
     locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
     now = timezone.now()
     errors: dict[str, list[str]] = {}
@@ -127,13 +185,8 @@ def ticket_update(*, ticket: Ticket, by: User, outcome: str = "", **changes: obj
     if new_status == Ticket.Status.CLOSED and not (outcome or locked.outcome):
         errors["outcome"] = [_("Record the outcome to close the ticket.")]
     owner = changes.get("owner")
-    if (
-        owner is not None
-        and not Membership.objects.with_scopes_disabled()
-        .filter(user=owner, role__in=(Role.AGENT, Role.PROVIDER_ADMIN))
-        .exists()
-    ):
-        errors["owner"] = [_("The owner must be a service-desk agent.")]
+    if owner is not None and not can_own(owner):
+        errors["owner"] = [_("The owner must be an active service-desk agent.")]
     if errors:
         raise ValidationError(errors)
     resla = False
@@ -167,6 +220,11 @@ def ticket_update(*, ticket: Ticket, by: User, outcome: str = "", **changes: obj
         sla.apply_policy(locked)
     locked.save()
     return locked
+
+
+def can_own(user: User) -> bool:
+    """SPEC S6: only an active service-desk agent or admin owns a ticket."""
+    return selectors.desk_people().filter(pk=user.pk).exists()
 
 
 def _status_effects(ticket: Ticket, status: str, now) -> None:

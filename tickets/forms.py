@@ -3,9 +3,10 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Membership, Organisation, User
-from accounts.roles import AgentLevel, Role
+from accounts.models import Organisation, User
+from accounts.roles import AgentLevel
 from tickets.models import Ticket
+from tickets.selectors import desk_people
 
 
 class ReplyForm(forms.Form):
@@ -36,12 +37,7 @@ class TicketUpdateForm(forms.Form):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        agents = Membership.objects.with_scopes_disabled().filter(
-            role__in=(Role.AGENT, Role.PROVIDER_ADMIN), user__is_active=True
-        )
-        self.fields["owner"].queryset = User.objects.filter(pk__in=agents.values("user")).order_by(
-            "first_name", "email"
-        )
+        self.fields["owner"].queryset = desk_people().order_by("first_name", "email")
 
 
 class TriageForm(forms.Form):

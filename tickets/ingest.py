@@ -21,6 +21,7 @@ from django_scopes import scopes_disabled
 from accounts.models import Membership, Organisation, OrganisationDomain, User
 from accounts.roles import Role
 from accounts.tenancy import customer_write_refusal
+from csm_portal import numbering
 from tickets import authentication, sla
 from tickets.authentication import Verdict
 from tickets.history import event, note
@@ -469,7 +470,7 @@ def open_ticket(
         contract=running_contract(organisation, timezone.localdate()),
         created_at=now,
     )
-    ticket.number = f"T{ticket.pk:06d}"  # from the sequence: unique and never reused (S1)
+    numbering.number_assign(ticket, numbering.ticket_number)  # random, unique (S1, issue 11)
     sla.apply_policy(ticket)
     ticket.save()
     event(ticket, Kind.OPENED, actor=sender.user, label=parsed.from_address, at=now)

@@ -4,6 +4,7 @@ organisation's tickets, an end user only their own, agents all."""
 from django.db.models import F, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
+from accounts.models import Membership, User
 from accounts.roles import Role
 from tickets.models import Attachment, InboundMessage, Ticket, TicketMessage
 
@@ -35,6 +36,15 @@ def ticket_list(
         F("resolution_due").asc(nulls_last=True),
         "-created_at",
     )
+
+
+def desk_people() -> QuerySet[User]:
+    """Who may own a ticket (SPEC S6): active service-desk agents and admins, never a CSTM or a
+    deactivated agent. The update form's and the API's choices and the desk's check use it."""
+    desk = Membership.objects.with_scopes_disabled().filter(
+        role__in=(Role.AGENT, Role.PROVIDER_ADMIN)
+    )
+    return User.objects.filter(is_active=True, pk__in=desk.values("user"))
 
 
 def ticket_get(*, tenancy, user, ticket_id: int) -> Ticket:

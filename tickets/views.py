@@ -1,7 +1,7 @@
 """Pages of the service desk. Thin: parse, call a selector or service, render."""
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -53,16 +53,23 @@ def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
     ticket = selectors.ticket_get(tenancy=request.tenancy, user=request.user, ticket_id=ticket_id)
     staff = request.tenancy.is_provider_staff
     at_desk = request.tenancy.role in DESK
-    reply_form = (AgentReplyForm if at_desk else ReplyForm)(request.POST or None)
-    if request.method == "POST":
-        done = submit(
-            request,
-            reply_form,
-            lambda data: desk.ticket_reply(ticket=ticket, by=request.user, **data),
-        )
-        if done is not NOT_DONE:
-            messages.success(request, _("Reply recorded."))
-            return redirect(ticket)
+    # SPEC C5: an expired customer reads the ticket; a sentence takes the reply form's place.
+    refusal = desk.reply_refusal(ticket=ticket, by=request.user)
+    form_class = AgentReplyForm if at_desk else ReplyForm
+    reply_form = None if refusal else form_class(request.POST or None)
+    if request.method == "POST" and reply_form is not None:
+        try:
+            done = submit(
+                request,
+                reply_form,
+                lambda data: desk.ticket_reply(ticket=ticket, by=request.user, **data),
+            )
+        except PermissionDenied as error:  # the contract expired while the page was open
+            refusal, reply_form = str(error), None
+        else:
+            if done is not NOT_DONE:
+                messages.success(request, _("Reply recorded."))
+                return redirect(ticket)
     context = {
         "ticket": ticket,
         "thread": list(selectors.conversation(ticket, staff=staff)),
@@ -85,8 +92,11 @@ def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
         if at_desk
         else None,
         "desk": at_desk,
+        "reply_refusal": refusal,
     }
-    return render(request, "tickets/ticket_detail.html", context)
+    # A refused write answers 403 (nothing was written), with the page and its sentence.
+    status = 403 if refusal and request.method == "POST" else 200
+    return render(request, "tickets/ticket_detail.html", context, status=status)
 
 
 @role_required(*DESK)
