@@ -3,8 +3,10 @@ H2, H9), plus the terms documents a referent accepts (C4) and deletion records (
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import FileExtensionValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -263,6 +265,23 @@ def _document_path(instance: "TermsDocument", filename: str) -> str:
     return f"terms/{instance.kind}/{secrets.token_hex(16)}.pdf"
 
 
+MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
+
+
+def validate_pdf(file: Any) -> None:
+    """A terms document is a real PDF of at most 10 MB, wherever it comes from (the terms page,
+    Django admin, the API, the shell): the field validator runs in every ``full_clean``. A
+    ``.pdf`` name is not enough: the content must start with ``%PDF-``."""
+    if file.size > MAX_DOCUMENT_BYTES:
+        raise ValidationError(_("The file is larger than 10 MB."), code="too_large")
+    position = file.tell() if hasattr(file, "tell") else 0
+    file.seek(0)
+    head = file.read(5)
+    file.seek(position)
+    if head != b"%PDF-":
+        raise ValidationError(_("The file is not a PDF."), code="not_pdf")
+
+
 class TermsDocument(models.Model):
     """A version of the EULA, the SLA or the data-processing appointment (SPEC C4)."""
 
@@ -274,7 +293,9 @@ class TermsDocument(models.Model):
     kind = models.CharField(_("document"), max_length=10, choices=Kind.choices)
     version = models.CharField(_("version"), max_length=30)
     file = models.FileField(
-        _("PDF file"), upload_to=_document_path, validators=[FileExtensionValidator(["pdf"])]
+        _("PDF file"),
+        upload_to=_document_path,
+        validators=[FileExtensionValidator(["pdf"]), validate_pdf],
     )
     published_at = models.DateTimeField(_("published"), default=timezone.now)
     uploaded_by = models.ForeignKey(
