@@ -10,8 +10,9 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Organisation
 from activities.models import Activity, ActivityRequest
 from activities.services import minutes_from
+from csm_portal.forms import DateInput
 
-DATE = forms.DateInput(attrs={"type": "date"})
+DATE = DateInput()
 TIME = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
 HALF_HOURS = {"max_digits": 8, "decimal_places": 2, "min_value": Decimal("0.5")}
 
