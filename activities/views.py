@@ -20,6 +20,7 @@ from activities.forms import (
     WorkLogForm,
 )
 from activities.models import ActivityRequest
+from csm_portal.idempotency import already_done_redirects, form_once
 from csm_portal.web import NOT_DONE, add_service_errors, paginate, role_required, submit
 
 MANAGERS = (Role.PROVIDER_ADMIN, Role.CSTM)
@@ -70,6 +71,7 @@ def request_list(request: HttpRequest) -> HttpResponse:
 
 
 @role_required(*MANAGERS, Role.REFERENT)
+@already_done_redirects
 def request_create(request: HttpRequest) -> HttpResponse:
     tenancy = request.tenancy
     staff = tenancy.is_provider_staff
@@ -86,7 +88,13 @@ def request_create(request: HttpRequest) -> HttpResponse:
         organisation = data.pop("organisation", None) or tenancy.membership.organisation
         return services.request_create(organisation=organisation, by=request.user, **data)
 
-    created = submit(request, form, create)
+    created = submit(
+        request,
+        form,
+        lambda data: form_once(
+            request, lambda: create(data), url_of=lambda r: r.get_absolute_url()
+        ),
+    )
     if created is not NOT_DONE:
         messages.success(request, _("Request recorded."))
         return redirect(created)
@@ -143,6 +151,7 @@ TRANSITIONS = {
 
 @require_POST
 @role_required(*READERS)
+@already_done_redirects
 def request_transition(request: HttpRequest, request_id: int, transition: str) -> HttpResponse:
     activity_request = selectors.request_get(request_id=request_id)
     if transition not in TRANSITIONS:
@@ -151,7 +160,11 @@ def request_transition(request: HttpRequest, request_id: int, transition: str) -
     if request.tenancy.role not in roles:
         raise Http404
     try:
-        action(activity_request, request.user)
+        form_once(
+            request,
+            lambda: action(activity_request, request.user),
+            url_of=lambda r: r.get_absolute_url(),
+        )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -182,12 +195,19 @@ REQUEST_FORMS = {
 }
 
 
+@already_done_redirects
 def _request_form(request: HttpRequest, request_id: int, kind: str) -> HttpResponse:
     form_class, service, title, success = REQUEST_FORMS[kind]
     activity_request = selectors.request_get(request_id=request_id)
     form = form_class(request.POST or None)
     done = submit(
-        request, form, lambda data: service(request=activity_request, by=request.user, **data)
+        request,
+        form,
+        lambda data: form_once(
+            request,
+            lambda: service(request=activity_request, by=request.user, **data),
+            url_of=lambda r: r.get_absolute_url(),
+        ),
     )
     if done is not NOT_DONE:
         messages.success(request, str(success))
@@ -212,6 +232,7 @@ def overdraft_approve(request: HttpRequest, request_id: int) -> HttpResponse:
 
 
 @role_required(*MANAGERS)
+@already_done_redirects
 def work_log(request: HttpRequest, request_id: int) -> HttpResponse:
     """Log time in a few clicks; the charge is computed and shown before saving (H3–H5)."""
     activity_request = selectors.request_get(request_id=request_id)
@@ -219,7 +240,11 @@ def work_log(request: HttpRequest, request_id: int) -> HttpResponse:
     result = submit(
         request,
         form,
-        lambda data: services.work_log(request=activity_request, by=request.user, **data),
+        lambda data: form_once(
+            request,
+            lambda: services.work_log(request=activity_request, by=request.user, **data),
+            url_of=lambda _result: activity_request.get_absolute_url(),
+        ),
     )
     if result is not NOT_DONE:
         plan = result[1]

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import FileExtensionValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -412,3 +413,33 @@ class DeletionRecord(models.Model):
 
     def __str__(self) -> str:
         return f"organisation #{self.organisation_ref} · {self.started_at:%Y-%m-%d}"
+
+
+class IdempotencyKey(models.Model):
+    """A user write done once (SPEC L5): the one-time token of a form, or the
+    ``Idempotency-Key`` header of an API call, for the writes that charge hours or send mail.
+
+    The row is inserted in the same transaction as the write: a second submit with the same key
+    waits on the unique index, then finds the first one's row and replays its result instead of
+    writing again. Kept 24 hours (``idempotency_keys_purge``, daily). It holds no organisation:
+    it dies with its user, and the stored answer is the API's own answer to that user."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # "form <path>" for a form's token, "<METHOD> <path>" for an API key.
+    scope = models.CharField(max_length=300)
+    key = models.CharField(max_length=200)
+    # SHA-256 of the API request's body: the same key with a different body is refused.
+    fingerprint = models.CharField(max_length=64, blank=True)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    response = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("idempotency key")
+        verbose_name_plural = _("idempotency keys")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "scope", "key"], name="idempotency_key_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.scope} {self.key}"

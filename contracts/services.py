@@ -2,7 +2,7 @@
 one transaction, so bad input writes nothing."""
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -25,6 +25,7 @@ from contracts.models import (
     Contract,
     ContractService,
     HourPack,
+    IdempotencyKey,
     LedgerEntry,
     LicenceYear,
     SalesChannel,
@@ -496,3 +497,16 @@ def cancellation_record(
         reason=reason.strip(),
         recorded_by=by,
     )
+
+
+IDEMPOTENCY_KEY_LIFETIME = timedelta(hours=24)
+
+
+def idempotency_keys_purge(*, now: datetime | None = None) -> int:
+    """SPEC L5: the keys that make a write happen once are kept 24 hours, then deleted (daily).
+    Safe to run twice or concurrently: it only deletes what is old enough."""
+    now = now or timezone.now()
+    deleted, _counts = IdempotencyKey.objects.filter(
+        created_at__lt=now - IDEMPOTENCY_KEY_LIFETIME
+    ).delete()
+    return deleted
