@@ -19,7 +19,7 @@ from django_scopes import scopes_disabled
 
 from accounts.models import Organisation, User
 from accounts.roles import Role
-from accounts.tenancy import tenancy_for
+from accounts.tenancy import customer_write_refusal, tenancy_for
 from activities import domain
 from activities.models import (
     Activity,
@@ -62,11 +62,16 @@ def kickoff_done(organisation: Organisation) -> bool:
     ).exists()
 
 
+def _refuse_customer_write(organisation: Organisation) -> None:
+    """SPEC C5: the one check of every customer write (accounts.tenancy): after expiry a
+    customer may view and download, nothing else; the CST owes no support."""
+    refusal = customer_write_refusal(organisation)
+    if refusal:
+        raise ValidationError(refusal)
+
+
 def _check_can_request(organisation: Organisation, today: date) -> Contract:
-    if organisation.access != Organisation.Access.FULL:
-        raise ValidationError(
-            _("The contract has expired: no new requests can be made (read-only period).")
-        )
+    _refuse_customer_write(organisation)
     contract = running_contract(organisation, today)
     if contract is None:
         raise ValidationError(_("There is no active contract to request activities under."))
@@ -183,6 +188,7 @@ def _lock(request: ActivityRequest) -> ActivityRequest:
 def request_formalise(*, request: ActivityRequest, by: User) -> ActivityRequest:
     """SPEC H8: the same referent confirms in writing a request agreed by phone or video."""
     locked = _lock(request)
+    _refuse_customer_write(locked.organisation)
     if locked.status != Status.TO_BE_FORMALISED:
         raise ValidationError(_("This request does not need confirming."))
     if locked.requested_by_id != by.pk:
@@ -201,8 +207,9 @@ def _check_kickoff_first(request: ActivityRequest) -> None:
 
 
 def _check_contract_running(request: ActivityRequest, day: date) -> None:
+    _refuse_customer_write(request.organisation)
     contract = request.contract
-    if contract.status not in RUNNING or request.organisation.access != Organisation.Access.FULL:
+    if contract.status not in RUNNING:
         raise ValidationError(_("The contract of this request has expired or is closed."))
     if not (contract.starts_on <= day <= contract.expires_on):
         raise ValidationError(_("The date is outside the contract's period."))
@@ -230,6 +237,8 @@ def request_schedule(
 @transaction.atomic
 def request_cancel(*, request: ActivityRequest, by: User) -> ActivityRequest:
     locked = _lock(request)
+    if tenancy_for(by).is_customer:
+        _refuse_customer_write(locked.organisation)
     if not locked.is_open:
         raise ValidationError(_("This request is already closed."))
     if locked.charges.exists():
@@ -587,6 +596,7 @@ def estimate_record(
     """SPEC H6: after the feasibility analysis (already charged at its fixed hours) the CSTM
     records the estimate; the work starts only when the referent confirms it."""
     locked = _lock(request)
+    _refuse_customer_write(locked.organisation)
     if not locked.in_feasibility:
         raise ValidationError(_("This request has no feasibility analysis in progress."))
     if not locked.charges.filter(stage=WorkSession.Stage.FEASIBILITY).exists():
@@ -621,6 +631,7 @@ def estimate_decide(*, request: ActivityRequest, accept: bool, by: User) -> Acti
     """The referent confirms the estimate (work starts) or declines it (the request closes with
     only the feasibility charged, and its statement)."""
     locked = _lock(request)
+    _refuse_customer_write(locked.organisation)
     if locked.status != Status.ESTIMATE_SENT:
         raise ValidationError(_("There is no estimate awaiting your decision."))
     if tenancy_for(by).role != Role.REFERENT:

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.roles import PROVIDER_ROLES, Role
+from accounts.tenancy import customer_write_refusal
 from activities import selectors, services
 from activities.forms import (
     ActivityForm,
@@ -27,10 +28,23 @@ MANAGERS = (Role.PROVIDER_ADMIN, Role.CSTM)
 READERS = (*PROVIDER_ROLES, Role.REFERENT)
 
 
+def _write_refusal(request: HttpRequest) -> str:
+    """SPEC C5: why this customer may no longer write (the central check), "" when it may;
+    pages then show the reason instead of the write buttons."""
+    tenancy = request.tenancy
+    if not tenancy.is_customer:
+        return ""
+    return customer_write_refusal(tenancy.membership.organisation)
+
+
 @role_required(*READERS)
 def catalogue(request: HttpRequest) -> HttpResponse:
     activities = selectors.catalogue(include_inactive=request.tenancy.is_admin)
-    return render(request, "activities/catalogue.html", {"activities": activities})
+    return render(
+        request,
+        "activities/catalogue.html",
+        {"activities": activities, "write_refusal": _write_refusal(request)},
+    )
 
 
 @role_required(Role.PROVIDER_ADMIN)
@@ -63,6 +77,7 @@ def request_list(request: HttpRequest) -> HttpResponse:
         "search": search,
         "status": status,
         "statuses": ActivityRequest.Status.choices,
+        "write_refusal": _write_refusal(request),
     }
     template = (
         "activities/partials/request_rows.html" if request.htmx else "activities/request_list.html"
@@ -74,6 +89,11 @@ def request_list(request: HttpRequest) -> HttpResponse:
 @already_done_redirects
 def request_create(request: HttpRequest) -> HttpResponse:
     tenancy = request.tenancy
+    refusal = _write_refusal(request)
+    if refusal:
+        if request.method == "POST":
+            messages.error(request, refusal)
+        return render(request, "activities/request_form.html", {"write_refusal": refusal})
     staff = tenancy.is_provider_staff
     form = RequestForm(
         request.POST or None,
@@ -110,6 +130,7 @@ def request_detail(request: HttpRequest, request_id: int) -> HttpResponse:
         "charges": selectors.charges_of(activity_request),
         "statement": getattr(activity_request, "statement", None),
         "kickoff_done": services.kickoff_done(activity_request.organisation),
+        "write_refusal": _write_refusal(request),
         "estimate_form": EstimateForm(),
         "schedule_form": ScheduleForm(initial={"scheduled_on": activity_request.preferred_on}),
         "overdraft_form": OverdraftForm(
