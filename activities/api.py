@@ -218,6 +218,16 @@ class ActivityRequestCreateSerializer(serializers.Serializer):
     )
     details = StrictCharField(max_length=5000, required=False, allow_blank=True, default="")
     preferred_on = serializers.DateField(required=False, allow_null=True, default=None)
+    ticket_number = StrictCharField(
+        max_length=20,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=(
+            "Staff, channel `email`: the number of the referent's ticket the email came in on; "
+            "the request is linked to it. Without it the request is to be formalised (H8)."
+        ),
+    )
 
 
 class ScheduleSerializer(serializers.Serializer):

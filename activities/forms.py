@@ -36,6 +36,15 @@ class RequestForm(forms.Form):
             "it in writing."
         ),
     )
+    ticket_number = forms.CharField(
+        label=_("Ticket the email came in on"),
+        required=False,
+        max_length=20,
+        help_text=_(
+            "Received by email: the number of the referent's ticket (e.g. T000123). Without "
+            "it the request stays “to be formalised”."
+        ),
+    )
     details = forms.CharField(
         label=_("What do you need?"),
         required=False,
@@ -54,6 +63,7 @@ class RequestForm(forms.Form):
         else:
             del self.fields["organisation"]
             del self.fields["channel"]
+            del self.fields["ticket_number"]
 
 
 class ScheduleForm(forms.Form):

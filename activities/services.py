@@ -5,7 +5,9 @@ everything in one transaction, so bad input writes nothing."""
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
+from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
@@ -122,30 +124,43 @@ def request_create(
     details: str = "",
     preferred_on: date | None = None,
     channel: str = ActivityRequest.Channel.PORTAL,
+    ticket_number: str = "",
     today: date | None = None,
 ) -> ActivityRequest:
     """SPEC H8: only the referent requests, in writing (portal or support mailbox). A CSTM may
     record a request agreed by phone or video: it stays "to be formalised" until the referent
-    confirms it in writing."""
+    confirms it in writing. Staff recording a request received by email name the ticket the
+    referent's email came in on (``ticket_number``): the request is linked to it; without it
+    the request is to be formalised like a phone request."""
     today = today or timezone.localdate()
     role = tenancy_for(by).role
     errors: dict[str, list[str]] = {}
+    ticket = None
     if not activity.active:
         errors["activity"] = [_("This activity is no longer offered.")]
     if role == Role.REFERENT:
         if channel not in (ActivityRequest.Channel.PORTAL, ActivityRequest.Channel.EMAIL):
             errors["channel"] = [_("Requests are made in writing: in the portal or by email.")]
+        if ticket_number.strip():
+            errors["ticket_number"] = [_("Only provider staff link a ticket to a request.")]
         referent = by
         status = Status.REQUESTED
     elif role in (Role.CSTM, Role.PROVIDER_ADMIN, Role.AGENT):
         referent = referent_of(organisation)
         if referent is None:
             raise ValidationError(_("The organisation has no service referent yet."))
-        status = (
-            Status.TO_BE_FORMALISED
-            if channel in STAFF_CHANNELS or channel == ActivityRequest.Channel.PORTAL
-            else Status.REQUESTED
-        )
+        status = Status.TO_BE_FORMALISED
+        if ticket_number.strip():
+            if channel != ActivityRequest.Channel.EMAIL:
+                errors["ticket_number"] = [_("Only a request received by email has a ticket.")]
+            else:
+                ticket = _written_source(
+                    organisation=organisation, number=ticket_number, referent=referent
+                )
+                if isinstance(ticket, str):
+                    errors["ticket_number"] = [ticket]
+                else:
+                    status = Status.REQUESTED
     else:
         raise ValidationError(_("Only the service referent may request CST activities."))
     contract = _check_can_request(organisation, today)
@@ -160,7 +175,7 @@ def request_create(
     if errors:
         raise ValidationError(errors)
     now = timezone.now()
-    return ActivityRequest.objects.create(
+    created = ActivityRequest.objects.create(
         organisation=organisation,
         contract=contract,
         activity=activity,
@@ -174,6 +189,38 @@ def request_create(
         minimum_hours=activity.minimum_hours,
         estimate_first=activity.estimate_first,
     )
+    if ticket is not None:
+        ticket.activity_request = created
+        ticket.save(update_fields=["activity_request", "updated_at"])
+    return created
+
+
+def _written_source(*, organisation: Organisation, number: str, referent: User) -> Any:
+    """SPEC H8: the referent's email a request recorded by staff came from: the ticket it came
+    in on, of the same organisation, written by the referent, not yet linked to another
+    request. Returns the ticket, or why it cannot be linked. A number of another organisation
+    gets the same answer as a number that does not exist (SPEC T1).
+
+    Tickets sit above activities: the model is looked up by name, as the ticket's own foreign
+    key to activity requests is, so this module imports nothing of the tickets app."""
+    ticket_model = apps.get_model("tickets", "Ticket")
+    ticket = (
+        ticket_model.objects.select_for_update()
+        .filter(organisation=organisation, number__iexact=number.strip())
+        .first()
+    )
+    if ticket is None:
+        return _("No ticket of this organisation has this number.")
+    written_by_referent = ticket.requester_id == referent.pk or (
+        ticket.requester_email.lower() == referent.email.lower()
+    )
+    if not written_by_referent:
+        return _("This ticket was not written by the service referent (H8).")
+    if ticket.activity_request_id is not None:
+        return _("This ticket is already linked to request #%(id)s.") % {
+            "id": ticket.activity_request_id
+        }
+    return ticket
 
 
 def _lock(request: ActivityRequest) -> ActivityRequest:
