@@ -27,7 +27,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.crypto import get_random_string
 from django.utils.translation import gettext as _
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError as ApiValidationError
@@ -115,7 +114,7 @@ def already_done_redirects(view: Callable[..., HttpResponse]) -> Callable[..., H
 
 IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
     name=HEADER,
-    type=OpenApiTypes.STR,
+    type={"type": "string", "minLength": 1, "maxLength": 200, "pattern": "^[!-~]+$"},
     location=OpenApiParameter.HEADER,
     required=False,
     description=(
