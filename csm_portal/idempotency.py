@@ -158,6 +158,9 @@ def idempotent(view: Callable[..., Response]) -> Callable[..., Response]:
         key = request.headers.get(HEADER)
         if key is None:
             return view(self, request, *args, **kwargs)
+        if "pk" in kwargs:
+            # Somebody else's object is a 404 whatever the header says (SPEC T1).
+            self.get_object()
         if not KEY_PATTERN.fullmatch(key):
             raise ApiValidationError(
                 {HEADER: [_("Give 1 to 200 printable ASCII characters, without spaces.")]}

@@ -245,3 +245,20 @@ def test_l5_idempotency_keys_are_purged_after_24_hours(alfa, cstm):
     recent = IdempotencyKey.objects.create(user=cstm, scope="form /x/", key="b" * 32)
     assert idempotency_keys_purge() == 1
     assert list(IdempotencyKey.objects.values_list("pk", flat=True)) == [recent.pk]
+
+
+def test_l5_t1_another_organisations_request_is_404_whatever_the_idempotency_key(alfa, cstm):
+    """The header is looked at only after the object is found in the user's scope: another
+    organisation's request is a 404 with a valid or an invalid key, and no key is stored."""
+    bravo = make_tenant("Bravo Banca Segreta S.p.A.", "bravo-segreta.example")
+    foreign = requested(bravo, "kickoff")
+    client = api(cstm)
+    for key in ("valid-key-1", "not a valid key"):
+        response = client.post(
+            f"/api/v1/activity-requests/{foreign.pk}/complete/",
+            {},
+            content_type="application/json",
+            HTTP_IDEMPOTENCY_KEY=key,
+        )
+        assert response.status_code == 404, (key, response.content)
+    assert not IdempotencyKey.objects.exists()
