@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import CstmAssignment, Organisation
 from accounts.roles import AgentLevel, Role
 from accounts.selectors import cstm_choices
+from csm_portal.forms import DateInput
 
 
 class OrganisationForm(forms.Form):
@@ -66,10 +67,8 @@ class InviteForm(forms.Form):
 class AssignmentForm(forms.Form):
     cstm = forms.ModelChoiceField(label=_("CSTM"), queryset=None)  # type: ignore[arg-type]
     kind = forms.ChoiceField(label=_("Kind"), choices=CstmAssignment.Kind.choices)
-    starts_on = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
-    ends_on = forms.DateField(
-        label=_("Until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    starts_on = forms.DateField(label=_("From"), widget=DateInput())
+    ends_on = forms.DateField(label=_("Until"), required=False, widget=DateInput())
     note = forms.CharField(label=_("Note"), max_length=300, required=False)
 
     def __init__(self, *args: object, **kwargs: object) -> None:
@@ -79,7 +78,7 @@ class AssignmentForm(forms.Form):
 
 
 class EndAssignmentForm(forms.Form):
-    ends_on = forms.DateField(label=_("Last day"), widget=forms.DateInput(attrs={"type": "date"}))
+    ends_on = forms.DateField(label=_("Last day"), widget=DateInput())
 
 
 class ProfileForm(forms.Form):

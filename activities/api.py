@@ -30,6 +30,7 @@ from csm_portal.api import (
     StrictCharField,
 )
 from csm_portal.api_auth import require_role
+from csm_portal.idempotency import idempotent, once_schema
 
 ADMIN = (Role.PROVIDER_ADMIN,)
 MANAGERS = (Role.PROVIDER_ADMIN, Role.CSTM)
@@ -217,6 +218,16 @@ class ActivityRequestCreateSerializer(serializers.Serializer):
     )
     details = StrictCharField(max_length=5000, required=False, allow_blank=True, default="")
     preferred_on = serializers.DateField(required=False, allow_null=True, default=None)
+    ticket_number = StrictCharField(
+        max_length=20,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=(
+            "Staff, channel `email`: the number of the referent's ticket the email came in on; "
+            "the request is linked to it. Without it the request is to be formalised (H8)."
+        ),
+    )
 
 
 class ScheduleSerializer(serializers.Serializer):
@@ -336,7 +347,7 @@ class ActivityRequestFilter(FilterSet):
     create=extend_schema(
         summary="Request an activity (referents; staff record one agreed by phone, video or email)",
         request=ActivityRequestCreateSerializer,
-        responses={201: ActivityRequestSerializer},
+        **once_schema({201: ActivityRequestSerializer}),
     ),
 )
 class ActivityRequestViewSet(
@@ -366,6 +377,7 @@ class ActivityRequestViewSet(
             ActivityRequestSerializer(self.get_queryset().get(pk=req.pk)).data, status=code
         )
 
+    @idempotent
     def create(self, request: Request, *args: object, **kwargs: object) -> Response:
         serializer = ActivityRequestCreateSerializer(
             data=request.data, context=self.get_serializer_context()
@@ -394,10 +406,11 @@ class ActivityRequestViewSet(
 
     @extend_schema(
         request=None,
-        responses=ActivityRequestSerializer,
+        **once_schema(ActivityRequestSerializer),
         summary="Confirm in writing a request agreed by phone or video (the referent, H8)",
     )
     @action(detail=True, methods=["post"])
+    @idempotent
     def formalise(self, request: Request, pk: str | None = None) -> Response:
         req = self.get_object()
         require_role(request, Role.REFERENT)
@@ -405,10 +418,11 @@ class ActivityRequestViewSet(
 
     @extend_schema(
         request=ScheduleSerializer,
-        responses=ActivityRequestSerializer,
+        **once_schema(ActivityRequestSerializer),
         summary="Schedule the activity (admins, CSTMs; the kick-off comes first, O1)",
     )
     @action(detail=True, methods=["post"])
+    @idempotent
     def schedule(self, request: Request, pk: str | None = None) -> Response:
         req = self.get_object()
         require_role(request, *MANAGERS)
@@ -420,10 +434,11 @@ class ActivityRequestViewSet(
 
     @extend_schema(
         request=EstimateSerializer,
-        responses=ActivityRequestSerializer,
+        **once_schema(ActivityRequestSerializer),
         summary="Send the estimate after the feasibility analysis (admins, CSTMs; H6)",
     )
     @action(detail=True, methods=["post"])
+    @idempotent
     def estimate(self, request: Request, pk: str | None = None) -> Response:
         req = self.get_object()
         require_role(request, *MANAGERS)
@@ -435,10 +450,11 @@ class ActivityRequestViewSet(
 
     @extend_schema(
         request=None,
-        responses=ActivityRequestSerializer,
+        **once_schema(ActivityRequestSerializer),
         summary="Confirm the estimate: the work starts (the referent, H6)",
     )
     @action(detail=True, methods=["post"], url_path="accept-estimate")
+    @idempotent
     def accept_estimate(self, request: Request, pk: str | None = None) -> Response:
         req = self.get_object()
         require_role(request, Role.REFERENT)
@@ -446,10 +462,11 @@ class ActivityRequestViewSet(
 
     @extend_schema(
         request=None,
-        responses=ActivityRequestSerializer,
+        **once_schema(ActivityRequestSerializer),
         summary="Decline the estimate: only the feasibility is charged (the referent, H6)",
     )
     @action(detail=True, methods=["post"], url_path="decline-estimate")
+    @idempotent
     def decline_estimate(self, request: Request, pk: str | None = None) -> Response:
         req = self.get_object()
         require_role(request, Role.REFERENT)
@@ -457,10 +474,11 @@ class ActivityRequestViewSet(
 
     @extend_schema(
         request=None,
-        responses=ActivityRequestSerializer,
+        **once_schema(ActivityRequestSerializer),
         summary="Complete the request and send the statement (admins, CSTMs; H7)",
     )
     @action(detail=True, methods=["post"])
+    @idempotent
     def complete(self, request: Request, pk: str | None = None) -> Response:
         req = self.get_object()
         require_role(request, *MANAGERS)
@@ -468,10 +486,11 @@ class ActivityRequestViewSet(
 
     @extend_schema(
         request=None,
-        responses=ActivityRequestSerializer,
+        **once_schema(ActivityRequestSerializer),
         summary="Cancel an open request with nothing charged yet",
     )
     @action(detail=True, methods=["post"])
+    @idempotent
     def cancel(self, request: Request, pk: str | None = None) -> Response:
         req = self.get_object()
         require_role(request, *MANAGERS, Role.REFERENT)
@@ -479,10 +498,11 @@ class ActivityRequestViewSet(
 
     @extend_schema(
         request=OverdraftSerializer,
-        responses=ActivityRequestSerializer,
+        **once_schema(ActivityRequestSerializer),
         summary="Let this request take the licence year below zero (admins)",
     )
     @action(detail=True, methods=["post"], url_path="approve-overdraft")
+    @idempotent
     def approve_overdraft(self, request: Request, pk: str | None = None) -> Response:
         req = self.get_object()
         require_role(request, *ADMIN)
@@ -562,7 +582,7 @@ class WorkSessionFilter(FilterSet):
     create=extend_schema(
         summary="Log time on a request and charge it (admins, CSTMs; H3–H5)",
         request=WorkLogSerializer,
-        responses={201: WorkLoggedSerializer},
+        **once_schema({201: WorkLoggedSerializer}),
     ),
 )
 class WorkSessionViewSet(
@@ -584,6 +604,7 @@ class WorkSessionViewSet(
             return WorkSession.objects.none()
         return WorkSession.objects.order_by("-worked_on", "-pk")
 
+    @idempotent
     def create(self, request: Request, *args: object, **kwargs: object) -> Response:
         serializer = WorkLogSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)

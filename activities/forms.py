@@ -10,8 +10,9 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Organisation
 from activities.models import Activity, ActivityRequest
 from activities.services import minutes_from
+from csm_portal.forms import DateInput
 
-DATE = forms.DateInput(attrs={"type": "date"})
+DATE = DateInput()
 TIME = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
 HALF_HOURS = {"max_digits": 8, "decimal_places": 2, "min_value": Decimal("0.5")}
 
@@ -35,6 +36,15 @@ class RequestForm(forms.Form):
             "it in writing."
         ),
     )
+    ticket_number = forms.CharField(
+        label=_("Ticket the email came in on"),
+        required=False,
+        max_length=20,
+        help_text=_(
+            "Received by email: the number of the referent's ticket (e.g. T000123). Without "
+            "it the request stays “to be formalised”."
+        ),
+    )
     details = forms.CharField(
         label=_("What do you need?"),
         required=False,
@@ -53,6 +63,7 @@ class RequestForm(forms.Form):
         else:
             del self.fields["organisation"]
             del self.fields["channel"]
+            del self.fields["ticket_number"]
 
 
 class ScheduleForm(forms.Form):

@@ -5,7 +5,9 @@ everything in one transaction, so bad input writes nothing."""
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
+from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
@@ -19,7 +21,7 @@ from django_scopes import scopes_disabled
 
 from accounts.models import Organisation, User
 from accounts.roles import Role
-from accounts.tenancy import tenancy_for
+from accounts.tenancy import customer_write_refusal, tenancy_for
 from activities import domain
 from activities.models import (
     Activity,
@@ -63,11 +65,16 @@ def kickoff_done(organisation: Organisation) -> bool:
     ).exists()
 
 
+def _refuse_customer_write(organisation: Organisation) -> None:
+    """SPEC C5: the one check of every customer write (accounts.tenancy): after expiry a
+    customer may view and download, nothing else; the CST owes no support."""
+    refusal = customer_write_refusal(organisation)
+    if refusal:
+        raise ValidationError(refusal)
+
+
 def _check_can_request(organisation: Organisation, today: date) -> Contract:
-    if organisation.access != Organisation.Access.FULL:
-        raise ValidationError(
-            _("The contract has expired: no new requests can be made (read-only period).")
-        )
+    _refuse_customer_write(organisation)
     contract = running_contract(organisation, today)
     if contract is None:
         raise ValidationError(_("There is no active contract to request activities under."))
@@ -118,30 +125,43 @@ def request_create(
     details: str = "",
     preferred_on: date | None = None,
     channel: str = ActivityRequest.Channel.PORTAL,
+    ticket_number: str = "",
     today: date | None = None,
 ) -> ActivityRequest:
     """SPEC H8: only the referent requests, in writing (portal or support mailbox). A CSTM may
     record a request agreed by phone or video: it stays "to be formalised" until the referent
-    confirms it in writing."""
+    confirms it in writing. Staff recording a request received by email name the ticket the
+    referent's email came in on (``ticket_number``): the request is linked to it; without it
+    the request is to be formalised like a phone request."""
     today = today or timezone.localdate()
     role = tenancy_for(by).role
     errors: dict[str, list[str]] = {}
+    ticket = None
     if not activity.active:
         errors["activity"] = [_("This activity is no longer offered.")]
     if role == Role.REFERENT:
         if channel not in (ActivityRequest.Channel.PORTAL, ActivityRequest.Channel.EMAIL):
             errors["channel"] = [_("Requests are made in writing: in the portal or by email.")]
+        if ticket_number.strip():
+            errors["ticket_number"] = [_("Only provider staff link a ticket to a request.")]
         referent = by
         status = Status.REQUESTED
     elif role in (Role.CSTM, Role.PROVIDER_ADMIN, Role.AGENT):
         referent = referent_of(organisation)
         if referent is None:
             raise ValidationError(_("The organisation has no service referent yet."))
-        status = (
-            Status.TO_BE_FORMALISED
-            if channel in STAFF_CHANNELS or channel == ActivityRequest.Channel.PORTAL
-            else Status.REQUESTED
-        )
+        status = Status.TO_BE_FORMALISED
+        if ticket_number.strip():
+            if channel != ActivityRequest.Channel.EMAIL:
+                errors["ticket_number"] = [_("Only a request received by email has a ticket.")]
+            else:
+                ticket = _written_source(
+                    organisation=organisation, number=ticket_number, referent=referent
+                )
+                if isinstance(ticket, str):
+                    errors["ticket_number"] = [ticket]
+                else:
+                    status = Status.REQUESTED
     else:
         raise ValidationError(_("Only the service referent may request CST activities."))
     contract = _check_can_request(organisation, today)
@@ -156,7 +176,7 @@ def request_create(
     if errors:
         raise ValidationError(errors)
     now = timezone.now()
-    return ActivityRequest.objects.create(
+    created = ActivityRequest.objects.create(
         organisation=organisation,
         contract=contract,
         activity=activity,
@@ -170,6 +190,38 @@ def request_create(
         minimum_hours=activity.minimum_hours,
         estimate_first=activity.estimate_first,
     )
+    if ticket is not None:
+        ticket.activity_request = created
+        ticket.save(update_fields=["activity_request", "updated_at"])
+    return created
+
+
+def _written_source(*, organisation: Organisation, number: str, referent: User) -> Any:
+    """SPEC H8: the referent's email a request recorded by staff came from: the ticket it came
+    in on, of the same organisation, written by the referent, not yet linked to another
+    request. Returns the ticket, or why it cannot be linked. A number of another organisation
+    gets the same answer as a number that does not exist (SPEC T1).
+
+    Tickets sit above activities: the model is looked up by name, as the ticket's own foreign
+    key to activity requests is, so this module imports nothing of the tickets app."""
+    ticket_model = apps.get_model("tickets", "Ticket")
+    ticket = (
+        ticket_model.objects.select_for_update()
+        .filter(organisation=organisation, number__iexact=number.strip())
+        .first()
+    )
+    if ticket is None:
+        return _("No ticket of this organisation has this number.")
+    written_by_referent = ticket.requester_id == referent.pk or (
+        ticket.requester_email.lower() == referent.email.lower()
+    )
+    if not written_by_referent:
+        return _("This ticket was not written by the service referent (H8).")
+    if ticket.activity_request_id is not None:
+        return _("This ticket is already linked to request #%(id)s.") % {
+            "id": ticket.activity_request_id
+        }
+    return ticket
 
 
 def _lock(request: ActivityRequest) -> ActivityRequest:
@@ -184,6 +236,7 @@ def _lock(request: ActivityRequest) -> ActivityRequest:
 def request_formalise(*, request: ActivityRequest, by: User) -> ActivityRequest:
     """SPEC H8: the same referent confirms in writing a request agreed by phone or video."""
     locked = _lock(request)
+    _refuse_customer_write(locked.organisation)
     if locked.status != Status.TO_BE_FORMALISED:
         raise ValidationError(_("This request does not need confirming."))
     if locked.requested_by_id != by.pk:
@@ -202,8 +255,9 @@ def _check_kickoff_first(request: ActivityRequest) -> None:
 
 
 def _check_contract_running(request: ActivityRequest, day: date) -> None:
+    _refuse_customer_write(request.organisation)
     contract = request.contract
-    if contract.status not in RUNNING or request.organisation.access != Organisation.Access.FULL:
+    if contract.status not in RUNNING:
         raise ValidationError(_("The contract of this request has expired or is closed."))
     if not (contract.starts_on <= day <= contract.expires_on):
         raise ValidationError(_("The date is outside the contract's period."))
@@ -231,6 +285,8 @@ def request_schedule(
 @transaction.atomic
 def request_cancel(*, request: ActivityRequest, by: User) -> ActivityRequest:
     locked = _lock(request)
+    if tenancy_for(by).is_customer:
+        _refuse_customer_write(locked.organisation)
     if not locked.is_open:
         raise ValidationError(_("This request is already closed."))
     if locked.charges.exists():
@@ -588,6 +644,7 @@ def estimate_record(
     """SPEC H6: after the feasibility analysis (already charged at its fixed hours) the CSTM
     records the estimate; the work starts only when the referent confirms it."""
     locked = _lock(request)
+    _refuse_customer_write(locked.organisation)
     if not locked.in_feasibility:
         raise ValidationError(_("This request has no feasibility analysis in progress."))
     if not locked.charges.filter(stage=WorkSession.Stage.FEASIBILITY).exists():
@@ -622,6 +679,7 @@ def estimate_decide(*, request: ActivityRequest, accept: bool, by: User) -> Acti
     """The referent confirms the estimate (work starts) or declines it (the request closes with
     only the feasibility charged, and its statement)."""
     locked = _lock(request)
+    _refuse_customer_write(locked.organisation)
     if locked.status != Status.ESTIMATE_SENT:
         raise ValidationError(_("There is no estimate awaiting your decision."))
     if tenancy_for(by).role != Role.REFERENT:

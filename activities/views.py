@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.roles import PROVIDER_ROLES, Role
+from accounts.tenancy import customer_write_refusal
 from activities import selectors, services
 from activities.forms import (
     ActivityForm,
@@ -20,16 +21,30 @@ from activities.forms import (
     WorkLogForm,
 )
 from activities.models import ActivityRequest
+from csm_portal.idempotency import already_done_redirects, form_once
 from csm_portal.web import NOT_DONE, add_service_errors, paginate, role_required, submit
 
 MANAGERS = (Role.PROVIDER_ADMIN, Role.CSTM)
 READERS = (*PROVIDER_ROLES, Role.REFERENT)
 
 
+def _write_refusal(request: HttpRequest) -> str:
+    """SPEC C5: why this customer may no longer write (the central check), "" when it may;
+    pages then show the reason instead of the write buttons."""
+    tenancy = request.tenancy
+    if not tenancy.is_customer:
+        return ""
+    return customer_write_refusal(tenancy.membership.organisation)
+
+
 @role_required(*READERS)
 def catalogue(request: HttpRequest) -> HttpResponse:
     activities = selectors.catalogue(include_inactive=request.tenancy.is_admin)
-    return render(request, "activities/catalogue.html", {"activities": activities})
+    return render(
+        request,
+        "activities/catalogue.html",
+        {"activities": activities, "write_refusal": _write_refusal(request)},
+    )
 
 
 @role_required(Role.PROVIDER_ADMIN)
@@ -62,6 +77,7 @@ def request_list(request: HttpRequest) -> HttpResponse:
         "search": search,
         "status": status,
         "statuses": ActivityRequest.Status.choices,
+        "write_refusal": _write_refusal(request),
     }
     template = (
         "activities/partials/request_rows.html" if request.htmx else "activities/request_list.html"
@@ -70,8 +86,14 @@ def request_list(request: HttpRequest) -> HttpResponse:
 
 
 @role_required(*MANAGERS, Role.REFERENT)
+@already_done_redirects
 def request_create(request: HttpRequest) -> HttpResponse:
     tenancy = request.tenancy
+    refusal = _write_refusal(request)
+    if refusal:
+        if request.method == "POST":
+            messages.error(request, refusal)
+        return render(request, "activities/request_form.html", {"write_refusal": refusal})
     staff = tenancy.is_provider_staff
     form = RequestForm(
         request.POST or None,
@@ -86,7 +108,13 @@ def request_create(request: HttpRequest) -> HttpResponse:
         organisation = data.pop("organisation", None) or tenancy.membership.organisation
         return services.request_create(organisation=organisation, by=request.user, **data)
 
-    created = submit(request, form, create)
+    created = submit(
+        request,
+        form,
+        lambda data: form_once(
+            request, lambda: create(data), url_of=lambda r: r.get_absolute_url()
+        ),
+    )
     if created is not NOT_DONE:
         messages.success(request, _("Request recorded."))
         return redirect(created)
@@ -102,6 +130,7 @@ def request_detail(request: HttpRequest, request_id: int) -> HttpResponse:
         "charges": selectors.charges_of(activity_request),
         "statement": getattr(activity_request, "statement", None),
         "kickoff_done": services.kickoff_done(activity_request.organisation),
+        "write_refusal": _write_refusal(request),
         "estimate_form": EstimateForm(),
         "schedule_form": ScheduleForm(initial={"scheduled_on": activity_request.preferred_on}),
         "overdraft_form": OverdraftForm(
@@ -143,6 +172,7 @@ TRANSITIONS = {
 
 @require_POST
 @role_required(*READERS)
+@already_done_redirects
 def request_transition(request: HttpRequest, request_id: int, transition: str) -> HttpResponse:
     activity_request = selectors.request_get(request_id=request_id)
     if transition not in TRANSITIONS:
@@ -151,7 +181,11 @@ def request_transition(request: HttpRequest, request_id: int, transition: str) -
     if request.tenancy.role not in roles:
         raise Http404
     try:
-        action(activity_request, request.user)
+        form_once(
+            request,
+            lambda: action(activity_request, request.user),
+            url_of=lambda r: r.get_absolute_url(),
+        )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -182,12 +216,19 @@ REQUEST_FORMS = {
 }
 
 
+@already_done_redirects
 def _request_form(request: HttpRequest, request_id: int, kind: str) -> HttpResponse:
     form_class, service, title, success = REQUEST_FORMS[kind]
     activity_request = selectors.request_get(request_id=request_id)
     form = form_class(request.POST or None)
     done = submit(
-        request, form, lambda data: service(request=activity_request, by=request.user, **data)
+        request,
+        form,
+        lambda data: form_once(
+            request,
+            lambda: service(request=activity_request, by=request.user, **data),
+            url_of=lambda r: r.get_absolute_url(),
+        ),
     )
     if done is not NOT_DONE:
         messages.success(request, str(success))
@@ -212,6 +253,7 @@ def overdraft_approve(request: HttpRequest, request_id: int) -> HttpResponse:
 
 
 @role_required(*MANAGERS)
+@already_done_redirects
 def work_log(request: HttpRequest, request_id: int) -> HttpResponse:
     """Log time in a few clicks; the charge is computed and shown before saving (H3–H5)."""
     activity_request = selectors.request_get(request_id=request_id)
@@ -219,7 +261,11 @@ def work_log(request: HttpRequest, request_id: int) -> HttpResponse:
     result = submit(
         request,
         form,
-        lambda data: services.work_log(request=activity_request, by=request.user, **data),
+        lambda data: form_once(
+            request,
+            lambda: services.work_log(request=activity_request, by=request.user, **data),
+            url_of=lambda _result: activity_request.get_absolute_url(),
+        ),
     )
     if result is not NOT_DONE:
         plan = result[1]

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.contrib import admin
 
 from contracts.models import (
@@ -70,7 +72,15 @@ class LedgerEntryAdmin(admin.ModelAdmin):
 
 @admin.register(TermsDocument)
 class TermsDocumentAdmin(admin.ModelAdmin):
+    """The file is checked by the model field's validator (a real PDF, SPEC C4)."""
+
     list_display = ("kind", "version", "published_at")
+    readonly_fields = ("uploaded_by",)
+
+    def save_model(self, request: Any, obj: TermsDocument, form: Any, change: bool) -> None:
+        if not change:
+            obj.uploaded_by = request.user
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(Acceptance)

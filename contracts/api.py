@@ -33,6 +33,7 @@ from contracts.models import (
 )
 from csm_portal.api import FilterSet, ModelSerializer, StrictCharField
 from csm_portal.api_auth import require_role
+from csm_portal.idempotency import idempotent, once_schema
 
 MANAGERS = (Role.PROVIDER_ADMIN, Role.CSTM)
 READERS = (*PROVIDER_ROLES, Role.REFERENT)
@@ -210,9 +211,12 @@ class ContractViewSet(
         )
 
     @extend_schema(
-        request=None, responses=ContractSerializer, summary="Activate and email the terms (SPEC C3)"
+        request=None,
+        **once_schema(ContractSerializer),
+        summary="Activate and email the terms (SPEC C3)",
     )
     @action(detail=True, methods=["post"])
+    @idempotent
     def activate(self, request: Request, pk: str | None = None) -> Response:
         contract = self.get_object()
         services.contract_activate(contract=contract, by=request.user)
@@ -322,10 +326,11 @@ class LicenceYearViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
 
     @extend_schema(
         request=PackSerializer,
-        responses={201: PackSerializer},
+        **once_schema({201: PackSerializer}),
         summary="Add extra hours (admins, H2)",
     )
     @action(detail=True, methods=["post"])
+    @idempotent
     def packs(self, request: Request, pk: str | None = None) -> Response:
         year = self.get_object()
         require_role(request, Role.PROVIDER_ADMIN)
@@ -384,10 +389,11 @@ class LedgerEntryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
 
     @extend_schema(
         request=ReversalSerializer,
-        responses={201: LedgerEntrySerializer},
+        **once_schema({201: LedgerEntrySerializer}),
         summary="Correct a charge (H9)",
     )
     @action(detail=True, methods=["post"])
+    @idempotent
     def reverse(self, request: Request, pk: str | None = None) -> Response:
         entry = self.get_object()
         serializer = ReversalSerializer(data=request.data)

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from django.db import models
 from django.db.models import QuerySet
 
+from accounts.deletion import people
 from contracts.models import (
     Acceptance,
     CancellationNotice,
@@ -14,6 +15,7 @@ from contracts.models import (
     ContractService,
     ExpiryWarning,
     HourPack,
+    IdempotencyKey,
     LedgerEntry,
     LicenceYear,
 )
@@ -27,7 +29,18 @@ def _of(model: type[models.Model], **filters: object) -> Callable[[int], QuerySe
     return rows
 
 
+def _idempotency_keys(organisation_id: int) -> QuerySet:
+    # The stored answers of the organisation's people's writes (SPEC L5) may quote its data.
+    return IdempotencyKey.objects.filter(user__in=people(organisation_id).values("pk"))
+
+
 def register_steps() -> None:
+    register(
+        count="idempotency_keys",
+        model=IdempotencyKey,
+        rows=_idempotency_keys,
+        order=CONTRACTS + 5,
+    )
     # Reversals first: each one protects the charge it cancels (SPEC H9).
     register(
         count="ledger_entries",

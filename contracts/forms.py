@@ -10,8 +10,9 @@ from accounts.models import Organisation, User
 from accounts.selectors import cstm_choices
 from contracts.models import SalesChannel, TermsDocument
 from contracts.services import ServiceLine
+from csm_portal.forms import DateInput
 
-DATE = forms.DateInput(attrs={"type": "date"})
+DATE = DateInput()
 
 
 class ContractForm(forms.Form):

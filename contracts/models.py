@@ -3,8 +3,11 @@ H2, H9), plus the terms documents a referent accepts (C4) and deletion records (
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import FileExtensionValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -263,6 +266,23 @@ def _document_path(instance: "TermsDocument", filename: str) -> str:
     return f"terms/{instance.kind}/{secrets.token_hex(16)}.pdf"
 
 
+MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
+
+
+def validate_pdf(file: Any) -> None:
+    """A terms document is a real PDF of at most 10 MB, wherever it comes from (the terms page,
+    Django admin, the API, the shell): the field validator runs in every ``full_clean``. A
+    ``.pdf`` name is not enough: the content must start with ``%PDF-``."""
+    if file.size > MAX_DOCUMENT_BYTES:
+        raise ValidationError(_("The file is larger than 10 MB."), code="too_large")
+    position = file.tell() if hasattr(file, "tell") else 0
+    file.seek(0)
+    head = file.read(5)
+    file.seek(position)
+    if head != b"%PDF-":
+        raise ValidationError(_("The file is not a PDF."), code="not_pdf")
+
+
 class TermsDocument(models.Model):
     """A version of the EULA, the SLA or the data-processing appointment (SPEC C4)."""
 
@@ -274,7 +294,9 @@ class TermsDocument(models.Model):
     kind = models.CharField(_("document"), max_length=10, choices=Kind.choices)
     version = models.CharField(_("version"), max_length=30)
     file = models.FileField(
-        _("PDF file"), upload_to=_document_path, validators=[FileExtensionValidator(["pdf"])]
+        _("PDF file"),
+        upload_to=_document_path,
+        validators=[FileExtensionValidator(["pdf"]), validate_pdf],
     )
     published_at = models.DateTimeField(_("published"), default=timezone.now)
     uploaded_by = models.ForeignKey(
@@ -413,3 +435,33 @@ class PendingFileRemoval(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class IdempotencyKey(models.Model):
+    """A user write done once (SPEC L5): the one-time token of a form, or the
+    ``Idempotency-Key`` header of an API call, for the writes that charge hours or send mail.
+
+    The row is inserted in the same transaction as the write: a second submit with the same key
+    waits on the unique index, then finds the first one's row and replays its result instead of
+    writing again. Kept 24 hours (``idempotency_keys_purge``, daily). It holds no organisation:
+    it dies with its user, and the stored answer is the API's own answer to that user."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # "form <path>" for a form's token, "<METHOD> <path>" for an API key.
+    scope = models.CharField(max_length=300)
+    key = models.CharField(max_length=200)
+    # SHA-256 of the API request's body: the same key with a different body is refused.
+    fingerprint = models.CharField(max_length=64, blank=True)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    response = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("idempotency key")
+        verbose_name_plural = _("idempotency keys")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "scope", "key"], name="idempotency_key_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.scope} {self.key}"

@@ -2,7 +2,7 @@
 one transaction, so bad input writes nothing."""
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -25,13 +25,13 @@ from contracts.models import (
     Contract,
     ContractService,
     HourPack,
+    IdempotencyKey,
     LedgerEntry,
     LicenceYear,
     SalesChannel,
     TermsDocument,
 )
 
-MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 # Plausible contract dates; anything else is a typing error (and would make thousands of years).
 EARLIEST = date(2000, 1, 1)
 LATEST = date(2100, 12, 31)
@@ -413,20 +413,13 @@ def ledger_reverse(*, entry: LedgerEntry, reason: str, by: User | None) -> Ledge
     )
 
 
-def _is_pdf(upload: UploadedFile) -> bool:
-    position = upload.tell() if hasattr(upload, "tell") else 0
-    upload.seek(0)
-    head = upload.read(5)
-    upload.seek(position)
-    return head == b"%PDF-"
-
-
 @transaction.atomic
 def terms_document_publish(
     *, kind: str, version: str, file: UploadedFile, by: User | None
 ) -> TermsDocument:
     """A new version of the EULA, SLA or data-processing appointment: referents must accept it
-    before anything else proceeds (SPEC C4). Only real PDFs up to 10 MB are kept."""
+    before anything else proceeds (SPEC C4). Only real PDFs up to 10 MB are kept (the model
+    field's validator, ``contracts.models.validate_pdf``, which Django admin runs too)."""
     errors: dict[str, list[str]] = {}
     if kind not in TermsDocument.Kind.values:
         errors["kind"] = [_("Choose the document.")]
@@ -434,13 +427,14 @@ def terms_document_publish(
         errors["version"] = [_("Give the version.")]
     elif TermsDocument.objects.filter(kind=kind, version=version.strip()).exists():
         errors["version"] = [_("This version was already published.")]
-    if file.size > MAX_DOCUMENT_BYTES:
-        errors["file"] = [_("The file is larger than 10 MB.")]
-    elif not _is_pdf(file):
-        errors["file"] = [_("The file is not a PDF.")]
+    document = TermsDocument(kind=kind, version=version.strip(), file=file, uploaded_by=by)
+    try:
+        document.full_clean(exclude=[*errors], validate_unique=False, validate_constraints=False)
+    except ValidationError as error:
+        for field, messages in error.message_dict.items():
+            errors.setdefault(field, messages)
     if errors:
         raise ValidationError(errors)
-    document = TermsDocument(kind=kind, version=version.strip(), file=file, uploaded_by=by)
     document.save()
     return document
 
@@ -503,3 +497,16 @@ def cancellation_record(
         reason=reason.strip(),
         recorded_by=by,
     )
+
+
+IDEMPOTENCY_KEY_LIFETIME = timedelta(hours=24)
+
+
+def idempotency_keys_purge(*, now: datetime | None = None) -> int:
+    """SPEC L5: the keys that make a write happen once are kept 24 hours, then deleted (daily).
+    Safe to run twice or concurrently: it only deletes what is old enough."""
+    now = now or timezone.now()
+    deleted, _counts = IdempotencyKey.objects.filter(
+        created_at__lt=now - IDEMPOTENCY_KEY_LIFETIME
+    ).delete()
+    return deleted

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from contracts import lifecycle
+from contracts import lifecycle, services
 
 
 @shared_task(acks_late=True)
@@ -15,3 +15,9 @@ def contracts_run_daily() -> dict:
         "access_changed": report.access_changed,
         "organisations_deleted": report.organisations_deleted,
     }
+
+
+@shared_task(acks_late=True)
+def idempotency_keys_purge() -> int:
+    """Daily: forget the keys of writes done more than 24 hours ago (SPEC L5)."""
+    return services.idempotency_keys_purge()

@@ -21,6 +21,7 @@ from contracts.forms import (
     TermsDocumentForm,
 )
 from contracts.models import MINIMUM_PACK_HOURS, Contract
+from csm_portal.idempotency import already_done_redirects, form_once
 from csm_portal.web import NOT_DONE, paginate, role_required, submit
 
 MANAGERS = (Role.PROVIDER_ADMIN, Role.CSTM)
@@ -115,10 +116,15 @@ def _selected_year(request: HttpRequest, years: list, today: object, *, by: str)
 
 @require_POST
 @role_required(*MANAGERS)
+@already_done_redirects
 def contract_activate(request: HttpRequest, contract_id: int) -> HttpResponse:
     contract = selectors.contract_get(contract_id=contract_id)
     try:
-        services.contract_activate(contract=contract, by=request.user)
+        form_once(
+            request,
+            lambda: services.contract_activate(contract=contract, by=request.user),
+            url_of=lambda c: c.get_absolute_url(),
+        )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -147,11 +153,18 @@ def contract_renew(request: HttpRequest, contract_id: int) -> HttpResponse:
 
 
 @role_required(Role.PROVIDER_ADMIN)
+@already_done_redirects
 def pack_add(request: HttpRequest, licence_year_id: int) -> HttpResponse:
     year = selectors.licence_year_get(licence_year_id=licence_year_id)
     form = PackForm(request.POST or None)
     done = submit(
-        request, form, lambda data: services.pack_add(licence_year=year, by=request.user, **data)
+        request,
+        form,
+        lambda data: form_once(
+            request,
+            lambda: services.pack_add(licence_year=year, by=request.user, **data),
+            url_of=lambda _pack: f"{year.contract.get_absolute_url()}?year={year.index}",
+        ),
     )
     if done is not NOT_DONE:
         messages.success(request, _("Hours added to licence year %(n)s.") % {"n": year.index})
@@ -161,13 +174,19 @@ def pack_add(request: HttpRequest, licence_year_id: int) -> HttpResponse:
 
 
 @role_required(*MANAGERS)
+@already_done_redirects
 def ledger_reverse(request: HttpRequest, entry_id: int) -> HttpResponse:
     entry = selectors.ledger_entry_get(entry_id=entry_id)
     form = ReversalForm(request.POST or None)
+    year = entry.licence_year
     done = submit(
         request,
         form,
-        lambda data: services.ledger_reverse(entry=entry, reason=data["reason"], by=request.user),
+        lambda data: form_once(
+            request,
+            lambda: services.ledger_reverse(entry=entry, reason=data["reason"], by=request.user),
+            url_of=lambda _e: f"{year.contract.get_absolute_url()}?year={year.index}",
+        ),
     )
     if done is not NOT_DONE:
         messages.success(request, _("The charge was corrected with a reversing entry."))

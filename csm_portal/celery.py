@@ -16,6 +16,10 @@ app.conf.beat_schedule = {
         "task": "contracts.tasks.contracts_run_daily",
         "schedule": crontab(hour=1, minute=30),
     },
+    "contracts-idempotency-keys-purge": {
+        "task": "contracts.tasks.idempotency_keys_purge",
+        "schedule": crontab(hour=2, minute=10),
+    },
     "tickets-poll-mailboxes": {"task": "tickets.poll_mailboxes", "schedule": 60.0},
     "tickets-check-sla": {"task": "tickets.check_sla", "schedule": 60.0},
     "worker-heartbeat": {

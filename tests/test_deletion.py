@@ -29,7 +29,7 @@ from activities import services as activity_services
 from activities.models import Activity, Statement, UsageWarning
 from contracts import lifecycle
 from contracts import services as contract_services
-from contracts.models import Contract, DeletionRecord, PendingFileRemoval
+from contracts.models import Contract, DeletionRecord, IdempotencyKey, PendingFileRemoval
 from csm_portal import deletion
 from tests.conftest import make_tenant
 from tests.factories import PASSWORD
@@ -191,6 +191,14 @@ def fill(marker: str, *, cstm: User, agent: User, admin: User, mailbox: Mailbox)
             by=cstm,
         )
         activity_services.request_complete(request=request, by=cstm)
+        # The stored answer of a referent's API write made once (SPEC L5).
+        IdempotencyKey.objects.create(
+            user=referent,
+            scope="POST /api/v1/activity-requests/",
+            key=f"key-{marker}",
+            status_code=201,
+            response={"details": f"details {marker}"},
+        )
         UsageWarning.objects.create(licence_year=year, organisation=organisation, percent=80)
         SlaPolicy.objects.create(
             name=f"Terms {marker}",

@@ -58,3 +58,10 @@ def remaining(tenant) -> Decimal:
     with scopes_disabled():
         year = tenant.contract.licence_years.get(index=1)
         return year_remaining(year)
+
+
+def once(data: dict | None = None) -> dict:
+    """Form data with the one-time token a rendered form carries (SPEC L5)."""
+    from csm_portal.idempotency import FORM_FIELD, new_form_token
+
+    return {**(data or {}), FORM_FIELD: new_form_token()}

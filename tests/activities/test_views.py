@@ -12,7 +12,7 @@ from django_scopes import scopes_disabled
 
 from activities.models import ActivityRequest, WorkSession
 from contracts.models import LedgerEntry
-from tests.activities.conftest import activity, complete, log, requested
+from tests.activities.conftest import activity, complete, log, once, requested
 from tests.conftest import client_for
 
 pytestmark = pytest.mark.django_db
@@ -22,7 +22,7 @@ def test_the_referent_requests_in_the_portal_and_the_end_user_cannot(kicked_off)
     url = reverse("activity_request_create")
     assert client_for(kicked_off.end_user).get(url).status_code == 404  # H8: only the referent
     response = client_for(kicked_off.referent).post(
-        url, {"activity": activity("sal-review").pk, "details": "Mid-term review"}
+        url, once({"activity": activity("sal-review").pk, "details": "Mid-term review"})
     )
     with scopes_disabled():
         req = ActivityRequest.objects.get(details="Mid-term review")
@@ -33,11 +33,13 @@ def test_the_referent_requests_in_the_portal_and_the_end_user_cannot(kicked_off)
 def test_a_cstm_records_a_phone_request_to_be_formalised(kicked_off, cstm):
     response = client_for(cstm).post(
         reverse("activity_request_create"),
-        {
-            "organisation": kicked_off.organisation.pk,
-            "activity": activity("sal-review").pk,
-            "channel": "phone",
-        },
+        once(
+            {
+                "organisation": kicked_off.organisation.pk,
+                "activity": activity("sal-review").pk,
+                "channel": "phone",
+            }
+        ),
     )
     assert response.status_code == 302
     with scopes_disabled():
@@ -46,7 +48,7 @@ def test_a_cstm_records_a_phone_request_to_be_formalised(kicked_off, cstm):
     page = client_for(kicked_off.referent).get(req.get_absolute_url())
     assert "formalise" in page.content.decode()
     client_for(kicked_off.referent).post(
-        reverse("activity_request_transition", args=[req.pk, "formalise"])
+        reverse("activity_request_transition", args=[req.pk, "formalise"]), once()
     )
     with scopes_disabled():
         assert ActivityRequest.objects.get(pk=req.pk).formalised_at is not None
@@ -66,7 +68,7 @@ def test_h3_h5_the_log_form_shows_the_charge_before_saving(kicked_off, cstm):
     assert preview.context["plan"].charge.hours == Decimal("1.5")
     with scopes_disabled():
         assert not WorkSession.objects.filter(request=req).exists()  # a preview writes nothing
-    response = client.post(reverse("work_log", args=[req.pk]), data)
+    response = client.post(reverse("work_log", args=[req.pk]), once(data))
     assert response.status_code == 302
     with scopes_disabled():
         assert WorkSession.objects.get(request=req).minutes == 75
@@ -87,7 +89,7 @@ def test_bad_input_on_the_log_form_is_explained_and_writes_nothing(kicked_off, c
     with scopes_disabled():
         entries = LedgerEntry.objects.count()
     response = client_for(cstm).post(
-        reverse("work_log", args=[req.pk]), {"worked_on": timezone.localdate(), **data}
+        reverse("work_log", args=[req.pk]), once({"worked_on": timezone.localdate(), **data})
     )
     assert response.status_code == 200
     assert field in response.context["form"].errors

@@ -50,7 +50,9 @@ def test_cstm_logs_75_minutes_and_the_referent_sees_1_5_hours_and_the_statement(
     sign_in(page, cstm, staff=True)
     page.goto(request_url)
     page.get_by_role("link", name="Registra tempo").click()
-    page.fill("input[name=worked_on]", timezone.localdate().isoformat())
+    # The date input is pre-filled with today in Italian too: an ISO value, not 26/11/2026,
+    # which the browser would drop (issue 11, date inputs).
+    assert page.input_value("input[name=worked_on]") == timezone.localdate().isoformat()
     page.fill("input[name=starts_at]", "10:00")
     page.fill("input[name=ends_at]", "11:15")
     page.check("input[name=customer_caused]")

@@ -13,6 +13,7 @@ from django_scopes import scopes_disabled
 
 from contracts import services
 from contracts.models import Contract, HourPack, LedgerEntry, TermsDocument
+from tests.activities.conftest import once
 from tests.conftest import client_for, make_tenant
 
 pytestmark = pytest.mark.django_db
@@ -93,9 +94,9 @@ def test_only_admins_add_packs_and_never_under_8_hours(admin_user, cstm, tenant_
     url = reverse("pack_add", args=[year_id])
     assert client_for(cstm).post(url, {"hours": "10"}).status_code == 404
     client = client_for(admin_user)
-    response = client.post(url, {"hours": "4"})
+    response = client.post(url, once({"hours": "4"}))
     assert response.status_code == 200 and "hours" in response.context["form"].errors
-    response = client.post(url, {"hours": "10", "purchase_order": "PO-X"})
+    response = client.post(url, once({"hours": "10", "purchase_order": "PO-X"}))
     assert response.status_code == 302
     with scopes_disabled():
         assert HourPack.objects.filter(licence_year_id=year_id).count() == 2  # the fixture's + this
@@ -105,8 +106,8 @@ def test_a_charge_is_corrected_by_a_reversal_from_the_page(cstm, tenant_a):
     """SPEC H9."""
     url = reverse("ledger_reverse", args=[tenant_a.entry.pk])
     client = client_for(cstm)
-    assert client.post(url, {"reason": ""}).status_code == 200
-    assert client.post(url, {"reason": "Logged on the wrong customer"}).status_code == 302
+    assert client.post(url, once({"reason": ""})).status_code == 200
+    assert client.post(url, once({"reason": "Logged on the wrong customer"})).status_code == 302
     with scopes_disabled():
         assert LedgerEntry.objects.get(reverses=tenant_a.entry).hours == Decimal("-1.5")
 
