@@ -260,8 +260,7 @@ def invitation_accept(
     if not locked.is_pending:
         raise ValidationError(_("This link is no longer valid. Ask for a new invitation."))
     user = locked.user
-    user.set_password(password)
-    user.save(update_fields=["password"])
+    user_set_password(user=user, password=password)
     EmailAddress.objects.filter(user=user, email__iexact=user.email).update(
         verified=True, primary=True
     )
@@ -379,6 +378,25 @@ def api_token_revoke(*, token: ApiToken) -> ApiToken:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
     return token
+
+
+@transaction.atomic
+def api_tokens_revoke_all(*, user: User) -> int:
+    """A password change or reset revokes every personal token of the person (SPEC T4): a token
+    copied by whoever knew the old password must not outlive it. Returns how many."""
+    return ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+
+
+@transaction.atomic
+def user_set_password(*, user: User, password: str) -> User:
+    """Set a new password (allauth's change and reset, Django admin, a one-time link); the
+    person's API tokens die with the old one (SPEC T4)."""
+    user.set_password(password)
+    user.save()
+    api_tokens_revoke_all(user=user)
+    return user
 
 
 def api_token_resolve(*, secret: str) -> ApiToken | None:
