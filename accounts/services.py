@@ -22,8 +22,10 @@ from accounts.models import (
     OrganisationDomain,
     SecurityEvent,
     User,
+    foreign_domain_refusal,
 )
 from accounts.roles import CUSTOMER_ROLES, PROVIDER_ROLES, AgentLevel, Role
+from accounts.tenancy import customer_write_refusal
 
 
 def normalise_domains(raw: list[str]) -> list[str]:
@@ -46,6 +48,22 @@ def _check_domains_free(domains: list[str], organisation: Organisation | None) -
         raise ValidationError(
             {"domains": _("The domain %(domain)s is already in use.") % {"domain": clash}}
         )
+    # A customer's people may not sit on another customer's domain (SPEC S3): registering the
+    # domain of somebody else's people would put them there.
+    people = Membership.objects.with_scopes_disabled().filter(role__in=CUSTOMER_ROLES)
+    if organisation is not None:
+        people = people.exclude(organisation=organisation)
+    for domain in domains:
+        if people.filter(user__email__iendswith=f"@{domain}").exists():
+            raise ValidationError(
+                {
+                    "domains": _(
+                        "People of another customer use addresses of %(domain)s: it cannot be "
+                        "registered to this organisation."
+                    )
+                    % {"domain": domain}
+                }
+            )
 
 
 @transaction.atomic
@@ -113,7 +131,10 @@ def _validate_role(organisation: Organisation, role: str, agent_level: str, emai
         errors["agent_level"] = _("Choose the agent's level (L1, L2 or L3).")
     if role != Role.AGENT and agent_level:
         errors["agent_level"] = _("Only agents have a level.")
-    if role == Role.END_USER:
+    refusal = foreign_domain_refusal(organisation=organisation, email=email)
+    if refusal:
+        errors["email"] = refusal
+    elif role == Role.END_USER:
         domains = set(organisation.domains.values_list("domain", flat=True))
         if domains and email.rsplit("@", 1)[-1] not in domains:
             errors["email"] = _(
@@ -190,7 +211,10 @@ def person_invite(
     agent_level: str = "",
 ) -> tuple[Invitation, str]:
     """Add a person to an organisation and email them a one-time link to set their password
-    (no open sign-up; no password is ever sent, SPEC C3)."""
+    (no open sign-up; no password is ever sent, SPEC C3). A read-only or closed customer gets
+    nobody new (SPEC C5)."""
+    if refusal := customer_write_refusal(organisation):
+        raise ValidationError(refusal)
     email = User.objects.normalize_email(email.strip()).lower()
     if User.objects.filter(email__iexact=email).exists():
         raise ValidationError({"email": _("Somebody already uses this email address.")})
@@ -217,9 +241,12 @@ def person_invite(
 
 @transaction.atomic
 def invitation_resend(*, invitation: Invitation, by: User) -> tuple[Invitation, str]:
-    """A new link replaces the old one, which stops working."""
+    """A new link replaces the old one, which stops working; none for a read-only or closed
+    customer (SPEC C5)."""
     if invitation.accepted_at:
         raise ValidationError(_("This invitation was already accepted."))
+    if refusal := customer_write_refusal(invitation.organisation):
+        raise ValidationError(refusal)
     Invitation.objects.filter(
         user=invitation.user, accepted_at__isnull=True, revoked_at__isnull=True
     ).update(revoked_at=timezone.now())
@@ -354,6 +381,15 @@ def user_set_language(*, user: User, language: str) -> None:
         raise ValidationError({"language": _("Unknown language.")})
     User.objects.filter(pk=user.pk).update(language=language)
     user.language = language
+
+
+@transaction.atomic
+def security_events_purge(*, now: "timezone.datetime | None" = None) -> int:
+    """Security events carry addresses and IPs: they are kept SECURITY_EVENT_RETENTION_DAYS
+    days, then deleted. Returns how many were deleted."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.SECURITY_EVENT_RETENTION_DAYS)
+    deleted, _by_model = SecurityEvent.objects.filter(at__lt=cutoff).delete()
+    return deleted
 
 
 API_TOKEN_TOUCH_SECONDS = 60

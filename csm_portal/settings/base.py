@@ -217,6 +217,9 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
 INVITATION_VALID_DAYS = env_int("INVITATION_VALID_DAYS", 7)
+# Sign-ins, failures (with the address typed) and MFA changes are kept this long, then purged
+# by the daily accounts.security_events_purge task.
+SECURITY_EVENT_RETENTION_DAYS = env_int("SECURITY_EVENT_RETENTION_DAYS", 365)
 
 LOGGING = {
     "version": 1,

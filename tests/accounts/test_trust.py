@@ -331,6 +331,7 @@ def test_c5_no_new_people_for_a_read_only_or_closed_customer(access, cstm, admin
     one central check, accounts.tenancy.customer_write_refusal."""
     with scopes_disabled():
         Organisation.objects.filter(pk=tenant_a.organisation.pk).update(access=access)
+    User.objects.filter(pk=cstm.pk).update(language="en")
     data = {
         "email": "late@alfa.example",
         "first_name": "L",
