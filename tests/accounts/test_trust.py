@@ -126,6 +126,21 @@ def test_t4_staff_without_an_authenticator_reach_only_the_mfa_set_up(cstm):
     assert client.get("/api/v1/organisations/").status_code == 403
 
 
+@pytest.mark.django_db(transaction=True)  # allauth records the activation on commit
+def test_t4_activating_totp_counts_as_the_second_factor_of_this_session(cstm):
+    """A new staff member who has just set up TOTP (a valid code from the app) is not asked for
+    a second code at once: the activation is recorded as this session's MFA step."""
+    totp_authenticator(cstm).delete()
+    client = client_for(cstm)
+    client.post(reverse("account_reauthenticate"), {"password": PASSWORD})  # allauth asks it
+    assert client.get(reverse("mfa_activate_totp")).status_code == 200
+    secret = client.session["mfa.totp.secret"]
+    code = format_hotp_value(hotp_value(secret, int(time.time()) // 30))
+    response = client.post(reverse("mfa_activate_totp"), {"code": code})
+    assert response.status_code == 302
+    assert client.get(reverse("organisation_list")).status_code == 200
+
+
 # --- T4: tokens authenticate the API only ---------------------------------------------------
 
 
@@ -254,6 +269,50 @@ def test_a_domain_belongs_to_one_organisation_whatever_its_case(tenant_a, tenant
         )
         with pytest.raises(ValidationError):
             clash.full_clean()
+
+
+def test_the_migration_keeps_a_duplicated_domain_with_its_oldest_organisation(db, caplog):
+    """Domains registered twice in different case before the rule: the oldest row keeps the
+    domain, the other is removed and logged, and every domain ends up in lower case."""
+    import importlib
+    from pathlib import Path
+
+    from django.apps import apps
+    from django.db import connection
+
+    import accounts.migrations
+
+    name = next(
+        p.stem
+        for p in Path(accounts.migrations.__file__).parent.glob("*.py")
+        if p.stem.endswith("organisation_domain_unique_any_case")
+    )
+    migration = importlib.import_module(f"accounts.migrations.{name}")
+    first = Organisation.objects.with_scopes_disabled().create(name="Old")
+    second = Organisation.objects.with_scopes_disabled().create(name="New")
+    constraint = next(
+        c for c in OrganisationDomain._meta.constraints if c.name.endswith("any_case")
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    with connection.schema_editor() as editor:
+        editor.remove_constraint(OrganisationDomain, constraint)
+    with connection.cursor() as cursor:
+        for organisation, domain in ((first, "Dup.example"), (second, "dup.EXAMPLE")):
+            cursor.execute(
+                "INSERT INTO accounts_organisationdomain (organisation_id, domain) VALUES (%s, %s)",
+                [organisation.pk, domain],
+            )
+    caplog.set_level(logging.WARNING)
+    with scopes_disabled():  # a migration's historical models have no scoped manager
+        migration.lower_and_deduplicate_domains(apps, None)
+    with connection.schema_editor() as editor:
+        editor.add_constraint(OrganisationDomain, constraint)
+    rows = list(
+        OrganisationDomain.objects.with_scopes_disabled().values_list("organisation", "domain")
+    )
+    assert rows == [(first.pk, "dup.example")]
+    assert "duplicate email domain dup.example" in caplog.text
 
 
 def test_a_domain_used_by_another_customers_people_cannot_be_registered(admin_user, tenant_a):
