@@ -78,6 +78,7 @@ def test_t4_staff_session_without_mfa_reaches_nothing_staff(admin_user, tenant_a
     """A staff session that passed the password only (e.g. Django admin's form, a forced login)
     reaches no staff page, no Django admin and no API: pages send to the MFA step, the API
     answers 403 in JSON."""
+    User.objects.filter(pk=admin_user.pk).update(language="en")
     client = client_for(admin_user, mfa=False)
     mfa_step = reverse("mfa_reauthenticate")
     for url in ("/", reverse("organisation_list"), "/admin/", reverse("profile")):
@@ -235,6 +236,7 @@ def test_referent_on_another_customers_domain_is_refused_everywhere(cstm, tenant
         "role": Role.REFERENT,
         "language": "it",
     }
+    User.objects.filter(pk=cstm.pk).update(language="en")
     client = client_for(cstm)
     response = client.post(reverse("person_invite", args=[tenant_a.organisation.pk]), data)
     assert response.status_code == 200
