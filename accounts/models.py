@@ -92,6 +92,28 @@ class OrganisationDomain(models.Model):
 
     def clean(self) -> None:
         self.domain = self.domain.strip().lower().lstrip("@")
+        if self.organisation_id and (
+            refusal := domain_people_refusal(
+                domain=self.domain, organisation_id=self.organisation_id
+            )
+        ):
+            raise ValidationError({"domain": refusal})
+
+
+def domain_people_refusal(*, domain: str, organisation_id: int | None) -> str:
+    """SPEC S3: a domain whose addresses other customers' people use cannot be registered to
+    this organisation (it would put them on somebody else's domain). "" when free."""
+    people = Membership.objects.with_scopes_disabled().filter(
+        role__in=CUSTOMER_ROLES, user__email__iendswith=f"@{domain}"
+    )
+    if organisation_id is not None:
+        people = people.exclude(organisation_id=organisation_id)
+    if not people.exists():
+        return ""
+    return _(
+        "People of another customer use addresses of %(domain)s: it cannot be registered to "
+        "this organisation."
+    ) % {"domain": domain}
 
 
 def email_domain(email: str) -> str:

@@ -22,6 +22,7 @@ from accounts.models import (
     OrganisationDomain,
     SecurityEvent,
     User,
+    domain_people_refusal,
     foreign_domain_refusal,
 )
 from accounts.roles import CUSTOMER_ROLES, PROVIDER_ROLES, AgentLevel, Role
@@ -50,20 +51,12 @@ def _check_domains_free(domains: list[str], organisation: Organisation | None) -
         )
     # A customer's people may not sit on another customer's domain (SPEC S3): registering the
     # domain of somebody else's people would put them there.
-    people = Membership.objects.with_scopes_disabled().filter(role__in=CUSTOMER_ROLES)
-    if organisation is not None:
-        people = people.exclude(organisation=organisation)
     for domain in domains:
-        if people.filter(user__email__iendswith=f"@{domain}").exists():
-            raise ValidationError(
-                {
-                    "domains": _(
-                        "People of another customer use addresses of %(domain)s: it cannot be "
-                        "registered to this organisation."
-                    )
-                    % {"domain": domain}
-                }
-            )
+        refusal = domain_people_refusal(
+            domain=domain, organisation_id=organisation.pk if organisation else None
+        )
+        if refusal:
+            raise ValidationError({"domains": refusal})
 
 
 @transaction.atomic

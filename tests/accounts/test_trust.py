@@ -250,12 +250,17 @@ def test_referent_on_another_customers_domain_is_refused_everywhere(cstm, tenant
     with pytest.raises(ValidationError):
         invite(tenant_a.organisation, "CFO@Bravo-Segreta.example", by=cstm, role=Role.REFERENT)
     assert not User.objects.filter(email__iexact=foreign).exists()
-    # Django admin validates the model: moving B's referent into A is refused.
+    # Django admin validates the models: moving B's referent into A, or giving A's referent an
+    # address of B's domain, is refused.
     with scopes_disabled():
         membership = Membership.objects.get(user=tenant_b.referent)
         membership.organisation = tenant_a.organisation
         with pytest.raises(ValidationError):
             membership.full_clean()
+    referent = User.objects.get(pk=tenant_a.referent.pk)
+    referent.email = foreign
+    with pytest.raises(ValidationError):
+        referent.full_clean()
 
 
 def test_provider_staff_may_use_any_domain(admin_user, provider_org, tenant_a):
@@ -323,6 +328,11 @@ def test_a_domain_used_by_another_customers_people_cannot_be_registered(admin_us
     person(tenant_a.organisation, Role.REFERENT, email="boss@newco.example")
     with pytest.raises(ValidationError), scopes_disabled():
         services.organisation_create(name="Newco", domains=["newco.example"], language="it")
+    # Django admin's domain inline validates the model the same way.
+    with scopes_disabled():
+        other = Organisation.objects.create(name="Newco")
+    with pytest.raises(ValidationError):
+        OrganisationDomain(organisation=other, domain="NewCo.example").full_clean()
 
 
 # --- Security log lines and retention --------------------------------------------------------
