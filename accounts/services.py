@@ -26,7 +26,7 @@ from accounts.models import (
     foreign_domain_refusal,
 )
 from accounts.roles import CUSTOMER_ROLES, PROVIDER_ROLES, AgentLevel, Role
-from accounts.tenancy import customer_write_refusal
+from accounts.tenancy import customer_is_closed, customer_write_refusal
 
 
 def normalise_domains(raw: list[str]) -> list[str]:
@@ -275,11 +275,16 @@ def invitation_for_token(token: str) -> Invitation | None:
 def invitation_accept(
     *, invitation: Invitation, password: str, ip_address: str | None = None
 ) -> User:
-    """Set the password chosen through the one-time link; the link proves the address."""
+    """Set the password chosen through the one-time link; the link proves the address. Not for
+    a closed customer: its side of the portal is closed, no sign-in (SPEC C5)."""
     locked = Invitation.objects.with_scopes_disabled().select_for_update().get(pk=invitation.pk)
     if not locked.is_pending:
         raise ValidationError(_("This link is no longer valid. Ask for a new invitation."))
     user = locked.user
+    if customer_is_closed(user):
+        raise ValidationError(
+            _("The service for your organisation has ended: the customer area is closed.")
+        )
     user_set_password(user=user, password=password)
     EmailAddress.objects.filter(user=user, email__iexact=user.email).update(
         verified=True, primary=True

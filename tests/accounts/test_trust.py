@@ -22,6 +22,7 @@ from django_scopes import scopes_disabled
 from accounts import services
 from accounts.models import (
     ApiToken,
+    Invitation,
     Membership,
     Organisation,
     OrganisationDomain,
@@ -425,3 +426,26 @@ def test_c5_no_new_people_for_a_read_only_or_closed_customer(access, cstm, admin
     assert not User.objects.filter(email="late@alfa.example").exists()
     with scopes_disabled():
         assert tenant_a.invitation.user.invitations.count() == 1
+
+
+def test_c5_a_closed_customer_cannot_sign_in_through_an_invitation_link(tenant_a):
+    """The one-time link signed its holder in directly, past the sign-in's closed-customer check
+    (SPEC C5: from day 31 no customer login): the link now refuses, and nothing is written."""
+    token = "closed-customer-link"
+    with scopes_disabled():
+        Invitation.objects.filter(pk=tenant_a.invitation.pk).update(
+            token_hash=Invitation.hash_token(token)
+        )
+        Organisation.objects.filter(pk=tenant_a.organisation.pk).update(
+            access=Organisation.Access.CLOSED
+        )
+    client = Client()
+    response = client.post(
+        reverse("invitation_accept", args=[token]),
+        {"password1": "a-new-long-secret-42", "password2": "a-new-long-secret-42"},
+    )
+    assert response.status_code == 200
+    assert "_auth_user_id" not in client.session
+    invited = User.objects.get(pk=tenant_a.invitation.user_id)
+    assert not invited.check_password("a-new-long-secret-42")
+    assert not SecurityEvent.objects.filter(user=invited).exists()
