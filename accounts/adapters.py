@@ -4,11 +4,18 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 
+from accounts import services
+from accounts.models import User
 from accounts.tenancy import customer_is_closed
 
 
 class AccountAdapter(DefaultAccountAdapter):
-    """No open sign-up (people are invited); no sign-in for a closed customer (SPEC C5)."""
+    """No open sign-up (people are invited); no sign-in for a closed customer (SPEC C5); a new
+    password revokes the person's API tokens (SPEC T4)."""
+
+    def set_password(self, user: User, password: str) -> None:
+        # allauth's password change, reset and "set password" all come here.
+        services.user_set_password(user=user, password=password)
 
     def is_open_for_signup(self, request: HttpRequest) -> bool:
         return False

@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.forms import AdminPasswordChangeForm
 
+from accounts import services
 from accounts.models import (
     CstmAssignment,
     Invitation,
@@ -25,8 +27,19 @@ class OrganisationAdmin(admin.ModelAdmin):
     inlines = [DomainInline]
 
 
+class PasswordChangeForm(AdminPasswordChangeForm):
+    """An admin setting somebody's password also revokes their API tokens (SPEC T4)."""
+
+    def save(self, commit: bool = True) -> User:
+        user = super().save(commit=commit)
+        if commit:
+            services.api_tokens_revoke_all(user=user)
+        return user
+
+
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
+    change_password_form = PasswordChangeForm
     ordering = ("email",)
     list_display = ("email", "first_name", "last_name", "language", "is_active")
     search_fields = ("email", "first_name", "last_name")

@@ -1,11 +1,14 @@
-"""The tenant choke point of the browser (SPEC T3) and the staff MFA requirement."""
+"""The tenant choke point of the browser (SPEC T3) and the staff MFA requirement (SPEC T4)."""
 
 from collections.abc import Callable
+from urllib.parse import quote
 
+from allauth.account.authentication import get_authentication_records
 from allauth.mfa.models import Authenticator
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django_scopes import scope
@@ -15,10 +18,27 @@ from accounts.tenancy import tenancy_for
 
 # Paths a staff member without MFA may still reach: setting MFA up, signing out, static files.
 MFA_SETUP_ALLOWED_PREFIXES = ("/accounts/", "/static/", "/i18n/", "/jsi18n/")
+# Personal API tokens authenticate these URLs only (SPEC T4); elsewhere the header is ignored.
+API_PREFIX = "/api/v1/"
 
 
 def staff_lacks_mfa(user: object) -> bool:
     return not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+
+
+def session_passed_mfa(request: HttpRequest) -> bool:
+    """Whether this session passed the second factor (SPEC T4): allauth records every
+    authentication step of the session; the MFA stage of the sign-in and the MFA
+    re-authentication record the method "mfa". A password alone (Django admin's form, a forced
+    login) records none."""
+    records = get_authentication_records(request, request.user)
+    return any(record.get("method") == "mfa" for record in records)
+
+
+def mfa_step_paths() -> tuple[str, ...]:
+    """What a staff session with an authenticator may reach before passing it in this session:
+    the MFA step itself and signing out."""
+    return (reverse("mfa_reauthenticate"), reverse("account_logout"))
 
 
 class ApiTokenMiddleware:
@@ -31,7 +51,9 @@ class ApiTokenMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         header = request.META.get("HTTP_AUTHORIZATION", "")
-        if header.startswith("Bearer "):
+        # Tokens authenticate the API only: elsewhere (pages, Django admin) the header is ignored,
+        # so it neither signs anybody in nor lifts the CSRF check (SPEC T4).
+        if header.startswith("Bearer ") and request.path.startswith(API_PREFIX):
             token = api_token_resolve(secret=header.removeprefix("Bearer ").strip())
             if token is None:
                 request.api_token_error = _("Invalid or revoked token.")  # type: ignore[attr-defined]
@@ -44,6 +66,9 @@ class ApiTokenMiddleware:
             else:
                 request.user = token.user
                 request.api_token = token  # type: ignore[attr-defined]
+                # A Bearer header cannot be sent cross-site without CORS, so an API request with
+                # a valid token needs no CSRF token, also on the API's plain-Django views (its
+                # JSON 404). Pages and Django admin never get here (SPEC T4).
                 request._dont_enforce_csrf_checks = True  # type: ignore[attr-defined]
         return self.get_response(request)
 
@@ -71,22 +96,32 @@ class TenantMiddleware:
 
 
 class StaffMfaRequiredMiddleware:
-    """Provider staff must have a TOTP authenticator before they can use the portal."""
+    """Provider staff reach nothing staff without the second factor passed in this session
+    (SPEC T4). Without an authenticator they may only set one up; with one, a session that has
+    not passed it (password only) is sent to the MFA step, and the API answers 403. A token
+    request has no session: its owner must have an authenticator (ApiTokenMiddleware)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         tenancy = request.tenancy  # type: ignore[attr-defined]
-        if (
-            tenancy.is_provider_staff
-            and not request.path.startswith(MFA_SETUP_ALLOWED_PREFIXES)
-            and staff_lacks_mfa(request.user)
-        ):
-            if request.path.startswith("/api/"):
+        if not tenancy.is_provider_staff or getattr(request, "api_token", None) is not None:
+            return self.get_response(request)
+        is_api = request.path.startswith("/api/")
+        if staff_lacks_mfa(request.user):
+            if request.path.startswith(MFA_SETUP_ALLOWED_PREFIXES):
+                return self.get_response(request)
+            if is_api:
                 message = _(
                     "Provider staff must set up two-factor authentication before using the API."
                 )
                 return JsonResponse({"detail": message}, status=403)
             return redirect("mfa_activate_totp")
-        return self.get_response(request)
+        if session_passed_mfa(request) or request.path.startswith((*mfa_step_paths(), "/static/")):
+            return self.get_response(request)
+        if is_api:
+            message = _("Sign in with your second factor (authenticator code) to use the API.")
+            return JsonResponse({"detail": message}, status=403)
+        step = reverse("mfa_reauthenticate")
+        return redirect(f"{step}?next={quote(request.get_full_path())}")

@@ -11,8 +11,10 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
@@ -61,7 +63,8 @@ class Organisation(models.Model):
 
 
 class OrganisationDomain(models.Model):
-    """An email domain of a customer: end users writing from it are recognised (SPEC S3)."""
+    """An email domain of a customer: end users writing from it are recognised (SPEC S3). A
+    domain belongs to one organisation, whatever its case."""
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="domains")
     domain = models.CharField(_("email domain"), max_length=253, unique=True)
@@ -72,9 +75,69 @@ class OrganisationDomain(models.Model):
         ordering = ["domain"]
         verbose_name = _("email domain")
         verbose_name_plural = _("email domains")
+        constraints = [
+            models.UniqueConstraint(
+                Lower("domain"),
+                name="organisation_domain_unique_any_case",
+                violation_error_message=_("This email domain is already registered."),
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.domain
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        self.domain = self.domain.strip().lower().lstrip("@")
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def clean(self) -> None:
+        self.domain = self.domain.strip().lower().lstrip("@")
+        if self.organisation_id and (
+            refusal := domain_people_refusal(
+                domain=self.domain, organisation_id=self.organisation_id
+            )
+        ):
+            raise ValidationError({"domain": refusal})
+
+
+def domain_people_refusal(*, domain: str, organisation_id: int | None) -> str:
+    """SPEC S3: a domain whose addresses other customers' people use cannot be registered to
+    this organisation (it would put them on somebody else's domain). "" when free."""
+    people = Membership.objects.with_scopes_disabled().filter(
+        role__in=CUSTOMER_ROLES, user__email__iendswith=f"@{domain}"
+    )
+    if organisation_id is not None:
+        people = people.exclude(organisation_id=organisation_id)
+    if not people.exists():
+        return ""
+    return _(
+        "People of another customer use addresses of %(domain)s: it cannot be registered to "
+        "this organisation."
+    ) % {"domain": domain}
+
+
+def email_domain(email: str) -> str:
+    return email.rsplit("@", 1)[-1].strip().lower()
+
+
+def foreign_domain_refusal(*, organisation: Organisation, email: str) -> str:
+    """SPEC S3, T1: a customer's person may not have an address on a domain registered to
+    another organisation (their mail would be routed into the wrong customer). "" when allowed,
+    else the reason; provider staff are not concerned. The other organisation is not named."""
+    if organisation.is_provider or not email:
+        return ""
+    taken = (
+        OrganisationDomain.objects.with_scopes_disabled()
+        .filter(domain=email_domain(email))
+        .exclude(organisation_id=organisation.pk)
+        .exists()
+    )
+    if not taken:
+        return ""
+    return _(
+        "The address %(email)s is on a domain registered to another customer: people of this "
+        "organisation need an address of their own."
+    ) % {"email": email}
 
 
 class UserManager(BaseUserManager["User"]):
@@ -119,6 +182,23 @@ class User(AbstractUser):
     def __str__(self) -> str:
         return self.get_full_name() or self.email
 
+    def clean(self) -> None:
+        super().clean()
+        # A customer's person moved to another customer's domain (Django admin's user form).
+        if self.pk and self.email:
+            membership = (
+                Membership.objects.with_scopes_disabled()
+                .select_related("organisation")
+                .filter(user_id=self.pk)
+                .first()
+            )
+            if membership is not None:
+                refusal = foreign_domain_refusal(
+                    organisation=membership.organisation, email=self.email
+                )
+                if refusal:
+                    raise ValidationError({"email": refusal})
+
     @property
     def display_name(self) -> str:
         return self.get_full_name() or self.email
@@ -154,6 +234,13 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.get_role_display()} · {self.organisation}"
+
+    def clean(self) -> None:
+        # Django admin validates here; the services call the same rule.
+        if self.organisation_id and self.user_id:
+            refusal = foreign_domain_refusal(organisation=self.organisation, email=self.user.email)
+            if refusal:
+                raise ValidationError({"user": refusal})
 
     @property
     def is_provider_staff(self) -> bool:

@@ -22,8 +22,11 @@ from accounts.models import (
     OrganisationDomain,
     SecurityEvent,
     User,
+    domain_people_refusal,
+    foreign_domain_refusal,
 )
 from accounts.roles import CUSTOMER_ROLES, PROVIDER_ROLES, AgentLevel, Role
+from accounts.tenancy import customer_is_closed, customer_write_refusal
 
 
 def normalise_domains(raw: list[str]) -> list[str]:
@@ -46,6 +49,14 @@ def _check_domains_free(domains: list[str], organisation: Organisation | None) -
         raise ValidationError(
             {"domains": _("The domain %(domain)s is already in use.") % {"domain": clash}}
         )
+    # A customer's people may not sit on another customer's domain (SPEC S3): registering the
+    # domain of somebody else's people would put them there.
+    for domain in domains:
+        refusal = domain_people_refusal(
+            domain=domain, organisation_id=organisation.pk if organisation else None
+        )
+        if refusal:
+            raise ValidationError({"domains": refusal})
 
 
 @transaction.atomic
@@ -113,7 +124,10 @@ def _validate_role(organisation: Organisation, role: str, agent_level: str, emai
         errors["agent_level"] = _("Choose the agent's level (L1, L2 or L3).")
     if role != Role.AGENT and agent_level:
         errors["agent_level"] = _("Only agents have a level.")
-    if role == Role.END_USER:
+    refusal = foreign_domain_refusal(organisation=organisation, email=email)
+    if refusal:
+        errors["email"] = refusal
+    elif role == Role.END_USER:
         domains = set(organisation.domains.values_list("domain", flat=True))
         if domains and email.rsplit("@", 1)[-1] not in domains:
             errors["email"] = _(
@@ -190,7 +204,10 @@ def person_invite(
     agent_level: str = "",
 ) -> tuple[Invitation, str]:
     """Add a person to an organisation and email them a one-time link to set their password
-    (no open sign-up; no password is ever sent, SPEC C3)."""
+    (no open sign-up; no password is ever sent, SPEC C3). A read-only or closed customer gets
+    nobody new (SPEC C5)."""
+    if refusal := customer_write_refusal(organisation):
+        raise ValidationError(refusal)
     email = User.objects.normalize_email(email.strip()).lower()
     if User.objects.filter(email__iexact=email).exists():
         raise ValidationError({"email": _("Somebody already uses this email address.")})
@@ -217,9 +234,12 @@ def person_invite(
 
 @transaction.atomic
 def invitation_resend(*, invitation: Invitation, by: User) -> tuple[Invitation, str]:
-    """A new link replaces the old one, which stops working."""
+    """A new link replaces the old one, which stops working; none for a read-only or closed
+    customer (SPEC C5)."""
     if invitation.accepted_at:
         raise ValidationError(_("This invitation was already accepted."))
+    if refusal := customer_write_refusal(invitation.organisation):
+        raise ValidationError(refusal)
     Invitation.objects.filter(
         user=invitation.user, accepted_at__isnull=True, revoked_at__isnull=True
     ).update(revoked_at=timezone.now())
@@ -255,13 +275,17 @@ def invitation_for_token(token: str) -> Invitation | None:
 def invitation_accept(
     *, invitation: Invitation, password: str, ip_address: str | None = None
 ) -> User:
-    """Set the password chosen through the one-time link; the link proves the address."""
+    """Set the password chosen through the one-time link; the link proves the address. Not for
+    a closed customer: its side of the portal is closed, no sign-in (SPEC C5)."""
     locked = Invitation.objects.with_scopes_disabled().select_for_update().get(pk=invitation.pk)
     if not locked.is_pending:
         raise ValidationError(_("This link is no longer valid. Ask for a new invitation."))
     user = locked.user
-    user.set_password(password)
-    user.save(update_fields=["password"])
+    if customer_is_closed(user):
+        raise ValidationError(
+            _("The service for your organisation has ended: the customer area is closed.")
+        )
+    user_set_password(user=user, password=password)
     EmailAddress.objects.filter(user=user, email__iexact=user.email).update(
         verified=True, primary=True
     )
@@ -357,6 +381,15 @@ def user_set_language(*, user: User, language: str) -> None:
     user.language = language
 
 
+@transaction.atomic
+def security_events_purge(*, now: "timezone.datetime | None" = None) -> int:
+    """Security events carry addresses and IPs: they are kept SECURITY_EVENT_RETENTION_DAYS
+    days, then deleted. Returns how many were deleted."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.SECURITY_EVENT_RETENTION_DAYS)
+    deleted, _by_model = SecurityEvent.objects.filter(at__lt=cutoff).delete()
+    return deleted
+
+
 API_TOKEN_TOUCH_SECONDS = 60
 
 
@@ -379,6 +412,25 @@ def api_token_revoke(*, token: ApiToken) -> ApiToken:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
     return token
+
+
+@transaction.atomic
+def api_tokens_revoke_all(*, user: User) -> int:
+    """A password change or reset revokes every personal token of the person (SPEC T4): a token
+    copied by whoever knew the old password must not outlive it. Returns how many."""
+    return ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+
+
+@transaction.atomic
+def user_set_password(*, user: User, password: str) -> User:
+    """Set a new password (allauth's change and reset, Django admin, a one-time link); the
+    person's API tokens die with the old one (SPEC T4)."""
+    user.set_password(password)
+    user.save()
+    api_tokens_revoke_all(user=user)
+    return user
 
 
 def api_token_resolve(*, secret: str) -> ApiToken | None:

@@ -4,6 +4,8 @@ from celery import shared_task
 from django.core.cache import cache
 from django.utils import timezone
 
+from accounts import services
+
 HEARTBEAT_CACHE_KEY = "csm:worker-heartbeat"
 
 
@@ -13,3 +15,9 @@ def worker_heartbeat() -> str:
     now = timezone.now()
     cache.set(HEARTBEAT_CACHE_KEY, now, timeout=None)
     return now.isoformat()
+
+
+@shared_task(name="accounts.security_events_purge")
+def security_events_purge() -> int:
+    """Daily: delete security events older than their retention (SECURITY_EVENT_RETENTION_DAYS)."""
+    return services.security_events_purge()

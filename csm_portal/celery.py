@@ -22,6 +22,10 @@ app.conf.beat_schedule = {
     },
     "tickets-poll-mailboxes": {"task": "tickets.poll_mailboxes", "schedule": 60.0},
     "tickets-check-sla": {"task": "tickets.check_sla", "schedule": 60.0},
+    "accounts-security-events-purge": {
+        "task": "accounts.security_events_purge",
+        "schedule": crontab(hour=2, minute=15),
+    },
     "worker-heartbeat": {
         "task": "accounts.tasks.worker_heartbeat",
         "schedule": 60.0,

@@ -4,13 +4,36 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from csp.constants import SELF, UNSAFE_INLINE
+from csp.middleware import CSPMiddleware, PolicyParts
 from django import forms
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.urls import reverse
 
 PAGE_SIZE = 25
+
+
+class ContentSecurityPolicyMiddleware(CSPMiddleware):
+    """django-csp's middleware with settings.CONTENT_SECURITY_POLICY, except on ReDoc's page:
+    ReDoc styles itself with inline <style> elements created at run time, which no nonce covers,
+    so that one page (our own API schema, no user content) may apply inline styles and start its
+    search worker from a blob. Its scripts stay as strict as everywhere."""
+
+    def get_policy_parts(
+        self, request: HttpRequest, response: HttpResponseBase, report_only: bool = False
+    ) -> PolicyParts:
+        parts = super().get_policy_parts(request, response, report_only)
+        if request.path == reverse("api-redoc"):
+            parts.replace = {
+                **(parts.replace or {}),
+                "style-src": [SELF, UNSAFE_INLINE],
+                "worker-src": [SELF, "blob:"],  # its search index runs in a worker
+            }
+        return parts
 
 
 def role_required(*roles: str) -> Callable:

@@ -97,10 +97,32 @@ def tenant_b(db) -> Tenant:
     return make_tenant("Bravo Banca Segreta S.p.A.", "bravo-segreta.example")
 
 
-def client_for(user: User) -> Client:
+def client_for(user: User, *, mfa: bool = True) -> Client:
+    """A client signed in as ``user``. Like allauth's sign-in, the session records the password
+    step and, for a person with an authenticator, the second factor passed (SPEC T4); with
+    ``mfa=False`` it records the password only, as Django admin's own form would have."""
     client = Client()
     client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    mark_authentication(client, user, mfa=mfa)
     return client
+
+
+def mark_authentication(client: Client, user: User, *, mfa: bool = True) -> None:
+    """Write allauth's authentication records into the client's session, as its login flow
+    does (``allauth.account.internal.flows.login.record_authentication``)."""
+    import time
+
+    from allauth.account.authentication import AUTHENTICATION_METHODS_SESSION_KEY
+    from allauth.mfa.models import Authenticator
+
+    records: list[dict] = [{"method": "password", "at": time.time(), "email": user.email}]
+    totp = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).first()
+    if mfa and totp is not None:
+        records.append({"method": "mfa", "at": time.time(), "id": totp.pk, "type": totp.type})
+    session = client.session
+    session[AUTHENTICATION_METHODS_SESSION_KEY] = records
+    session["account_authentication_methods_user"] = str(user.pk)
+    session.save()
 
 
 @pytest.fixture

@@ -350,3 +350,83 @@ def test_the_walk_reaches_b_for_b_itself(tenant_b):
         url, _ = build_url(f"api/v1/^{resource}/(?P<pk>[^/.]+)/$", tenant_b)
         response = client.get(url)
         assert response.status_code == 200 and marker in response.content.decode(), url
+
+
+# --- SPEC T4: tokens authenticate the API only; staff need the second factor in this session ---
+
+# What a staff session that skipped MFA may still reach: the MFA step itself and signing out.
+MFA_STEP_ROUTES = {"accounts/2fa/reauthenticate/", "accounts/logout/"}
+
+
+def _is_api(route: str) -> bool:
+    return route.startswith("api/v1/")
+
+
+@pytest.mark.django_db
+def test_a_bearer_token_on_a_non_api_route_authenticates_nothing(admin_user, tenant_a, tenant_b):
+    """SPEC T4: an admin's personal token (the strongest there is) on every route outside
+    /api/v1/ gets exactly what an anonymous visitor gets (same status, same redirect), never a
+    staff or tenant page, and writes nothing (the CSRF check stays on)."""
+    from django.test import Client
+
+    from accounts import services
+
+    _token, secret = services.api_token_create(user=admin_user, name="walk")
+    with_activity(tenant_b)
+    markers = [*b_markers(tenant_b), tenant_a.organisation.name.encode()]
+    before = b_row_counts(tenant_b)
+    checked = 0
+    for route in routes():
+        if _is_api(route):
+            continue
+        url, _names_object = build_url(route, tenant_b)
+        for method in ("get", "post"):
+            anonymous = getattr(Client(enforce_csrf_checks=True), method)(url)
+            with_token = getattr(Client(enforce_csrf_checks=True), method)(
+                url, HTTP_AUTHORIZATION=f"Bearer {secret}"
+            )
+            where = f"{method.upper()} {url} (route {route!r}) with a Bearer token"
+            assert with_token.status_code == anonymous.status_code, where
+            assert with_token.get("Location") == anonymous.get("Location"), where
+            for marker in markers:
+                assert marker not in with_token.content, f"{where} shows {marker!r}"
+            checked += 1
+    assert b_row_counts(tenant_b) == before
+    assert checked > 60
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", [Role.PROVIDER_ADMIN, Role.CSTM, Role.AGENT])
+def test_no_staff_route_answers_a_session_that_skipped_mfa(
+    role, admin_user, cstm, agent, tenant_a, tenant_b
+):
+    """SPEC T4: a staff session that passed the password only (Django admin's form did that)
+    gets, on every route (pages, Django admin, API), a redirect to the MFA step or the sign-in,
+    or a 401/403; only the MFA step and signing out answer."""
+    user = {Role.PROVIDER_ADMIN: admin_user, Role.CSTM: cstm, Role.AGENT: agent}[role]
+    with_activity(tenant_b)
+    markers = [*b_markers(tenant_b), tenant_a.organisation.name.encode()]
+    before = b_row_counts(tenant_b)
+    allowed_redirects = ("/accounts/2fa/reauthenticate/", "/accounts/login/")
+    checked = 0
+    for route in routes():
+        if route in MFA_STEP_ROUTES:
+            continue
+        url, _names_object = build_url(route, tenant_b)
+        for method in ("get", "post"):
+            client = client_for(user, mfa=False)
+            response = getattr(client, method)(url)
+            where = f"{method.upper()} {url} (route {route!r}) as {role} without MFA"
+            if response.status_code == 302:
+                assert response["Location"].startswith(allowed_redirects), (
+                    f"{where} redirected to {response['Location']}"
+                )
+            else:
+                assert response.status_code in (401, 403), (
+                    f"{where} answered {response.status_code}"
+                )
+            for marker in markers:
+                assert marker not in response.content, f"{where} shows {marker!r}"
+            checked += 1
+    assert b_row_counts(tenant_b) == before
+    assert checked > 100

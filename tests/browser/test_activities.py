@@ -8,6 +8,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 from django_scopes import scopes_disabled
+from playwright.sync_api import expect
 
 from activities import services
 from activities.models import Activity, ActivityRequest, Statement
@@ -59,9 +60,8 @@ def test_cstm_logs_75_minutes_and_the_referent_sees_1_5_hours_and_the_statement(
     page.fill("textarea[name=overrun_reason]", "Il referente ha chiesto di rivedere tre gruppi")
     preview = page.locator("[data-testid=charge-preview]")
     preview.wait_for()
-    page.wait_for_function(
-        "document.querySelector('[data-testid=charge-preview]').innerText.includes('1,5 h')"
-    )
+    # A locator, not wait_for_function: the page's CSP forbids evaluating strings (issue 11).
+    expect(preview).to_contain_text("1,5 h")
     assert "24" in preview.inner_text()  # remaining after: 25.5 − 1.5 = 24
     screenshot(page, "cstm-log-time")
     page.get_by_role("button", name="Salva").click()

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django_scopes import scopes_disabled
+from playwright.sync_api import expect
 
 from contracts import services
 from contracts.models import Contract
@@ -68,7 +69,6 @@ def test_the_cstm_sees_their_contracts_with_balances_burn_and_expiry(page, provi
     assert "legacy" in table.locator("tr", has_text="LEGACY-1").inner_text().lower()
     assert row.locator(".burn-used").count() == 1
     page.fill("input[name=q]", "LEGACY")
-    page.wait_for_function(
-        "document.querySelectorAll('[data-testid=contract-table] tbody tr').length === 1"
-    )
+    # A locator, not wait_for_function: the page's CSP forbids evaluating strings (issue 11).
+    expect(page.locator("[data-testid=contract-table] tbody tr")).to_have_count(1)
     screenshot(page, "cstm-contracts")
