@@ -5,6 +5,8 @@ TOOLS := .venv-tools
 UV := $(TOOLS)/bin/uv
 PY := $(VENV)/bin/python
 UV_VERSION := 0.13.9
+# Independent tests run in parallel (pytest-xdist, one database per worker); PYTEST_ARGS= for one process.
+PYTEST_ARGS ?= -n auto
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
 .PHONY: run test lint format bench fuzz venv clean messages check-deploy
