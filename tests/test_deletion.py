@@ -33,7 +33,7 @@ from contracts.models import Contract, DeletionRecord, IdempotencyKey, PendingFi
 from csm_portal import deletion
 from tests.conftest import make_tenant
 from tests.factories import PASSWORD
-from tests.tickets.conftest import TRUSTED_AUTHSERV_ID, authentication_passed
+from tests.tickets.conftest import authentication_passed, local_mailbox
 from tickets import desk
 from tickets.ingest import ingest, record_failure
 from tickets.models import InboundMessage, Mailbox, SlaPolicy, SlaWarning, Ticket
@@ -309,13 +309,7 @@ def test_l3_day_90_leaves_nothing_of_the_organisation_in_the_database_or_the_med
     table) nor the media root holds the marker, every registered kind is counted, and another
     organisation keeps all its data."""
     settings.MEDIA_ROOT = tmp_path / "media"
-    mailbox = Mailbox.objects.create(
-        name="Support",
-        address="support@csm-test.example",
-        host="127.0.0.1",
-        username="support",
-        trusted_authserv_id=TRUSTED_AUTHSERV_ID,
-    )
+    mailbox = local_mailbox()
     with scopes_disabled():
         contract_services.terms_document_publish(
             kind="eula",

@@ -253,21 +253,15 @@ def test_l3_l4_a_deletion_killed_between_commit_and_file_removal_is_finished_by_
     journal; the next run, once the lease has run out, removes them first, finishes the
     deletion, and the counts are exact (nothing lost, nothing counted twice)."""
     from tests.activities.conftest import complete, log, requested
-    from tests.tickets.conftest import TRUSTED_AUTHSERV_ID
+    from tests.tickets.conftest import local_mailbox
     from tickets.ingest import ingest
-    from tickets.models import Attachment, InboundMessage, Mailbox
+    from tickets.models import Attachment, InboundMessage
 
     settings.MEDIA_ROOT = tmp_path / "media"
     request = requested(tenant_a, "kickoff")
     log(request, cstm, 45)
     complete(request, cstm)
-    mailbox = Mailbox.objects.create(
-        name="Support",
-        address="support@csm-test.example",
-        host="127.0.0.1",
-        username="s",
-        trusted_authserv_id=TRUSTED_AUTHSERV_ID,
-    )
+    mailbox = local_mailbox()
     inbound, _ = ingest(mailbox, _mail_with_attachment(tenant_a.referent.email))
     with scopes_disabled():
         files = [

@@ -142,3 +142,22 @@ def sla_policy(**fields) -> SlaPolicy:
         contract=fields.get("contract"),
     ).delete()
     return SlaPolicy.objects.create(**fields)
+
+
+def local_mailbox(**fields: object) -> Mailbox:
+    """A support mailbox behind the test receiving server that is never polled: tests hand its
+    mail to ``tickets.ingest.ingest`` directly."""
+    values = {
+        "name": "Support",
+        "address": "support@csm-test.example",
+        "host": "127.0.0.1",
+        "username": "x",
+        "trusted_authserv_id": TRUSTED_AUTHSERV_ID,
+        **fields,
+    }
+    return Mailbox.objects.create(**values)
+
+
+@pytest.fixture
+def box(db) -> Mailbox:
+    return local_mailbox()

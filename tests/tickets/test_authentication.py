@@ -23,17 +23,6 @@ FROM = "referent@alfa.example"
 KICKOFF = "Richiesta kick-off del progetto"
 
 
-@pytest.fixture
-def box(db) -> Mailbox:
-    return Mailbox.objects.create(
-        name="Support",
-        address="support@csm-test.example",
-        host="127.0.0.1",
-        username="x",
-        trusted_authserv_id=TRUSTED_AUTHSERV_ID,
-    )
-
-
 def receive(box: Mailbox, raw: bytes) -> InboundMessage:
     inbound, _ = ingest.ingest(box, raw)
     with scopes_disabled():

@@ -18,22 +18,11 @@ from accounts.models import Organisation
 from accounts.roles import AgentLevel, Role
 from tests.conftest import client_for
 from tests.factories import person
-from tests.tickets.conftest import TRUSTED_AUTHSERV_ID, authenticated
+from tests.tickets.conftest import authenticated
 from tickets import desk, ingest
-from tickets.models import Mailbox, Ticket, TicketEvent, TicketMessage
+from tickets.models import Ticket, TicketEvent, TicketMessage
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def box(db) -> Mailbox:
-    return Mailbox.objects.create(
-        name="Support",
-        address="support@csm-test.example",
-        host="127.0.0.1",
-        username="x",
-        trusted_authserv_id=TRUSTED_AUTHSERV_ID,
-    )
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from accounts.models import Organisation
-from tests.tickets.conftest import TRUSTED_AUTHSERV_ID, message
+from tests.tickets.conftest import message
 from tickets import desk, ingest
 from tickets.models import InboundMessage, Mailbox, Ticket, TicketEvent
 from tickets.triage import held_to_ticket
@@ -19,17 +19,6 @@ from tickets.triage import held_to_ticket
 pytestmark = pytest.mark.django_db
 REFERENT = "referent@alfa.example"
 USER = "user@alfa.example"
-
-
-@pytest.fixture
-def box(db) -> Mailbox:
-    return Mailbox.objects.create(
-        name="Support",
-        address="support@csm-test.example",
-        host="127.0.0.1",
-        username="x",
-        trusted_authserv_id=TRUSTED_AUTHSERV_ID,
-    )
 
 
 def receive(box: Mailbox, sender: str, subject: str, key: str, extra: str = "") -> InboundMessage:

@@ -11,24 +11,13 @@ from django_scopes import scopes_disabled
 
 from accounts.roles import AgentLevel, Role
 from tests.factories import person
-from tests.tickets.conftest import TRUSTED_AUTHSERV_ID, authenticated, sla_policy
+from tests.tickets.conftest import authenticated, sla_policy
 from tickets import ingest, mailbox
 from tickets.clock import warn_due
-from tickets.models import Mailbox, SlaWarning, Ticket
+from tickets.models import SlaWarning, Ticket
 
 pytestmark = pytest.mark.django_db
 ROME = ZoneInfo("Europe/Rome")
-
-
-@pytest.fixture
-def box(db) -> Mailbox:
-    return Mailbox.objects.create(
-        name="Support",
-        address="support@csm-test.example",
-        host="127.0.0.1",
-        username="x",
-        trusted_authserv_id=TRUSTED_AUTHSERV_ID,
-    )
 
 
 def test_s5_warnings_before_and_at_breach_go_once_to_owner_and_l2(
