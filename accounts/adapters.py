@@ -2,6 +2,7 @@ from allauth.account.adapter import DefaultAccountAdapter
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from accounts import services
@@ -11,7 +12,14 @@ from accounts.tenancy import customer_is_closed
 
 class AccountAdapter(DefaultAccountAdapter):
     """No open sign-up (people are invited); no sign-in for a closed customer (SPEC C5); a new
-    password revokes the person's API tokens (SPEC T4)."""
+    password revokes the person's API tokens (SPEC T4); account mail goes out in the
+    recipient's language (SPEC S8), whatever the language of the page that triggered it."""
+
+    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        person = User.objects.filter(email__iexact=email).only("language").first()
+        language = person.language if person and person.language else translation.get_language()
+        with translation.override(language):
+            super().send_mail(template_prefix, email, context)
 
     def set_password(self, user: User, password: str) -> None:
         # allauth's password change, reset and "set password" all come here.
