@@ -34,10 +34,21 @@ def browser():
         browser.close()
 
 
-@pytest.fixture
-def page(browser, live_server):
-    context = browser.new_context(base_url=live_server.url, locale="it-IT")
+# Every journey runs on a desktop and on a phone (Italian, the portal's default language).
+VIEWPORTS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
+
+
+@pytest.fixture(params=list(VIEWPORTS))
+def page(request, browser, live_server):
+    context = browser.new_context(
+        base_url=live_server.url,
+        locale="it-IT",
+        viewport=VIEWPORTS[request.param],
+        is_mobile=request.param == "phone",
+        has_touch=request.param == "phone",
+    )
     page = context.new_page()
+    page.viewport_name = request.param
     page.set_default_timeout(15_000)
     yield page
     context.close()
@@ -45,6 +56,9 @@ def page(browser, live_server):
 
 def screenshot(page, name: str) -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    path = ARTIFACTS / f"{name}.png"
+    path = ARTIFACTS / f"{name}-{getattr(page, 'viewport_name', 'desktop')}.png"
+    # Nothing wider than the screen: a phone user never scrolls sideways to read a page.
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= page.viewport_size["width"], f"{name}: {width}px wide"
     page.screenshot(path=str(path), full_page=True)
     return path
