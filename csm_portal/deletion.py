@@ -67,6 +67,9 @@ EXEMPT: dict[str, str] = {
     # The provider's own terms documents (EULA, SLA, DPA): the same files for every customer;
     # what a customer accepted is its Acceptance rows, which have a step.
     "contracts.TermsDocument": "provider documents, shared by every customer",
+    # Manuals, FAQ and product documentation the provider shares with every customer at once:
+    # no organisation's data (its only person link is the staff member who published it).
+    "onboarding.ProviderDocument": "provider documents, shared by every customer",
     # The provider's support mailboxes and their IMAP settings.
     "tickets.Mailbox": "the provider's support addresses",
     # Django admin's log: the entries about an organisation's rows are deleted with each batch by

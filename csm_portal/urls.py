@@ -36,4 +36,5 @@ urlpatterns = [
     path("", include("contracts.urls")),
     path("", include("activities.urls")),
     path("", include("tickets.urls")),
+    path("", include("onboarding.urls")),
 ]

@@ -4,3 +4,9 @@ from django.apps import AppConfig
 class OnboardingConfig(AppConfig):
     name = "onboarding"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from onboarding.deletion import register_steps
+
+        # SPEC L3: what the day-90 deletion removes of an organisation here.
+        register_steps()

@@ -31,6 +31,7 @@ from contracts import lifecycle
 from contracts import services as contract_services
 from contracts.models import Contract, DeletionRecord, IdempotencyKey, PendingFileRemoval
 from csm_portal import deletion
+from onboarding.models import Deliverable, Meeting
 from tests.conftest import make_tenant
 from tests.factories import PASSWORD
 from tests.tickets.conftest import authentication_passed, local_mailbox
@@ -200,6 +201,30 @@ def fill(marker: str, *, cstm: User, agent: User, admin: User, mailbox: Mailbox)
             response={"details": f"details {marker}"},
         )
         UsageWarning.objects.create(licence_year=year, organisation=organisation, percent=80)
+        # Onboarding: the kick-off meeting with its attendees and minutes, published as a
+        # deliverable file (SPEC O1, O4).
+        meeting = Meeting.objects.create(
+            organisation=organisation,
+            kind=Meeting.Kind.KICKOFF,
+            title=f"Kick-off {marker}",
+            scheduled_at=timezone.now(),
+            attendees=[{"name": marker, "email": referent.email, "side": "customer"}],
+            minutes=f"minutes {marker}",
+            activity_request=request,
+            created_by=cstm,
+        )
+        deliverable = Deliverable(
+            organisation=organisation,
+            kind="kickoff_minutes",
+            title=f"Verbale {marker}",
+            filename=f"verbale-{marker}.txt",
+            content_type="text/plain",
+            meeting=meeting,
+            published_by=cstm,
+        )
+        deliverable.file.save("verbale.txt", ContentFile(f"verbale {marker}".encode()), save=False)
+        deliverable.size = deliverable.file.size
+        deliverable.save()
         SlaPolicy.objects.create(
             name=f"Terms {marker}",
             ticket_type="incident",
@@ -326,12 +351,13 @@ def test_l3_day_90_leaves_nothing_of_the_organisation_in_the_database_or_the_med
         )
         statement = Statement.objects.get(organisation=alfa.organisation).pdf.name
         bravo_statement = Statement.objects.get(organisation=bravo.organisation).pdf.name
-    # Its files: the statement PDF, two attachments and four raw mails (with the marker).
+    # Its files: the statement PDF, two attachments, four raw mails and the kick-off minutes
+    # (with the marker).
     alfa_files = {statement, *files_with(A, settings.MEDIA_ROOT)}
     bravo_files = {bravo_statement, *files_with(B, settings.MEDIA_ROOT)}
     bravo_rows = database_rows_with(B)
     assert database_rows_with(A) and files_with(A, settings.MEDIA_ROOT)
-    assert len(alfa_files) == 7
+    assert len(alfa_files) == 8
 
     with time_machine.travel(at(expiry - timedelta(days=60)), tick=False):
         lifecycle.run_daily()  # the expiry warnings
@@ -349,7 +375,7 @@ def test_l3_day_90_leaves_nothing_of_the_organisation_in_the_database_or_the_med
     assert {"accounts_securityevent", "tickets_attachment", "activities_activityrequest"} <= set(
         kept
     )
-    assert len(bravo_files) == 7
+    assert len(bravo_files) == 8
     assert all((settings.MEDIA_ROOT / name).exists() for name in bravo_files)
     with scopes_disabled():
         record = DeletionRecord.objects.get(organisation_ref=alfa.organisation.pk)

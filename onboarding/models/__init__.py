@@ -1,0 +1,10 @@
+"""Onboarding (SPEC O1–O4) and SIEM workshops (W1–W6): one model per idea, shared by both.
+
+Meetings and deliverables are the shared pieces (kick-off, SAL reviews and SIEM workshops are all
+meetings with minutes; minutes, manuals, sizing sheets and charters are all deliverables). Each
+capability keeps its models in its own module here."""
+
+from onboarding.models.documents import Deliverable, ProviderDocument
+from onboarding.models.meetings import Meeting
+
+__all__ = ["Deliverable", "Meeting", "ProviderDocument"]

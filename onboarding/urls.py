@@ -1,0 +1,7 @@
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("onboarding.plan.urls")),
+    path("", include("onboarding.library.urls")),
+    path("", include("onboarding.userlist.urls")),
+]
