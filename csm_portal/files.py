@@ -5,8 +5,7 @@ Django has ``transaction.on_commit`` but no "on rollback": wrap the *outermost* 
 the work in ``files_removed_on_failure()`` and declare each file as it is saved::
 
     with files_removed_on_failure(), transaction.atomic():
-        inbound.raw.save("message.eml", ContentFile(raw), save=False)
-        delete_file_on_rollback(inbound.raw)
+        save_file(inbound.raw, "message.eml", raw)  # saved and declared
         ...  # anything raising here rolls the rows back and removes the file
 
 If the block raises (after the transaction has rolled back), every declared file is removed and
@@ -18,6 +17,7 @@ import logging
 from collections.abc import Iterator
 from contextvars import ContextVar
 
+from django.core.files.base import ContentFile
 from django.core.files.storage import Storage
 from django.db.models.fields.files import FieldFile
 
@@ -53,3 +53,10 @@ def delete_file_on_rollback(fieldfile: FieldFile) -> None:
         raise RuntimeError("delete_file_on_rollback() outside files_removed_on_failure()")
     if fieldfile.name:
         saved.append((fieldfile.storage, fieldfile.name))
+
+
+def save_file(fieldfile: FieldFile, name: str, content: bytes) -> None:
+    """Write ``content`` to ``fieldfile`` (its row is saved by the caller) and declare it, so a
+    failing ``files_removed_on_failure()`` block removes it."""
+    fieldfile.save(name, ContentFile(content), save=False)
+    delete_file_on_rollback(fieldfile)

@@ -3,17 +3,12 @@ its reason (SPEC S1–S3, L4). Each message is stored and routed in one transact
 
 import logging
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
@@ -22,6 +17,7 @@ from accounts.models import Membership, Organisation, OrganisationDomain, User
 from accounts.roles import Role
 from accounts.tenancy import customer_write_refusal
 from csm_portal import numbering
+from csm_portal.files import files_removed_on_failure, save_file
 from tickets import authentication, sla
 from tickets.authentication import Verdict
 from tickets.history import event, note
@@ -361,40 +357,11 @@ def ingest(
         if existing is not None:
             return existing, False
         try:
-            with _no_orphan_files(), transaction.atomic():
+            with files_removed_on_failure(), transaction.atomic():
                 return _ingest(mailbox, raw, parsed, uid, uidvalidity), True
         except IntegrityError:  # another poller stored it at the same instant
             existing = InboundMessage.objects.get(**identity)
             return existing, False
-
-
-# Files written while a message is ingested: removed if its transaction does not commit, so a
-# failure or a rollback leaves no orphan file (FieldFile.save writes at once).
-_saved_files: ContextVar[list[FieldFile] | None] = ContextVar("_saved_files", default=None)
-
-
-@contextmanager
-def _no_orphan_files() -> Iterator[None]:
-    saved: list[FieldFile] = []
-    token = _saved_files.set(saved)
-    try:
-        yield
-    except BaseException:
-        for field_file in saved:
-            try:
-                field_file.storage.delete(field_file.name)
-            except OSError:
-                logger.exception("could not remove %s after a failed ingestion", field_file.name)
-        raise
-    finally:
-        _saved_files.reset(token)
-
-
-def _save_file(field_file: FieldFile, name: str, content: bytes) -> None:
-    field_file.save(name, ContentFile(content), save=False)
-    saved = _saved_files.get()
-    if saved is not None:
-        saved.append(field_file)
 
 
 def _ingest(
@@ -415,7 +382,7 @@ def _ingest(
         received_at=now,
         outcome=InboundMessage.Outcome.HELD,
     )
-    _save_file(inbound.raw, "message.eml", raw)
+    save_file(inbound.raw, "message.eml", raw)
     if parsed.report is not None:  # a bounce or an automatic reply: never a ticket (S11)
         return _record_report(inbound, parsed)
     routed = route(mailbox, raw, parsed, now)
@@ -565,7 +532,7 @@ def _store_attachments(inbound: InboundMessage, parsed: ParsedMessage, ticket: T
                 "mb": settings.TICKET_MAX_ATTACHMENT_BYTES // (1024 * 1024)
             }
         else:
-            _save_file(attachment.file, "attachment", part.payload)
+            save_file(attachment.file, "attachment", part.payload)
         attachment.save()
         if attachment.rejected_reason:
             kept_out.append(f"{attachment.filename} ({attachment.rejected_reason})")
@@ -577,7 +544,7 @@ def record_failure(mailbox: Mailbox, raw: bytes, uid: int | None, error: BaseExc
     """A message the parser cannot handle is kept, with its error, for an admin (L4)."""
     key = content_key(raw)
     digest = content_hash(raw)
-    with scopes_disabled(), _no_orphan_files(), transaction.atomic():
+    with scopes_disabled(), files_removed_on_failure(), transaction.atomic():
         if InboundMessage.objects.filter(
             mailbox=mailbox, message_key=key, content_hash=digest
         ).exists():
@@ -590,7 +557,7 @@ def record_failure(mailbox: Mailbox, raw: bytes, uid: int | None, error: BaseExc
             outcome=InboundMessage.Outcome.FAILED,
             reason=f"{type(error).__name__}: {error}"[:2000],
         )
-        _save_file(inbound.raw, "message.eml", raw)
+        save_file(inbound.raw, "message.eml", raw)
         inbound.save()
 
 
