@@ -1,0 +1,1 @@
+"""SIEM onboarding workshops (SPEC W1–W6)."""
