@@ -1,7 +1,7 @@
 """Service-desk KPIs (SPEC S9): volumes, backlog and SLA compliance by customer and month,
 computed in the database with a constant number of queries."""
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from django.db.models import Case, Count, F, IntegerField, Q, Sum, When
 from django.db.models.functions import TruncMonth
@@ -30,8 +30,26 @@ def _percent(part: int, whole: int) -> int | None:
     return round(100 * part / whole) if whole else None
 
 
+def _every_month(rows: list[dict], since, now) -> list[dict]:
+    """The months of the period in order, a month without tickets included with zeros (a chart
+    with gaps would hide a quiet month)."""
+    found = {timezone.localtime(row["month"]).date().replace(day=1): row for row in rows}
+    month = timezone.localtime(since).date().replace(day=1)
+    last = timezone.localtime(now).date().replace(day=1)
+    months = []
+    while month <= last:
+        empty = {"month": month, "opened": 0, "incidents": 0, "met": 0, "timed": 0}
+        months.append(found.get(month, empty) | {"month": month})
+        month = (month + timedelta(days=32)).replace(day=1)
+    return months
+
+
 def overview(*, months: int = 6) -> dict:
-    since = (timezone.now() - timedelta(days=31 * months)).replace(day=1)
+    # The current month and the ``months - 1`` before it, from their first day.
+    start = timezone.localdate().replace(day=1)
+    for _ in range(months - 1):
+        start = (start - timedelta(days=1)).replace(day=1)
+    since = timezone.make_aware(datetime.combine(start, time.min))
     tickets = Ticket.objects.filter(created_at__gte=since)
     by_month = list(
         tickets.annotate(month=TruncMonth("created_at"))
@@ -54,10 +72,9 @@ def overview(*, months: int = 6) -> dict:
         )
         .order_by("-opened", "organisation__name")[:50]
     )
-    peak = max((row["opened"] for row in by_month), default=0)
+    by_month = _every_month(by_month, since, timezone.now())
     for row in by_month:
         row["compliance"] = _percent(row["met"] or 0, row["timed"] or 0)
-        row["bar"] = _percent(row["opened"], peak) or 0
     for row in by_organisation:
         row["compliance"] = _percent(row["met"] or 0, row["timed"] or 0)
     backlog = Ticket.objects.filter(status__in=Ticket.OPEN_STATUSES)

@@ -5,9 +5,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from accounts.roles import PROVIDER_ROLES, Role
+from csm_portal import charts
 from csm_portal.web import NOT_DONE, add_service_errors, paginate, role_required, submit
 from tickets import desk, kpi, selectors, sla
 from tickets.forms import AgentReplyForm, ReplyForm, TicketUpdateForm, TriageForm
@@ -176,4 +178,14 @@ def attachment_download(request: HttpRequest, attachment_id: int) -> FileRespons
 
 @role_required(*PROVIDER_ROLES)
 def kpi_page(request: HttpRequest) -> HttpResponse:
-    return render(request, "tickets/kpi.html", kpi.overview(months=6))
+    context = kpi.overview(months=6)
+    rows = context["by_month"]
+    context["month_chart"] = charts.bars_and_line(
+        labels=[date_format(row["month"], "F Y") for row in rows],
+        bars=[row["opened"] for row in rows],
+        bar_label=_("Opened"),
+        line=[row["compliance"] for row in rows],
+        line_label=_("SLA met (%)"),
+        line_max=100,
+    )
+    return render(request, "tickets/kpi.html", context)

@@ -4,10 +4,11 @@ sees it with its SLA countdown and replies; the referent sees the reply (SPEC S1
 import pytest
 from django.core import mail
 from django_scopes import scopes_disabled
+from playwright.sync_api import expect
 
 from accounts.roles import AgentLevel, Role
 from tests.browser.conftest import screenshot
-from tests.browser.test_sign_in import sign_in
+from tests.browser.test_sign_in import CSP_WATCH, sign_in
 from tests.conftest import make_tenant
 from tests.factories import person
 from tests.tickets.conftest import authenticated, deliver, make_mailbox, sla_policy
@@ -66,6 +67,13 @@ def test_agent_sees_the_new_ticket_with_its_countdown_and_the_referent_sees_the_
     page.get_by_role("button", name="Invia").click()
     page.wait_for_selector("[data-direction=out]")
     screenshot(page, "agent-ticket-reply")
+    # S9: the KPI chart is drawn by Chart.js from our own static files, under the CSP.
+    page.context.add_init_script(CSP_WATCH)
+    page.goto("/tickets/kpi/")
+    expect(page.locator("canvas[data-chart][data-drawn='1']")).to_have_count(1)
+    assert page.locator("canvas[data-chart]").bounding_box()["height"] > 100
+    assert page.evaluate("window.__cspViolations") == []
+    screenshot(page, "agent-kpi-chart")
     (sent,) = [m for m in mail.outbox if m.to == ["referent@alfa.example"]]
     assert sent.subject.startswith(f"[{ticket.number}]")  # S1: the number in every reply
     assert sent.extra_headers["In-Reply-To"] == "<browser-1@alfa.example>"

@@ -141,6 +141,21 @@ def test_s9_kpi_page(box, tenant_a, agent):
     assert page.context["by_organisation"][0]["organisation__name"] == tenant_a.organisation.name
 
 
+def test_s9_the_kpi_chart_shows_six_months_quiet_ones_included(box, tenant_a, agent):
+    """The volume chart has one bar per month of the last six, a month without tickets as a
+    zero (a gap would hide it), and the compliance line on its own 0–100 axis."""
+    receive(box, "referent@alfa.example", "Errore A", "<k2@x>")
+    with time_machine.travel(timezone.now() + timedelta(days=70)):
+        page = client_for(agent).get(reverse("ticket_kpi"))
+    months = [row["month"] for row in page.context["by_month"]]
+    assert len(months) == 6 and months == sorted(months)
+    chart = page.context["month_chart"]
+    opened = chart["data"]["datasets"][0]["data"]
+    assert len(chart["data"]["labels"]) == 6 and sum(opened) == 1 and opened.count(0) == 5
+    assert chart["options"]["scales"]["y1"]["max"] == 100
+    assert 'data-chart="kpi-month-chart"' in page.content.decode()
+
+
 def test_s8_the_auto_reply_speaks_the_requesters_language(
     box, tenant_a, django_capture_on_commit_callbacks
 ):
