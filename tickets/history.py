@@ -2,6 +2,7 @@
 are internal messages. Shared by mail ingestion and the desk."""
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from tickets.models import Ticket, TicketEvent, TicketMessage
@@ -37,3 +38,47 @@ def note(ticket: Ticket, text: str) -> None:
         direction=TicketMessage.Direction.NOTE,
         body_text=text,
     )
+
+
+# Kinds whose before/after are values of the ticket field of the same name.
+FIELD_KINDS = {
+    TicketEvent.Kind.STATUS: "status",
+    TicketEvent.Kind.PRIORITY: "priority",
+    TicketEvent.Kind.LEVEL: "level",
+    TicketEvent.Kind.TYPE: "type",
+    TicketEvent.Kind.CATEGORY: "category",
+}
+
+
+def _label(field_name: str, value: str) -> str:
+    choices = dict(Ticket._meta.get_field(field_name).flatchoices)
+    return str(choices.get(value, value)) if value else "—"
+
+
+def describe(entry: TicketEvent) -> str:
+    """One event as a sentence in the active language (SPEC S7, S8): "Status changed from New
+    to Waiting on customer", not codes."""
+    kind = entry.kind
+    if kind in FIELD_KINDS:
+        field_name = FIELD_KINDS[kind]
+        values = {
+            "what": Ticket._meta.get_field(field_name).verbose_name,
+            "before": _label(field_name, entry.before),
+            "after": _label(field_name, entry.after),
+        }
+        sentence = _("%(what)s changed from %(before)s to %(after)s") % values
+        return sentence[:1].upper() + sentence[1:]
+    if kind == TicketEvent.Kind.OWNER:
+        if not entry.after:
+            return _("Owner removed (was %(before)s)") % {"before": entry.before or "—"}
+        if not entry.before:
+            return _("Assigned to %(after)s") % {"after": entry.after}
+        return _("Owner changed from %(before)s to %(after)s") % {
+            "before": entry.before,
+            "after": entry.after,
+        }
+    if kind == TicketEvent.Kind.OUTCOME:
+        return _("Outcome: %(outcome)s") % {"outcome": _label("outcome", entry.after)}
+    if kind == TicketEvent.Kind.REOPENED:
+        return _("Reopened by a new message")
+    return str(entry.get_kind_display())

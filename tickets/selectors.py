@@ -8,14 +8,26 @@ from accounts.models import Membership, User
 from accounts.roles import Role
 from tickets.models import Attachment, InboundMessage, Ticket, TicketMessage
 
+# The list's default filter: every ticket still being worked. Distinct from the status "open",
+# so that status can be filtered on its own.
+ACTIVE = "active"
+
 
 def ticket_list(
-    *, tenancy, user, search: str = "", status: str = "open", level: str = "", mine: bool = False
+    *,
+    tenancy,
+    user,
+    search: str = "",
+    status: str = ACTIVE,
+    level: str = "",
+    mine: bool = False,
 ) -> QuerySet[Ticket]:
+    """``status``: ``ACTIVE`` for every ticket still being worked (new, open, waiting), a status
+    value for that status alone, "" for all."""
     tickets = Ticket.objects.select_related("organisation", "owner")
     if tenancy.role == Role.END_USER:
         tickets = tickets.filter(Q(requester=user) | Q(requester_email__iexact=user.email))
-    if status == "open":
+    if status == ACTIVE:
         tickets = tickets.filter(status__in=Ticket.OPEN_STATUSES)
     elif status:
         tickets = tickets.filter(status=status)

@@ -4,6 +4,7 @@ Europe/Rome on Italian working days; time waiting on the customer is paused."""
 from datetime import datetime
 
 from django.db.models import Q
+from django.utils import timezone
 
 from csm_portal.business_calendar import add_support_minutes, support_minutes_between
 from tickets.models import SlaPolicy, Ticket
@@ -77,6 +78,7 @@ def clock(ticket: Ticket, now: datetime) -> dict:
     return {
         "target": target,
         "due": due,
+        "due_today": due is not None and timezone.localdate(due) == timezone.localdate(at),
         "left": left,
         "hours": hours,
         "minutes": minutes,

@@ -23,7 +23,7 @@ EVERYONE = (*PROVIDER_ROLES, Role.REFERENT, Role.END_USER)
 @role_required(*EVERYONE)
 def ticket_list(request: HttpRequest) -> HttpResponse:
     search = request.GET.get("q", "").strip()
-    status = request.GET.get("status", "open")
+    status = request.GET.get("status", selectors.ACTIVE)
     level = request.GET.get("level", "")
     mine = request.GET.get("mine") == "1"
     tickets = selectors.ticket_list(
