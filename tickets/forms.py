@@ -59,3 +59,48 @@ class TriageForm(forms.Form):
         self.fields["organisation"].queryset = Organisation.objects.filter(
             kind=Organisation.Kind.CUSTOMER
         ).order_by("name")
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one input (Django's documented pattern); the service checks them."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+
+    def clean(self, data: object, initial: object = None) -> list:
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(item, initial) for item in data]
+        return [single(data, initial)] if data else []
+
+
+class NewRequestForm(forms.Form):
+    """A customer's request in the portal (SPEC S2, S3): the types offered are those the
+    customer may open."""
+
+    # Not required here: the service checks everything at once, so every problem (a missing
+    # subject and a refused file alike) is reported in one answer.
+    category = forms.ChoiceField(label=_("Type of request"), required=False)
+    subject = forms.CharField(label=_("Subject"), max_length=300, required=False)
+    description = forms.CharField(
+        label=_("Description"),
+        required=False,
+        max_length=20000,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text=_("What happened, since when, who is affected; for errors, the exact message."),
+    )
+    attachments = MultipleFileField(
+        label=_("Attachments"),
+        required=False,
+        allow_empty_file=True,  # the service names an empty file in its message
+        help_text=_("Screenshots or logs; up to 10 files, no programs."),
+    )
+
+    def __init__(self, *args: object, categories: list[tuple[str, str]], **kwargs: object):
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["category"].choices = [("", "—"), *categories]

@@ -4,7 +4,7 @@ its reason (SPEC S1–S3, L4). Each message is stored and routed in one transact
 import logging
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -418,29 +418,44 @@ def _ingest(
     return inbound
 
 
-def open_ticket(
-    parsed: ParsedMessage, sender: Sender, category: str, now, *, authenticated: bool
+def ticket_create(
+    *, sender: Sender, subject: str, category: str, address: str, at: datetime
 ) -> Ticket:
-    """A new ticket of ``sender``'s organisation. An activity request is made from it only when
-    the receiving server authenticated the referent (SPEC S10, H8)."""
+    """A new ticket of ``sender``'s organisation with its number, contract, SLA clock and the
+    contractual "opened" event (SPEC S1, S5, S7): one way in for mail and the portal."""
     from activities.services import running_contract
 
     organisation = sender.organisation
     ticket = Ticket.objects.create(
         organisation=organisation,
-        subject=(parsed.subject or _("(no subject)"))[:300],
+        subject=(subject or _("(no subject)"))[:300],
         type=type_of(category),
         category=category,
         requester=sender.user,
-        requester_email=parsed.from_address,
+        requester_email=address,
         requester_language=sender.language,
         contract=running_contract(organisation, timezone.localdate()),
-        created_at=now,
+        created_at=at,
     )
     numbering.number_assign(ticket, numbering.ticket_number)  # random, unique (S1, issue 11)
     sla.apply_policy(ticket)
     ticket.save()
-    event(ticket, Kind.OPENED, actor=sender.user, label=parsed.from_address, at=now)
+    event(ticket, Kind.OPENED, actor=sender.user, label=address, at=at)
+    return ticket
+
+
+def open_ticket(
+    parsed: ParsedMessage, sender: Sender, category: str, now, *, authenticated: bool
+) -> Ticket:
+    """A new ticket of ``sender``'s organisation. An activity request is made from it only when
+    the receiving server authenticated the referent (SPEC S10, H8)."""
+    ticket = ticket_create(
+        sender=sender,
+        subject=parsed.subject,
+        category=category,
+        address=parsed.from_address,
+        at=now,
+    )
     if category == Ticket.Category.CST_ACTIVITY and sender.role == Role.REFERENT:
         if authenticated:
             _activity_request_from_mail(ticket, parsed, sender)

@@ -365,11 +365,18 @@ class TicketMessage(models.Model):
 
 
 class Attachment(models.Model):
-    """A file that came with a message. Executables and files over the cap are kept out: the
-    row says so and why, and the ticket shows it (nothing silently dropped)."""
+    """A file that came with a message, or that a customer attached to a request in the
+    portal. Executables and files over the cap are kept out of mail: the row says so and why, and
+    the ticket shows it (nothing silently dropped); the portal refuses them before anything is
+    written."""
 
+    # The received mail it came with; none when the customer uploaded it in the portal.
     inbound = models.ForeignKey(
-        InboundMessage, on_delete=models.CASCADE, related_name="attachments"
+        InboundMessage,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="attachments",
     )
     ticket = models.ForeignKey(
         Ticket, on_delete=models.CASCADE, null=True, blank=True, related_name="attachments"

@@ -49,6 +49,15 @@ def auto_reply_on_commit(mailbox: Mailbox, parsed: ParsedMessage, ticket: Ticket
     ):
         return
     AutoReply.objects.create(sender=parsed.from_address)
+    acknowledge_on_commit(mailbox, ticket, to=parsed.from_address, in_reply_to=parsed.message_id)
+
+
+def acknowledge_on_commit(
+    mailbox: Mailbox | None, ticket: Ticket, *, to: str, in_reply_to: str = ""
+) -> None:
+    """The acknowledgement with the ticket number, in the requester's language, sent once the
+    ticket is committed; recorded on the ticket (SPEC S1, S8)."""
+    sender = mailbox.address if mailbox else settings.DEFAULT_FROM_EMAIL
     message_id = own_message_id()
     TicketMessage.objects.create(
         ticket=ticket,
@@ -63,11 +72,11 @@ def auto_reply_on_commit(mailbox: Mailbox, parsed: ParsedMessage, ticket: Ticket
     headers = {
         "Message-ID": message_id,
         "Auto-Submitted": "auto-replied",
-        "X-Loop": mailbox.address,
+        "X-Loop": sender,
         "Precedence": "auto_reply",
     }
-    if parsed.message_id:
-        headers["In-Reply-To"] = parsed.message_id
-        headers["References"] = parsed.message_id
-    message = EmailMessage(subject, body, mailbox.address, [parsed.from_address], headers=headers)
+    if in_reply_to:
+        headers["In-Reply-To"] = in_reply_to
+        headers["References"] = in_reply_to
+    message = EmailMessage(subject, body, sender, [to], headers=headers)
     transaction.on_commit(lambda: message.send(fail_silently=True))

@@ -9,10 +9,18 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from accounts.roles import PROVIDER_ROLES, Role
+from accounts.tenancy import customer_write_refusal
 from csm_portal import charts
+from csm_portal.idempotency import already_done_redirects, form_once
 from csm_portal.web import NOT_DONE, add_service_errors, paginate, role_required, submit
-from tickets import desk, kpi, selectors, sla
-from tickets.forms import AgentReplyForm, ReplyForm, TicketUpdateForm, TriageForm
+from tickets import desk, kpi, portal, selectors, sla
+from tickets.forms import (
+    AgentReplyForm,
+    NewRequestForm,
+    ReplyForm,
+    TicketUpdateForm,
+    TriageForm,
+)
 from tickets.models import Ticket
 from tickets.triage import held_dismiss, held_to_ticket
 
@@ -189,3 +197,36 @@ def kpi_page(request: HttpRequest) -> HttpResponse:
         line_max=100,
     )
     return render(request, "tickets/kpi.html", context)
+
+
+@role_required(Role.REFERENT, Role.END_USER)
+@already_done_redirects
+def ticket_new(request: HttpRequest) -> HttpResponse:
+    """A customer opens a request in the portal (SPEC S2, S3, C5); the same rules as by mail."""
+    sender = portal.sender_of(request.user)
+    refusal = customer_write_refusal(sender.organisation)
+    form = NewRequestForm(
+        request.POST or None, request.FILES or None, categories=portal.categories_for(sender)
+    )
+    ticket = NOT_DONE
+    if not refusal:
+        ticket = submit(
+            request,
+            form,
+            lambda data: form_once(
+                request,
+                lambda: portal.ticket_open(by=request.user, **data),
+                url_of=lambda opened: opened.get_absolute_url(),
+            ),
+        )
+    if ticket is not NOT_DONE:
+        messages.success(
+            request,
+            _("Request %(number)s recorded: we confirmed it by e-mail to %(email)s.")
+            % {"number": ticket.number, "email": request.user.email},
+        )
+        return redirect(ticket)
+    context = {"form": form, "refusal": refusal, "support_address": portal.support_address()}
+    # A refused write (C5) is a 403 with the reason on the page; nothing was written.
+    status = 403 if refusal and request.method == "POST" else 200
+    return render(request, "tickets/ticket_new.html", context, status=status)

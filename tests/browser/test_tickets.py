@@ -86,3 +86,34 @@ def test_agent_sees_the_new_ticket_with_its_countdown_and_the_referent_sees_the_
     thread.wait_for()
     assert "Abbiamo riavviato il servizio" in thread.inner_text()
     screenshot(referent, "referent-ticket")
+
+
+def test_the_referent_opens_a_request_in_the_portal_with_a_screenshot(
+    page, live_server, cstm, tmp_path
+):
+    """Issue 14: a referent opens a request from the ticket list, attaches a screenshot, and
+    lands on the new ticket with its number; a missing subject was reported first, nothing
+    written (SPEC S2, S3)."""
+    alfa = make_tenant("Alfa Assicurazioni S.p.A.", "alfa.example", cstm=cstm)
+    shot = tmp_path / "schermata.png"
+    shot.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)
+    sign_in(page, alfa.referent, staff=False)
+    page.locator("nav.mainnav").get_by_text("Ticket", exact=True).click()
+    page.get_by_test_id("new-request").click()
+    page.select_option("select[name=category]", "configuration")
+    page.fill("textarea[name=description]", "Serve un nuovo gruppo per la filiale di Torino.")
+    page.set_input_files("input[name=attachments]", str(shot))
+    page.get_by_role("button", name="Invia la richiesta").click()
+    expect(page.locator(".field.has-error")).to_have_count(1)  # the subject is missing
+    with scopes_disabled():
+        assert not Ticket.objects.exists()
+    screenshot(page, "referent-new-request-error")
+    page.fill("input[name=subject]", "Nuovo gruppo di utenti")
+    page.set_input_files("input[name=attachments]", str(shot))
+    page.get_by_role("button", name="Invia la richiesta").click()
+    page.wait_for_selector("[data-testid=thread]")
+    with scopes_disabled():
+        ticket = Ticket.objects.get()
+    assert ticket.number in page.inner_text("h1")
+    assert "schermata.png" in page.content()
+    screenshot(page, "referent-new-request")
