@@ -40,7 +40,8 @@ def main(paths: list[str]) -> None:
                 entry.msgstr = value
             if "fuzzy" in entry.flags:
                 entry.flags.remove("fuzzy")
-                entry.previous_msgid = None
+            # The "#|" lines of a former fuzzy match: stale once the entry is translated.
+            entry.previous_msgid = entry.previous_msgctxt = entry.previous_msgid_plural = None
             filled += 1
         po.save()
         print(f"{language}: filled {filled}, still untranslated {missing}")
