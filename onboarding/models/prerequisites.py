@@ -160,6 +160,9 @@ class WhitelistingConfirmation(models.Model):
         verbose_name = _("whitelisting confirmation")
         verbose_name_plural = _("whitelisting confirmations")
 
+    def __str__(self) -> str:
+        return f"whitelisting {self.organisation_id}"
+
     @property
     def complete(self) -> bool:
         return self.phishing_mail and self.awareness_mail and self.channel_mail and self.videos_play

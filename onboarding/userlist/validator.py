@@ -139,10 +139,7 @@ def _decode(data: bytes) -> tuple[str, str] | str:
         )
     if b"\x00" in data:
         return _("This is not a text file (it contains binary data): upload a CSV file.")
-    if data.startswith(b"\xef\xbb\xbf"):
-        encoding = UTF8_BOM
-    else:
-        encoding = UTF8
+    encoding = UTF8_BOM if data.startswith(b"\xef\xbb\xbf") else UTF8
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError:
