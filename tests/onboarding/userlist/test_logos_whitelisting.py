@@ -46,7 +46,10 @@ def test_o2_an_unsafe_svg_is_refused_with_the_reason(svg, reason):
 
 
 def test_o2_a_safe_svg_with_internal_and_data_references_is_accepted():
-    svg = f'<svg {SVG_NS}><defs><g id="a"/></defs><use href="#a"/><image href="data:image/png;base64,AA=="/></svg>'
+    svg = (
+        f'<svg {SVG_NS}><defs><g id="a"/></defs><use href="#a"/>'
+        '<image href="data:image/png;base64,AA=="/></svg>'
+    )
     check = logos.check_logo(svg.encode())
     assert check.problem == "" and check.content_type == "image/svg+xml"
 
