@@ -377,7 +377,7 @@ def measure_user_list() -> dict:
     lines = ["email;first_name;last_name;department;job_title;manager_email;language;location"]
     for n in range(USER_LIST_ROWS):
         lines.append(
-            f"user{n}@bench-users.example;Nome{n};Cognome{n};\"Ufficio {n % 40}; sede\";"
+            f'user{n}@bench-users.example;Nome{n};Cognome{n};"Ufficio {n % 40}; sede";'
             f"Impiegato;manager{n % 500}@bench-users.example;it;Milano"
         )
     data = b"\xef\xbb\xbf" + "\r\n".join(lines).encode()

@@ -81,7 +81,10 @@ def user_list(request: HttpRequest, organisation_id: int) -> HttpResponse:
             except services.InvalidUserList as invalid:
                 context["problems"] = invalid.result.problems[:SHOWN_PROBLEMS]
                 context["problem_count"] = len(invalid.result.problems)
-                context["detected"] = invalid.result
+                context["detected"] = {
+                    "encoding": validator.encoding_label(invalid.result.encoding),
+                    "delimiter": validator.delimiter_label(invalid.result.delimiter),
+                }
             except ValidationError as error:
                 add_service_errors(form, error)
             else:
