@@ -137,3 +137,18 @@ def test_o2_api_logos_and_whitelisting(tenant_a, referent_api):
     checks = dict.fromkeys(("phishing_mail", "awareness_mail", "channel_mail", "videos_play"), True)
     done = referent_api.post(f"{API}/whitelisting/", checks, content_type="application/json")
     assert done.status_code == 201 and done.json()["confirmed_at"]
+
+
+def test_t2_api_an_end_user_gets_404_on_every_prerequisite_resource(tenant_a):
+    from accounts import services as account_services
+
+    _token, secret = account_services.api_token_create(user=tenant_a.end_user, name="script")
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
+    for resource in ("user-list-uploads", "listed-users", "logos", "whitelisting"):
+        assert client.get(f"{API}/{resource}/").status_code == 404
+    response = client.post(
+        f"{API}/user-list-uploads/", body(users("alfa.example", 1)), content_type="application/json"
+    )
+    assert response.status_code == 404
+    with scopes_disabled():
+        assert not UserListUpload.objects.exists()

@@ -5,6 +5,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django_scopes import scopes_disabled
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from accounts.models import Organisation
 from onboarding.models import Logo, WhitelistingConfirmation
@@ -174,3 +176,17 @@ def test_o1_each_prerequisite_done_tells_the_plan_its_step(tenant_a, monkeypatch
         (org.pk, steps.USER_LIST, who),
         (org.pk, steps.WHITELISTING, who),
     ]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=3000))
+def test_o2_fuzz_any_bytes_as_a_logo_never_crash_and_are_refused_or_typed(data):
+    check = logos.check_logo(data)
+    assert bool(check.problem) or check.content_type in logos.EXTENSIONS
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet="<>/=\"' svgscriptonloadhref:#xml!DOCTYPE[]&;", max_size=200))
+def test_o2_fuzz_svg_like_text_never_crashes(text):
+    check = logos.check_logo(("<svg " + text).encode())
+    assert bool(check.problem) or check.content_type == "image/svg+xml"
