@@ -4,7 +4,7 @@ service, render. The referent writes for their organisation; the CSTM (or an adm
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -17,7 +17,8 @@ from accounts.roles import PROVIDER_ROLES, Role
 from accounts.tenancy import customer_write_refusal
 from csm_portal.idempotency import already_done_redirects, form_once
 from csm_portal.web import add_service_errors, paginate, role_required
-from onboarding.models import UserListUpload
+from onboarding.models import Logo, UserListUpload
+from onboarding.userlist import logos as rules
 from onboarding.userlist import selectors, services, validator
 from onboarding.userlist.forms import (
     LogoForm,
@@ -36,8 +37,6 @@ def _organisation(request: HttpRequest, organisation_id: int) -> Organisation:
     """The organisation if the user may see it (404 otherwise, SPEC T1); only customers."""
     organisation = account_selectors.organisation_get(organisation_id=organisation_id)
     if organisation.kind != Organisation.Kind.CUSTOMER:
-        from django.http import Http404
-
         raise Http404
     return organisation
 
@@ -222,9 +221,6 @@ def logos(request: HttpRequest, organisation_id: int) -> HttpResponse:
             else:
                 messages.success(request, _("Logo saved."))
                 return redirect("onboarding_logos", organisation_id=organisation.pk)
-    from onboarding.models import Logo
-    from onboarding.userlist import logos as rules
-
     current = selectors.logos(organisation=organisation)
     return render(
         request,
