@@ -125,6 +125,11 @@ class UserListUploadSerializer(ModelSerializer):
 
 
 class DiffSerializer(serializers.Serializer):
+    valid = serializers.BooleanField(
+        help_text="False when the file no longer passes (the organisation's domains or licences "
+        "changed since the upload): then nothing can be applied and the lists are empty."
+    )
+    problems = ProblemSerializer(many=True)
     added = serializers.ListField(child=serializers.CharField(), help_text="E-mail addresses.")
     changed = serializers.ListField(child=serializers.CharField())
     removed = serializers.ListField(child=serializers.CharField())
@@ -197,12 +202,18 @@ class UserListUploadViewSet(
                 stored.read(),
                 services.user_list_context(upload.organisation, timezone.localdate()),
             )
-        if not result.ok:
-            raise _problems_error(result)
-        rows = result.rows
-        change = validator.diff(rows, selectors.current_list(organisation=upload.organisation))
+        change = (
+            validator.diff(result.rows, selectors.current_list(organisation=upload.organisation))
+            if result.ok
+            else validator.Diff()
+        )
         return Response(
             {
+                "valid": result.ok,
+                "problems": [
+                    {"row": p.row, "column": p.column, "message": p.message}
+                    for p in result.problems
+                ],
                 "added": [row["email"] for row in change.added],
                 "changed": [new["email"] for _old, new in change.changed],
                 "removed": [row["email"] for row in change.removed],

@@ -105,13 +105,18 @@ def upload_detail(request: HttpRequest, upload_id: int) -> HttpResponse:
     organisation = upload.organisation
     can_write, refusal = _can_write(request, organisation)
     change = None
+    problems: tuple = ()
     if upload.status == UserListUpload.Status.PENDING:
         with upload.file.open("rb") as stored:
             data = stored.read()
         result = validator.validate(
             data, services.user_list_context(organisation, timezone.localdate())
         )
-        change = validator.diff(result.rows, selectors.current_list(organisation=organisation))
+        if result.ok:
+            change = validator.diff(result.rows, selectors.current_list(organisation=organisation))
+        else:
+            # The domains or the licences changed since the upload: it can no longer apply.
+            problems = result.problems
     today = timezone.localdate()
     first = (
         not selectors.uploads(organisation=organisation)
@@ -126,6 +131,7 @@ def upload_detail(request: HttpRequest, upload_id: int) -> HttpResponse:
             "organisation": organisation,
             "labels": _label(upload),
             "change": change,
+            "problems": problems,
             "shown": 200,
             "can_write": can_write,
             "write_refusal": refusal,

@@ -6,6 +6,7 @@ from datetime import date
 import pytest
 import time_machine
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django_scopes import scopes_disabled
@@ -233,3 +234,24 @@ def test_csv_injection_in_the_exported_list_is_neutralised(tenant_a, upload_of):
     body = response.content.decode("utf-8-sig")
     assert response["Content-Disposition"].startswith("attachment")
     assert "'=HYPERLINK" in body and "'+cmd" in body and ",=HYPERLINK" not in body
+
+
+def test_o2_a_pending_upload_that_no_longer_passes_shows_why_and_no_diff(tenant_a, upload_of):
+    """The organisation's domain was removed after the upload: the page and the API say the
+    file no longer passes, show no diff (not "everyone removed"), and applying loads nothing."""
+    from accounts.models import OrganisationDomain
+
+    with scopes_disabled():
+        services.user_list_apply(upload=upload_of(users("alfa.example", 2)), by=tenant_a.referent)
+        pending = upload_of(users("alfa.example", 3))
+        OrganisationDomain.objects.filter(organisation=tenant_a.organisation).delete()
+    client = client_for(tenant_a.referent)
+    page = client.get(reverse("user_list_upload", args=[pending.pk])).content.decode()
+    assert 'data-testid="problems"' in page and 'data-testid="diff"' not in page
+    diff = Client(HTTP_AUTHORIZATION=f"Bearer {tenant_a.token_secret}").get(
+        f"/api/v1/user-list-uploads/{pending.pk}/diff/"
+    )
+    assert diff.status_code == 200
+    assert diff.json()["valid"] is False and diff.json()["removed"] == []
+    client.post(reverse("user_list_apply", args=[pending.pk]), once())
+    assert len(rows_of(tenant_a.organisation)) == 2
