@@ -255,3 +255,19 @@ def test_o2_a_pending_upload_that_no_longer_passes_shows_why_and_no_diff(tenant_
     assert diff.json()["valid"] is False and diff.json()["removed"] == []
     client.post(reverse("user_list_apply", args=[pending.pk]), once())
     assert len(rows_of(tenant_a.organisation)) == 2
+
+
+def test_o2_the_user_list_page_makes_the_same_queries_for_five_or_fifty_people(tenant_a, upload_of):
+    """No query per listed person or per upload: the page's queries do not grow with the list
+    (one page of 25 people, the ten latest uploads with their people in one join)."""
+    url = reverse("user_list", args=[tenant_a.organisation.pk])
+    counts = []
+    for size, day in ((5, date(2026, 12, 1)), (50, date(2027, 1, 5))):
+        with time_machine.travel(day, tick=False):
+            client = client_for(tenant_a.referent)
+            apply_on(day, upload_of(users("alfa.example", size)), tenant_a.referent)
+            upload_of(users("alfa.example", size + 1))  # one pending upload more each time
+            with CaptureQueriesContext(connection) as queries:
+                assert client.get(url).status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
