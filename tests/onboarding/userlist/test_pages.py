@@ -271,3 +271,27 @@ def test_o2_the_user_list_page_makes_the_same_queries_for_five_or_fifty_people(t
                 assert client.get(url).status_code == 200
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+def test_o2_an_upload_over_the_cap_is_refused_on_the_page_and_nothing_stored(tenant_a, settings):
+    settings.USER_LIST_MAX_BYTES = 1024 * 1024
+    client = client_for(tenant_a.referent)
+    big = csv_file(*users("alfa.example", 20000))  # ~1.3 MB
+    page = client.post(reverse("user_list", args=[tenant_a.organisation.pk]), {"file": big})
+    assert 'data-testid="problem"' in page.content.decode() and "1 MB" in page.content.decode()
+    assert uploads_of(tenant_a.organisation) == 0
+
+
+def test_c5_staff_cannot_upload_nor_apply_for_a_closed_organisation(tenant_a, cstm, upload_of):
+    upload = upload_of(users("alfa.example", 1))
+    with scopes_disabled():
+        Organisation.objects.filter(pk=tenant_a.organisation.pk).update(
+            access=Organisation.Access.CLOSED
+        )
+    client = client_for(cstm)
+    client.post(
+        reverse("user_list", args=[tenant_a.organisation.pk]),
+        {"file": csv_file(*users("alfa.example", 2))},
+    )
+    client.post(reverse("user_list_apply", args=[upload.pk]), once())
+    assert uploads_of(tenant_a.organisation) == 1 and rows_of(tenant_a.organisation) == []
