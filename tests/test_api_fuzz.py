@@ -186,8 +186,26 @@ def pinned_objects(user, tenant_a: Tenant, tenant_b: Tenant) -> dict[str, dict[s
             first_response_minutes=60,
             resolution_minutes=480,
         )
+        from onboarding.models import ListedUser, Logo, UserListUpload, WhitelistingConfirmation
+        from tests.test_route_walk import with_prerequisites
+
+        with_prerequisites(tenant_a)
+        with_prerequisites(tenant_b)
+        prerequisites = {
+            resource: {
+                key: model.objects.get(organisation=t.organisation).pk
+                for key, t in (("A", tenant_a), ("B", tenant_b))
+            }
+            for resource, model in (
+                ("user-list-uploads", UserListUpload),
+                ("listed-users", ListedUser),
+                ("logos", Logo),
+                ("whitelisting", WhitelistingConfirmation),
+            )
+        }
     spare, _secret = services.api_token_create(user=user, name="spare, to be revoked")
     return {
+        **prerequisites,
         "organisations": {"A": tenant_a.organisation.pk, "B": tenant_b.organisation.pk},
         "people": {"A": membership_a, "B": membership_b},
         "cstm-assignments": {"A": tenant_a.assignment.pk, "B": tenant_b.assignment.pk},

@@ -225,6 +225,35 @@ def fill(marker: str, *, cstm: User, agent: User, admin: User, mailbox: Mailbox)
         deliverable.file.save("verbale.txt", ContentFile(f"verbale {marker}".encode()), save=False)
         deliverable.size = deliverable.file.size
         deliverable.save()
+        # The customer prerequisites (SPEC O2): an applied user list (its CSV kept), two SVG
+        # logos and the whitelisting confirmation.
+        from onboarding.userlist import services as userlist_services
+
+        listed = ContentFile(
+            f"email,first_name,last_name\nlisted@{marker}.example,{marker},Rossi\n".encode(),
+            name=f"utenti-{marker}.csv",
+        )
+        upload = userlist_services.user_list_upload(
+            organisation=organisation, upload=listed, by=referent
+        )
+        userlist_services.user_list_apply(upload=upload, by=referent)
+        for variant in ("light", "dark"):
+            svg = f'<svg xmlns="http://www.w3.org/2000/svg"><title>{marker}</title></svg>'
+            userlist_services.logo_upload(
+                organisation=organisation,
+                variant=variant,
+                upload=ContentFile(svg.encode(), name=f"logo-{variant}.svg"),
+                by=referent,
+            )
+        userlist_services.whitelisting_confirm(
+            organisation=organisation,
+            by=referent,
+            phishing_mail=True,
+            awareness_mail=True,
+            channel_mail=True,
+            videos_play=True,
+            note=f"note {marker}",
+        )
         SlaPolicy.objects.create(
             name=f"Terms {marker}",
             ticket_type="incident",
@@ -351,13 +380,13 @@ def test_l3_day_90_leaves_nothing_of_the_organisation_in_the_database_or_the_med
         )
         statement = Statement.objects.get(organisation=alfa.organisation).pdf.name
         bravo_statement = Statement.objects.get(organisation=bravo.organisation).pdf.name
-    # Its files: the statement PDF, two attachments, four raw mails and the kick-off minutes
-    # (with the marker).
+    # Its files: the statement PDF, two attachments, four raw mails, the kick-off minutes, the
+    # user-list CSV and two logos (with the marker).
     alfa_files = {statement, *files_with(A, settings.MEDIA_ROOT)}
     bravo_files = {bravo_statement, *files_with(B, settings.MEDIA_ROOT)}
     bravo_rows = database_rows_with(B)
     assert database_rows_with(A) and files_with(A, settings.MEDIA_ROOT)
-    assert len(alfa_files) == 8
+    assert len(alfa_files) == 11
 
     with time_machine.travel(at(expiry - timedelta(days=60)), tick=False):
         lifecycle.run_daily()  # the expiry warnings
@@ -375,7 +404,7 @@ def test_l3_day_90_leaves_nothing_of_the_organisation_in_the_database_or_the_med
     assert {"accounts_securityevent", "tickets_attachment", "activities_activityrequest"} <= set(
         kept
     )
-    assert len(bravo_files) == 8
+    assert len(bravo_files) == 11
     assert all((settings.MEDIA_ROOT / name).exists() for name in bravo_files)
     with scopes_disabled():
         record = DeletionRecord.objects.get(organisation_ref=alfa.organisation.pk)

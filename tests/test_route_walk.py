@@ -48,7 +48,55 @@ def with_activity(tenant_b: Tenant) -> Tenant:
         )
         activity_services.request_complete(request=kickoff, by=b_cstm)
     with_tickets(tenant_b)
+    with_prerequisites(tenant_b)
     return tenant_b
+
+
+def with_prerequisites(tenant: Tenant) -> None:
+    """The tenant's applied user list (one listed person), its light logo and its whitelisting
+    confirmation (SPEC O2), made through the services as its referent would."""
+    from django.core.files.base import ContentFile
+
+    from onboarding.userlist import services as userlist_services
+
+    domain = tenant.referent.email.split("@")[1]
+    with scopes_disabled():
+        upload = userlist_services.user_list_upload(
+            organisation=tenant.organisation,
+            upload=ContentFile(
+                f"email,first_name,last_name\nlisted@{domain},Listed,Person\n".encode(),
+                name="users.csv",
+            ),
+            by=tenant.referent,
+        )
+        userlist_services.user_list_apply(upload=upload, by=tenant.referent)
+        userlist_services.logo_upload(
+            organisation=tenant.organisation,
+            variant="light",
+            upload=ContentFile(
+                f'<svg xmlns="http://www.w3.org/2000/svg"><title>{domain}</title></svg>'.encode(),
+                name="logo.svg",
+            ),
+            by=tenant.referent,
+        )
+        userlist_services.whitelisting_confirm(
+            organisation=tenant.organisation,
+            by=tenant.referent,
+            phishing_mail=True,
+            awareness_mail=True,
+            channel_mail=True,
+            videos_play=True,
+            note=f"whitelisting of {domain}",
+        )
+
+
+def _b_prerequisite(b: Tenant, name: str) -> int:
+    return (
+        _model("onboarding", name)
+        .objects.with_scopes_disabled()
+        .get(organisation=b.organisation)
+        .pk
+    )
 
 
 B_TICKET_SUBJECT = "Bravo vault outage in the board portal"
@@ -152,6 +200,8 @@ OBJECT_ARGUMENTS = {
     "ticket_id": lambda b: _b_ticket(b).pk,
     "inbound_id": lambda b: _b_held(b).pk,
     "attachment_id": lambda b: _b_attachment(b).pk,
+    "upload_id": lambda b: _b_prerequisite(b, "UserListUpload"),
+    "logo_id": lambda b: _b_prerequisite(b, "Logo"),
 }
 # The API router names every object argument "pk": which object is told by the resource.
 API_RESOURCES = {
@@ -172,6 +222,10 @@ API_RESOURCES = {
     "held-messages": lambda b: _b_held(b).pk,
     # SLA policies are the provider's, shared: an absent id must still be a 404.
     "sla-policies": lambda b: 999_999,
+    "user-list-uploads": lambda b: _b_prerequisite(b, "UserListUpload"),
+    "listed-users": lambda b: _b_prerequisite(b, "ListedUser"),
+    "logos": lambda b: _b_prerequisite(b, "Logo"),
+    "whitelisting": lambda b: _b_prerequisite(b, "WhitelistingConfirmation"),
 }
 # Arguments that are credentials or names rather than ids: no 404 is owed, but still no B data.
 OPAQUE_ARGUMENTS = {
@@ -286,6 +340,12 @@ def b_row_counts(tenant_b: Tenant) -> dict[str, int]:
             .count(),
             "held": _model("tickets", "InboundMessage")
             .objects.filter(organisation=org, outcome="held")
+            .count(),
+            "listed_users": _model("onboarding", "ListedUser")
+            .objects.filter(organisation=org)
+            .count(),
+            "user_list_uploads": _model("onboarding", "UserListUpload")
+            .objects.filter(organisation=org, status="applied")
             .count(),
         }
 

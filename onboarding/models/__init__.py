@@ -6,5 +6,19 @@ capability keeps its models in its own module here."""
 
 from onboarding.models.documents import Deliverable, ProviderDocument
 from onboarding.models.meetings import Meeting
+from onboarding.models.prerequisites import (
+    ListedUser,
+    Logo,
+    UserListUpload,
+    WhitelistingConfirmation,
+)
 
-__all__ = ["Deliverable", "Meeting", "ProviderDocument"]
+__all__ = [
+    "Deliverable",
+    "ListedUser",
+    "Logo",
+    "Meeting",
+    "ProviderDocument",
+    "UserListUpload",
+    "WhitelistingConfirmation",
+]
