@@ -314,5 +314,5 @@ class KpiView(APIView):
     def get(self, request: Request) -> Response:
         data = kpi.overview(months=6)
         for row in data["by_month"]:
-            row["month"] = row["month"].date().isoformat()
+            row["month"] = row["month"].isoformat()  # the first day of the month
         return Response(data)

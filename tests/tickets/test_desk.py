@@ -154,6 +154,8 @@ def test_s9_the_kpi_chart_shows_six_months_quiet_ones_included(box, tenant_a, ag
     assert len(chart["data"]["labels"]) == 6 and sum(opened) == 1 and opened.count(0) == 5
     assert chart["options"]["scales"]["y1"]["max"] == 100
     assert 'data-chart="kpi-month-chart"' in page.content.decode()
+    api = client_for(agent).get("/api/v1/ticket-kpi/").json()
+    assert [row["month"] for row in api["by_month"]] == [m.isoformat() for m in months]
 
 
 def test_s8_the_auto_reply_speaks_the_requesters_language(
