@@ -10,3 +10,6 @@ class OnboardingConfig(AppConfig):
 
         # SPEC L3: what the day-90 deletion removes of an organisation here.
         register_steps()
+        from onboarding.deletion import register_plan_steps
+
+        register_plan_steps()

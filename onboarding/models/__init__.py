@@ -6,5 +6,21 @@ capability keeps its models in its own module here."""
 
 from onboarding.models.documents import Deliverable, ProviderDocument
 from onboarding.models.meetings import Meeting
+from onboarding.models.plan import (
+    OnboardingPlan,
+    PlanStep,
+    PlanWarning,
+    ReleaseItem,
+    TrainingProgress,
+)
 
-__all__ = ["Deliverable", "Meeting", "ProviderDocument"]
+__all__ = [
+    "Deliverable",
+    "Meeting",
+    "OnboardingPlan",
+    "PlanStep",
+    "PlanWarning",
+    "ProviderDocument",
+    "ReleaseItem",
+    "TrainingProgress",
+]
