@@ -382,3 +382,63 @@ def test_training_progress_suggests_repositioning_when_slow_at_mid_term(planned_
 def test_staff_person_role_list(planned_a, provider_org):
     admin = person(provider_org, Role.PROVIDER_ADMIN)
     assert client_for(admin).get("/onboarding/plan/").status_code == 200
+
+
+def test_go_live_checklist_derives_from_steps_and_staff_tick_manual_items(planned_a, cstm):
+    """Derived items follow the steps; manual ones are ticked by staff only."""
+    client = client_for(cstm)
+    url = f"/onboarding/plan/{planned_a.organisation.pk}/go-live/checklist/"
+    assert client.post(url, {"item": "communication_sent", "ticked": "on"}).status_code == 302
+    with scopes_disabled():
+        services.plan_step_complete(
+            organisation=planned_a.organisation, code=codes.KICKOFF, by=cstm
+        )
+        services.plan_step_complete(organisation=planned_a.organisation, code=codes.LOGOS, by=cstm)
+        assert "communication_sent" in OnboardingPlan.objects.get().checklist
+    html = client.get(f"/onboarding/plan/{planned_a.organisation.pk}/go-live/").content.decode()
+    assert 'data-testid="check-logos">✔' in html
+    assert 'data-testid="check-user_list">○' in html
+    referent = client_for(planned_a.referent)
+    assert referent.post(url, {"item": "training_plan_agreed", "ticked": "on"}).status_code == 404
+
+
+def test_api_staff_update_step_go_live_and_recompute(planned_a, cstm):
+    client = client_for(cstm)
+    logos = step(planned_a, codes.LOGOS)
+    blocked = client.patch(
+        f"/api/v1/plan-steps/{logos.pk}/",
+        {"blocked_reason": "Waiting for the marketing team"},
+        content_type="application/json",
+    )
+    assert blocked.status_code == 200 and blocked.json()["state"] == "blocked"
+    plan_id = OnboardingPlan.objects.with_scopes_disabled().get().pk
+    early = client.post(
+        f"/api/v1/onboarding-plans/{plan_id}/go-live/",
+        {"go_live_on": timezone.localdate().isoformat()},
+        content_type="application/json",
+    )
+    assert early.status_code == 400  # the kick-off is not done
+    with scopes_disabled():
+        services.plan_step_complete(
+            organisation=planned_a.organisation, code=codes.KICKOFF, by=cstm
+        )
+    late = timezone.localdate() + timedelta(days=90)
+    ok = client.post(
+        f"/api/v1/onboarding-plans/{plan_id}/go-live/",
+        {"go_live_on": late.isoformat()},
+        content_type="application/json",
+    )
+    assert ok.status_code == 200 and ok.json()["go_live_on"] == late.isoformat()
+    again = client.post(f"/api/v1/onboarding-plans/{plan_id}/recompute/")
+    assert again.status_code == 200
+    assert again.json()["items"][0]["starts_on"] == late.isoformat()
+    referent = client_for(planned_a.referent)
+    assert (
+        referent.patch(
+            f"/api/v1/plan-steps/{logos.pk}/",
+            {"blocked_reason": ""},
+            content_type="application/json",
+        ).status_code
+        == 403
+    )
+    assert referent.post(f"/api/v1/onboarding-plans/{plan_id}/recompute/").status_code == 403
