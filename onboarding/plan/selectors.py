@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Organisation
+from contracts.models import Contract
 from contracts.selectors import terms_accepted
 from onboarding import steps as codes
 from onboarding.models import OnboardingPlan, PlanStep, TrainingProgress
@@ -98,6 +99,14 @@ def step_get(*, step_id: int) -> PlanStep:
 def plan_list(*, today: date | None = None) -> list[OnboardingPlan]:
     """Plans in scope, those over a month first (L1), each with its progress."""
     today = today or timezone.localdate()
+    # Plans not made yet (contract activated since the last daily run) are made now.
+    for contract in Contract.objects.filter(
+        activated_at__isnull=False,
+        renewal_of__isnull=True,
+        status__in=services.PLANNED,
+        onboarding_plan__isnull=True,
+    ).select_related("organisation"):
+        services.plan_ensure(organisation=contract.organisation)
     plans = list(
         OnboardingPlan.objects.select_related("organisation", "contract").prefetch_related("steps")
     )

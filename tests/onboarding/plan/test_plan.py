@@ -442,3 +442,16 @@ def test_api_staff_update_step_go_live_and_recompute(planned_a, cstm):
         == 403
     )
     assert referent.post(f"/api/v1/onboarding-plans/{plan_id}/recompute/").status_code == 403
+
+
+def test_plan_list_shows_every_plan_in_scope_in_a_constant_number_of_queries(
+    planned_a, cstm, django_assert_num_queries
+):
+    """The CSTM's list: their organisations' plans (made on first need), never another CSTM's."""
+    client = client_for(cstm)
+    client.get("/onboarding/plan/")  # warm the session
+    with django_assert_num_queries(8):
+        # session, user, membership (tenancy), CSTM assignments, staff authenticator (MFA),
+        # contracts without a plan, plans with organisation and contract, their steps
+        html = client.get("/onboarding/plan/").content.decode()
+    assert f'data-testid="plan-row-{planned_a.organisation.pk}"' in html
