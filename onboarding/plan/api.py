@@ -147,7 +147,7 @@ class OnboardingPlanViewSet(
     def recompute(self, request: Request, pk: str | None = None) -> Response:
         plan = self.get_object()
         require_role(request, *MANAGERS)
-        services._write_refusal(plan.organisation)
+        services.plan_write_refusal(plan.organisation)
         services.release_plan_recompute(plan=plan)
         return self._release_answer(plan)
 

@@ -21,7 +21,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import Organisation, User
-from accounts.roles import PROVIDER_ROLES, Role
+from accounts.roles import Role
 from accounts.tenancy import customer_write_refusal, tenancy_for
 from contracts.models import Acceptance, Contract
 from contracts.selectors import terms_accepted
@@ -223,7 +223,8 @@ def _positions() -> list[tuple[str, str, int]]:
     return [(code, owner, index) for index, (code, owner, _d) in enumerate(LAYOUT, start=1)]
 
 
-def _write_refusal(organisation: Organisation) -> None:
+def plan_write_refusal(organisation: Organisation) -> None:
+    """SPEC C5: no writes on the plan of a read-only or closed customer (staff included)."""
     refusal = customer_write_refusal(organisation)
     if refusal:
         raise ValidationError(refusal)
@@ -284,7 +285,7 @@ def plan_step_close(*, step: PlanStep, by: User, skip: bool = False, note: str =
     completes the customer's own. Twice is once (L4)."""
     locked = PlanStep.objects.select_for_update().select_related("plan").get(pk=step.pk)
     _check_may_close(locked, by, skip=skip)
-    _write_refusal(locked.organisation)
+    plan_write_refusal(locked.organisation)
     if locked.is_closed:
         return locked
     if skip and not note.strip():
@@ -311,7 +312,7 @@ def plan_step_update(
     if tenancy_for(by).role not in (Role.PROVIDER_ADMIN, Role.CSTM):
         raise PermissionDenied
     locked = PlanStep.objects.select_for_update().select_related("plan").get(pk=step.pk)
-    _write_refusal(locked.organisation)
+    plan_write_refusal(locked.organisation)
     if locked.is_closed:
         raise ValidationError(_("This step is already closed."))
     if due_on is not None:
@@ -341,7 +342,7 @@ def plan_go_live_set(*, plan: OnboardingPlan, go_live_on: date, by: User) -> Onb
     if tenancy_for(by).role not in (Role.PROVIDER_ADMIN, Role.CSTM):
         raise PermissionDenied
     locked = OnboardingPlan.objects.select_for_update().select_related("contract").get(pk=plan.pk)
-    _write_refusal(locked.organisation)
+    plan_write_refusal(locked.organisation)
     kickoff_on = kickoff_closed_on(locked)
     if kickoff_on is None:
         raise ValidationError(
@@ -377,7 +378,7 @@ def plan_checklist_tick(
     if item not in CHECKLIST_MANUAL:
         raise ValidationError(_("Unknown checklist item."))
     locked = OnboardingPlan.objects.select_for_update().get(pk=plan.pk)
-    _write_refusal(locked.organisation)
+    plan_write_refusal(locked.organisation)
     checklist = dict(locked.checklist)
     if ticked:
         checklist.setdefault(item, {"by": by.display_name, "at": timezone.now().isoformat()})
@@ -426,7 +427,7 @@ def training_progress_record(
     """The CSTM records how many of the user list completed a module."""
     if tenancy_for(by).role not in (Role.PROVIDER_ADMIN, Role.CSTM):
         raise PermissionDenied
-    _write_refusal(plan.organisation)
+    plan_write_refusal(plan.organisation)
     row = TrainingProgress(
         organisation=plan.organisation,
         plan=plan,
@@ -531,7 +532,3 @@ def plans_run_daily(*, today: date | None = None) -> DailyReport:
                 if plan_warn_over_a_month(plan=plan, today=today):
                     report.warnings_sent += 1
     return report
-
-
-def is_staff(user: User) -> bool:
-    return tenancy_for(user).role in PROVIDER_ROLES

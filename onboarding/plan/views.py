@@ -82,16 +82,14 @@ def step_close(request: HttpRequest, step_id: int, action: str) -> HttpResponse:
     if action not in ("complete", "skip"):
         raise Http404
     form = StepCloseForm(request.POST)
-    try:
-        result = submit(
-            request,
-            form,
-            lambda data: services.plan_step_close(
-                step=step, by=request.user, skip=action == "skip", note=data["note"]
-            ),
-        )
-    except PermissionDenied:
-        raise
+    # A referent on a provider's step: PermissionDenied, a 403 after the scoped lookup (T1).
+    result = submit(
+        request,
+        form,
+        lambda data: services.plan_step_close(
+            step=step, by=request.user, skip=action == "skip", note=data["note"]
+        ),
+    )
     if result is NOT_DONE:
         for error in form.errors.values():
             messages.error(request, " ".join(error))
