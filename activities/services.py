@@ -247,6 +247,19 @@ def request_formalise(*, request: ActivityRequest, by: User) -> ActivityRequest:
     return locked
 
 
+def _check_terms_accepted(organisation: Organisation) -> None:
+    """SPEC C4: nothing proceeds before the referent has accepted the current terms."""
+    from contracts.selectors import terms_accepted
+
+    if not terms_accepted(organisation):
+        raise ValidationError(
+            _(
+                "The referent has not accepted the current terms yet: nothing can be scheduled, "
+                "logged or completed until they do."
+            )
+        )
+
+
 def _check_kickoff_first(request: ActivityRequest) -> None:
     if not request.activity.is_kickoff and not kickoff_done(request.organisation):
         raise ValidationError(
@@ -271,6 +284,7 @@ def request_schedule(
     locked = _lock(request)
     if locked.status not in (Status.TO_BE_FORMALISED, Status.REQUESTED, Status.SCHEDULED):
         raise ValidationError(_("This request can no longer be scheduled."))
+    _check_terms_accepted(locked.organisation)
     _check_kickoff_first(locked)
     if scheduled_on < today:
         raise ValidationError({"scheduled_on": [_("The date cannot be in the past.")]})
@@ -478,6 +492,7 @@ def work_plan(
         raise ValidationError(
             _("Time can only be logged on an open request (not while an estimate awaits).")
         )
+    _check_terms_accepted(request.organisation)
     _check_kickoff_first(request)
     _check_contract_running(request, worked_on)
     contract = request.contract
@@ -708,6 +723,7 @@ def request_complete(*, request: ActivityRequest, by: User) -> ActivityRequest:
         raise ValidationError(_("This request cannot be completed now."))
     if locked.in_feasibility:
         raise ValidationError(_("Record the estimate first: the referent must confirm it (H6)."))
+    _check_terms_accepted(locked.organisation)
     if not locked.charges.filter(stage=WorkSession.Stage.WORK).exists():
         raise ValidationError(_("Log the time spent before completing the request."))
     locked.status = Status.COMPLETED

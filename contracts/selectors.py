@@ -138,3 +138,20 @@ def acceptances_of(*, organisation: Organisation) -> list[Acceptance]:
         .select_related("document", "accepted_by")
         .order_by("-accepted_at")
     )
+
+
+def terms_accepted(organisation: Organisation) -> bool:
+    """SPEC C4: has the organisation accepted the latest version of every terms document? Until
+    it has, nothing proceeds: no kick-off is scheduled, logged or completed (activities,
+    onboarding). With no document published there is nothing to accept."""
+    latest: dict[str, int] = {}
+    for kind, pk in TermsDocument.objects.order_by("kind", "-published_at", "-pk").values_list(
+        "kind", "pk"
+    ):
+        latest.setdefault(kind, pk)
+    if not latest:
+        return True
+    accepted = Acceptance.objects.filter(
+        organisation=organisation, document_id__in=latest.values()
+    ).count()
+    return accepted == len(latest)

@@ -15,6 +15,7 @@ from accounts import api as accounts_api
 from activities import api as activities_api
 from contracts import api as contracts_api
 from csm_portal import api  # noqa: F401  (registers the token scheme with drf-spectacular)
+from onboarding.plan import api as plan_api
 from onboarding.userlist import api as userlist_api
 from tickets import api as tickets_api
 
@@ -97,6 +98,9 @@ router.register("tokens", accounts_api.ApiTokenViewSet, basename="token")
 router.register("contracts", contracts_api.ContractViewSet, basename="contract")
 router.register("licence-years", contracts_api.LicenceYearViewSet, basename="licence-year")
 router.register("ledger-entries", contracts_api.LedgerEntryViewSet, basename="ledger-entry")
+router.register("onboarding-plans", plan_api.OnboardingPlanViewSet, basename="onboarding-plan")
+router.register("plan-steps", plan_api.PlanStepViewSet, basename="plan-step")
+router.register("training-progress", plan_api.TrainingProgressViewSet, basename="training-progress")
 router.register("terms-documents", contracts_api.TermsDocumentViewSet, basename="terms-document")
 router.register("acceptances", contracts_api.AcceptanceViewSet, basename="acceptance")
 router.register("activities", activities_api.ActivityViewSet, basename="activity")

@@ -10,6 +10,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "csm_portal.settings.base")
 app = Celery("csm_portal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+app.autodiscover_tasks(["onboarding.plan"])  # the plan's daily job (L1)
 
 app.conf.beat_schedule = {
     "contracts-daily": {
@@ -19,6 +20,10 @@ app.conf.beat_schedule = {
     "contracts-idempotency-keys-purge": {
         "task": "contracts.tasks.idempotency_keys_purge",
         "schedule": crontab(hour=2, minute=10),
+    },
+    "onboarding-plans-daily": {
+        "task": "onboarding.plans_run_daily",
+        "schedule": crontab(hour=2, minute=30),
     },
     "tickets-poll-mailboxes": {"task": "tickets.poll_mailboxes", "schedule": 60.0},
     "tickets-check-sla": {"task": "tickets.check_sla", "schedule": 60.0},

@@ -51,3 +51,31 @@ def register_steps() -> None:
         rows=_of(WhitelistingConfirmation),
         order=ONBOARDING + 50,
     )
+    _register_plan_steps()
+
+
+def _register_plan_steps() -> None:
+    """The onboarding plan (issue 12): children before the plan itself."""
+    from onboarding.models import (
+        OnboardingPlan,
+        PlanStep,
+        PlanWarning,
+        ReleaseItem,
+        TrainingProgress,
+    )
+
+    register(count="plan_warnings", model=PlanWarning, rows=_of(PlanWarning), order=ONBOARDING + 60)
+    register(
+        count="training_progress",
+        model=TrainingProgress,
+        rows=_of(TrainingProgress),
+        order=ONBOARDING + 61,
+    )
+    register(count="release_items", model=ReleaseItem, rows=_of(ReleaseItem), order=ONBOARDING + 62)
+    register(count="plan_steps", model=PlanStep, rows=_of(PlanStep), order=ONBOARDING + 63)
+    register(
+        count="onboarding_plans",
+        model=OnboardingPlan,
+        rows=_of(OnboardingPlan),
+        order=ONBOARDING + 64,
+    )

@@ -204,6 +204,11 @@ def pinned_objects(user, tenant_a: Tenant, tenant_b: Tenant) -> dict[str, dict[s
             )
         }
     spare, _secret = services.api_token_create(user=user, name="spare, to be revoked")
+    from tests.test_route_walk import _b_plan, _b_plan_step, _b_training
+
+    plan_a, plan_b = _b_plan(tenant_a), _b_plan(tenant_b)
+    step_a, step_b = _b_plan_step(tenant_a), _b_plan_step(tenant_b)
+    training_a, training_b = _b_training(tenant_a), _b_training(tenant_b)
     return {
         **prerequisites,
         "organisations": {"A": tenant_a.organisation.pk, "B": tenant_b.organisation.pk},
@@ -225,6 +230,9 @@ def pinned_objects(user, tenant_a: Tenant, tenant_b: Tenant) -> dict[str, dict[s
         "held-messages": {"A": held_a, "B": held_b},
         # SLA policies are the provider's, shared by every customer: none is B's.
         "sla-policies": {"A": policy.pk, "B": 999_998},
+        "onboarding-plans": {"A": plan_a.pk, "B": plan_b.pk},
+        "plan-steps": {"A": step_a.pk, "B": step_b.pk},
+        "training-progress": {"A": training_a.pk, "B": training_b.pk},
     }
 
 

@@ -254,6 +254,18 @@ def fill(marker: str, *, cstm: User, agent: User, admin: User, mailbox: Mailbox)
             videos_play=True,
             note=f"note {marker}",
         )
+        # The onboarding plan: steps (one with a note), release items, training progress and the
+        # over-a-month warning (SPEC O1, O3, L1).
+        from onboarding.models import PlanStep, PlanWarning
+        from onboarding.plan import services as plan_services
+
+        Contract.objects.filter(pk=contract.pk).update(activated_at=timezone.now())
+        plan = plan_services.plan_ensure(organisation=organisation)
+        PlanStep.objects.filter(plan=plan, code="logos").update(note=f"logos {marker}")
+        plan_services.training_progress_record(
+            plan=plan, module=f"Phishing {marker}", completed=1, total=2, by=cstm
+        )
+        PlanWarning.objects.create(plan=plan, organisation=organisation, kind="over_month")
         SlaPolicy.objects.create(
             name=f"Terms {marker}",
             ticket_type="incident",

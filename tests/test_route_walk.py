@@ -179,6 +179,38 @@ def _b_session(b: Tenant) -> WorkSession:
     return WorkSession.objects.with_scopes_disabled().get(organisation=b.organisation)
 
 
+def _b_plan(b: Tenant):
+    """B's onboarding plan (issue 12), with training figures; made on first need."""
+    from onboarding.models import OnboardingPlan, TrainingProgress
+    from onboarding.plan import services as plan_services
+
+    with scopes_disabled():
+        plan = OnboardingPlan.objects.filter(organisation=b.organisation).first()
+        if plan is None:
+            Contract.objects.filter(pk=b.contract.pk).update(activated_at=timezone.now())
+            plan = plan_services.plan_ensure(organisation=b.organisation)
+            TrainingProgress.objects.create(
+                organisation=b.organisation,
+                plan=plan,
+                module="Bravo phishing module",
+                completed=1,
+                total=4,
+            )
+        return plan
+
+
+def _b_plan_step(b: Tenant):
+    from onboarding.models import PlanStep
+
+    return PlanStep.objects.with_scopes_disabled().get(plan=_b_plan(b), code="kickoff")
+
+
+def _b_training(b: Tenant):
+    from onboarding.models import TrainingProgress
+
+    return TrainingProgress.objects.with_scopes_disabled().get(plan=_b_plan(b))
+
+
 # Arguments that name an object of B: the route must answer 404 to A.
 OBJECT_ARGUMENTS = {
     "organisation_id": lambda b: b.organisation.pk,
@@ -202,6 +234,7 @@ OBJECT_ARGUMENTS = {
     "attachment_id": lambda b: _b_attachment(b).pk,
     "upload_id": lambda b: _b_prerequisite(b, "UserListUpload"),
     "logo_id": lambda b: _b_prerequisite(b, "Logo"),
+    "step_id": lambda b: _b_plan_step(b).pk,
 }
 # The API router names every object argument "pk": which object is told by the resource.
 API_RESOURCES = {
@@ -226,6 +259,9 @@ API_RESOURCES = {
     "listed-users": lambda b: _b_prerequisite(b, "ListedUser"),
     "logos": lambda b: _b_prerequisite(b, "Logo"),
     "whitelisting": lambda b: _b_prerequisite(b, "WhitelistingConfirmation"),
+    "onboarding-plans": lambda b: _b_plan(b).pk,
+    "plan-steps": lambda b: _b_plan_step(b).pk,
+    "training-progress": lambda b: _b_training(b).pk,
 }
 # Arguments that are credentials or names rather than ids: no 404 is owed, but still no B data.
 OPAQUE_ARGUMENTS = {
@@ -239,6 +275,8 @@ OPAQUE_ARGUMENTS = {
     "document_id": lambda b: 0,
     # The name of a transition of an activity request; the request id is the object.
     "transition": lambda b: "complete",
+    # What to do with a plan step (complete, skip); the step id is the object.
+    "action": lambda b: "complete",
 }
 # Admin routes redirect anyone but a provider admin to sign-in: also "never data".
 ADMIN_PREFIX = "admin/"
@@ -302,6 +340,7 @@ def b_markers(tenant_b: Tenant) -> list[bytes]:
 
 
 def b_row_counts(tenant_b: Tenant) -> dict[str, int]:
+    _b_plan(tenant_b)  # made before counting: the walk must not be what creates it
     with scopes_disabled():
         org = tenant_b.organisation
         return {
@@ -329,6 +368,15 @@ def b_row_counts(tenant_b: Tenant) -> dict[str, int]:
                 organisation=org, status__in=ActivityRequest.OPEN_STATUSES
             ).count(),
             "work_sessions": WorkSession.objects.filter(organisation=org).count(),
+            "plan_steps_closed": _model("onboarding", "PlanStep")
+            .objects.filter(organisation=org, state__in=("done", "skipped"))
+            .count(),
+            "plan_go_live": _model("onboarding", "OnboardingPlan")
+            .objects.filter(organisation=org, go_live_on__isnull=False)
+            .count(),
+            "training": _model("onboarding", "TrainingProgress")
+            .objects.filter(organisation=org)
+            .count(),
             "request_charges": RequestCharge.objects.filter(organisation=org).count(),
             "statements": Statement.objects.filter(organisation=org).count(),
             "tickets": _model("tickets", "Ticket").objects.filter(organisation=org).count(),

@@ -6,6 +6,13 @@ capability keeps its models in its own module here."""
 
 from onboarding.models.documents import Deliverable, ProviderDocument
 from onboarding.models.meetings import Meeting
+from onboarding.models.plan import (
+    OnboardingPlan,
+    PlanStep,
+    PlanWarning,
+    ReleaseItem,
+    TrainingProgress,
+)
 from onboarding.models.prerequisites import (
     ListedUser,
     Logo,
@@ -18,7 +25,12 @@ __all__ = [
     "ListedUser",
     "Logo",
     "Meeting",
+    "OnboardingPlan",
+    "PlanStep",
+    "PlanWarning",
     "ProviderDocument",
+    "ReleaseItem",
+    "TrainingProgress",
     "UserListUpload",
     "WhitelistingConfirmation",
 ]
