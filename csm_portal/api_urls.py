@@ -15,6 +15,7 @@ from accounts import api as accounts_api
 from activities import api as activities_api
 from contracts import api as contracts_api
 from csm_portal import api  # noqa: F401  (registers the token scheme with drf-spectacular)
+from onboarding.library import api as library_api
 from tickets import api as tickets_api
 
 ERROR_SCHEMA = {
@@ -107,6 +108,11 @@ router.register("statements", activities_api.StatementViewSet, basename="stateme
 router.register("tickets", tickets_api.TicketViewSet, basename="ticket")
 router.register("held-messages", tickets_api.HeldMessageViewSet, basename="held-message")
 router.register("sla-policies", tickets_api.SlaPolicyViewSet, basename="sla-policy")
+router.register("meetings", library_api.MeetingViewSet, basename="meeting")
+router.register("deliverables", library_api.DeliverableViewSet, basename="deliverable")
+router.register(
+    "provider-documents", library_api.ProviderDocumentViewSet, basename="provider-document"
+)
 
 # Every view of the API documents the error answers; a view served outside the router is listed
 # here too. (Naming ApiAutoSchema in REST_FRAMEWORK's DEFAULT_SCHEMA_CLASS would do the same.)
