@@ -343,7 +343,8 @@ def meeting_invitations_send(*, meeting_id: int) -> int:
     portal = settings.PORTAL_BASE_URL.rstrip("/") + f"/meetings/{meeting.pk}/"
     sent = 0
     for attendee in meeting.attendees:
-        with translation.override(attendee_language(attendee, organisation)):
+        language = attendee_language(attendee, organisation)
+        with translation.override(language):
             local = timezone.localtime(meeting.scheduled_at)
             context = {
                 "meeting": meeting,
@@ -371,7 +372,9 @@ def meeting_invitations_send(*, meeting_id: int) -> int:
             attendees=tuple((a["name"], a["email"]) for a in meeting.attendees),
             stamp=timezone.now(),
         )
-        message = EmailMessage(subject, body, None, [attendee["email"]])
+        message = EmailMessage(
+            subject, body, None, [attendee["email"]], headers={"Content-Language": language}
+        )
         message.attach("invite.ics", calendar.ics(invite), "text/calendar; method=REQUEST")
         message.send()
         sent += 1
