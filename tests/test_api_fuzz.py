@@ -150,6 +150,11 @@ def completed_kickoff(tenant: Tenant) -> Statement:
     return Statement.objects.get(request=kickoff)
 
 
+def _admin():
+    """The provider admin of the run (the test asks for the ``admin_user`` fixture)."""
+    return Membership.objects.filter(role="provider_admin").select_related("user").first().user
+
+
 def pinned_objects(user, tenant_a: Tenant, tenant_b: Tenant) -> dict[str, dict[str, int]]:
     """Real ids for every ``{id}`` route, by resource: one of A (or the user's own) and B's."""
     with scopes_disabled():
@@ -186,6 +191,13 @@ def pinned_objects(user, tenant_a: Tenant, tenant_b: Tenant) -> dict[str, dict[s
             first_response_minutes=60,
             resolution_minutes=480,
         )
+    from tests.onboarding.library.objects import provider_document, with_library
+
+    (meeting_a, deliverable_a), (meeting_b, deliverable_b) = (
+        with_library(tenant_a),
+        with_library(tenant_b),
+    )
+    manual = provider_document(_admin())
     spare, _secret = services.api_token_create(user=user, name="spare, to be revoked")
     return {
         "organisations": {"A": tenant_a.organisation.pk, "B": tenant_b.organisation.pk},
@@ -207,6 +219,10 @@ def pinned_objects(user, tenant_a: Tenant, tenant_b: Tenant) -> dict[str, dict[s
         "held-messages": {"A": held_a, "B": held_b},
         # SLA policies are the provider's, shared by every customer: none is B's.
         "sla-policies": {"A": policy.pk, "B": 999_998},
+        "meetings": {"A": meeting_a.pk, "B": meeting_b.pk},
+        "deliverables": {"A": deliverable_a.pk, "B": deliverable_b.pk},
+        # Provider-wide documents are shared by every customer: none is B's.
+        "provider-documents": {"A": manual.pk, "B": 999_998},
     }
 
 
