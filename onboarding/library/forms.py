@@ -8,7 +8,7 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from accounts.models import Organisation, User
 from activities.models import ActivityRequest
@@ -177,7 +177,7 @@ class ReferentChoiceField(forms.ModelChoiceField):
 
 class MinutesForm(forms.Form):
     minutes = forms.CharField(
-        label=gettext_lazy("Minutes"), widget=forms.Textarea(attrs={"rows": 12})
+        label=pgettext_lazy("meeting", "Minutes"), widget=forms.Textarea(attrs={"rows": 12})
     )
     referent = ReferentChoiceField(
         label=gettext_lazy("Service referent (confirm)"),
