@@ -302,8 +302,15 @@ class UploadSerializer(serializers.Serializer):
     )
 
 
+class FormCustomerField(serializers.PrimaryKeyRelatedField):
+    """A customer organisation in the user's scope, by id; a multipart form sends it as text."""
+
+    def get_queryset(self) -> QuerySet:
+        return Organisation.objects.filter(kind=Organisation.Kind.CUSTOMER)
+
+
 class DeliverableUploadSerializer(UploadSerializer):
-    organisation = CustomerField(Organisation)
+    organisation = FormCustomerField()
 
 
 class DocumentFilter(FilterSet):
