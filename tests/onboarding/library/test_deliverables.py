@@ -250,3 +250,31 @@ def test_c5_a_read_only_referent_downloads_and_staff_can_no_longer_upload(tenant
             file=upload("faq.pdf", PDF),
             by=cstm,
         )
+
+
+def test_o4_the_list_pages_keep_the_filter_and_make_a_fixed_number_of_queries(tenant_a, cstm):
+    """30 documents of one kind: page 2 keeps the kind filter; the page costs the same number of
+    queries whatever the number of documents (no query per row)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def add(n: int) -> None:
+        with scopes_disabled():
+            for i in range(n):
+                services.deliverable_upload(
+                    organisation=tenant_a.organisation,
+                    kind="faq",
+                    title=f"Documento {i:02d} {n}",
+                    file=upload("x.pdf", PDF),
+                    by=cstm,
+                )
+
+    client = client_for(tenant_a.referent)
+    add(2)
+    with CaptureQueriesContext(connection) as few:
+        client.get(reverse("deliverable_list"), {"kind": "faq"})
+    add(28)
+    with CaptureQueriesContext(connection) as many:
+        page = client.get(reverse("deliverable_list"), {"kind": "faq"}).content.decode()
+    assert "?kind=faq&amp;page=2" in page
+    assert len(many.captured_queries) == len(few.captured_queries)
