@@ -301,6 +301,9 @@ SPECTACULAR_SETTINGS = {
         "InboundOutcomeEnum": "tickets.models.InboundMessage.Outcome",
         "TicketTypeEnum": "tickets.models.Ticket.Type",
         "AgentLevelEnum": "accounts.roles.AgentLevel",
+        "MeetingKindEnum": "onboarding.models.meetings.Meeting.Kind",
+        "MeetingStatusEnum": "onboarding.models.meetings.Meeting.Status",
+        "DocumentKindEnum": "onboarding.models.documents.DocumentKind",
     },
     "SCHEMA_PATH_PREFIX": "/api/v1",
     # The contract itself is public; every operation in it needs a session or a token.

@@ -4,12 +4,13 @@ Writes that send mail take an ``Idempotency-Key``. Files are downloaded as attac
 
 from typing import Any
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.http import FileResponse
 from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
@@ -23,7 +24,7 @@ from activities.models import ActivityRequest
 from csm_portal.api import FilterSet, ModelSerializer, StrictBooleanField, StrictCharField
 from csm_portal.api_auth import require_role
 from csm_portal.idempotency import idempotent, once_schema
-from onboarding.library import selectors, services
+from onboarding.library import files, selectors, services
 from onboarding.library.views import _file_response
 from onboarding.models import Deliverable, Meeting, ProviderDocument
 from onboarding.models.documents import DocumentKind
@@ -31,7 +32,8 @@ from onboarding.models.documents import DocumentKind
 MANAGERS = (Role.PROVIDER_ADMIN, Role.CSTM)
 READERS = (*PROVIDER_ROLES, Role.REFERENT)
 EVERYONE = (*READERS, Role.END_USER)
-DOWNLOAD = {(200, "application/octet-stream"): OpenApiTypes.BINARY}
+# A file is served with the type detected from its content (onboarding.library.files).
+DOWNLOAD = {(200, kind.content_type): OpenApiTypes.BINARY for kind in files.ALLOWED}
 
 
 class CustomerField(ScopedRelatedField):
@@ -48,6 +50,7 @@ class AttendeeSerializer(serializers.Serializer):
 
 class MeetingSerializer(ModelSerializer):
     attendees = AttendeeSerializer(many=True, read_only=True)
+    video_link = serializers.CharField(read_only=True, help_text="Empty when none was given.")
     minutes_deliverable = serializers.SerializerMethodField(
         help_text="Id of the latest minutes PDF in the library, once recorded."
     )
@@ -102,7 +105,9 @@ class MeetingChangeSerializer(serializers.Serializer):
 
 class MeetingCreateSerializer(MeetingChangeSerializer):
     organisation = CustomerField(Organisation)
-    kind = serializers.ChoiceField(choices=[(k, k) for k in services.SCHEDULABLE_KINDS])
+    kind = serializers.ChoiceField(
+        choices=Meeting.Kind.choices, help_text="SIEM workshops are not scheduled here."
+    )
     record_request = StrictBooleanField(
         required=False,
         default=False,
@@ -117,7 +122,7 @@ class NewReferentSerializer(serializers.Serializer):
     email = serializers.EmailField(max_length=254)
     first_name = StrictCharField(max_length=150, allow_blank=True, required=False, default="")
     last_name = StrictCharField(max_length=150, allow_blank=True, required=False, default="")
-    language = serializers.ChoiceField(choices=["it", "en", "fr", "es"], required=False)
+    language = serializers.ChoiceField(choices=settings.LANGUAGES, required=False)
 
 
 class MinutesSerializer(serializers.Serializer):
@@ -302,6 +307,7 @@ class UploadSerializer(serializers.Serializer):
     )
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class FormCustomerField(serializers.PrimaryKeyRelatedField):
     """A customer organisation in the user's scope, by id; a multipart form sends it as text."""
 
@@ -379,14 +385,14 @@ class DeliverableViewSet(
     @extend_schema(
         responses=DeliverableSerializer(many=True), summary="Every version, newest first"
     )
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def versions(self, request: Request, pk: str | None = None) -> Response:
         deliverable = self.get_object()
         versions = selectors.deliverable_versions(deliverable)
         return Response(DeliverableSerializer(versions, many=True).data)
 
     @extend_schema(responses=DOWNLOAD, summary="Download the file (as an attachment)")
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def download(self, request: Request, pk: str | None = None) -> FileResponse:
         return _file_response(self.get_object())
 
@@ -433,7 +439,7 @@ class ProviderDocumentViewSet(
     @extend_schema(
         responses=ProviderDocumentSerializer(many=True), summary="Every version, newest first"
     )
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def versions(self, request: Request, pk: str | None = None) -> Response:
         return Response(
             ProviderDocumentSerializer(
@@ -442,6 +448,6 @@ class ProviderDocumentViewSet(
         )
 
     @extend_schema(responses=DOWNLOAD, summary="Download the file (as an attachment)")
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def download(self, request: Request, pk: str | None = None) -> FileResponse:
         return _file_response(self.get_object())
