@@ -278,3 +278,21 @@ def test_o4_the_list_pages_keep_the_filter_and_make_a_fixed_number_of_queries(te
         page = client.get(reverse("deliverable_list"), {"kind": "faq"}).content.decode()
     assert "?kind=faq&amp;page=2" in page
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_o4_an_empty_file_is_refused_in_italian_and_nothing_is_stored(tenant_a, cstm, media):
+    """Bad input: a 0-byte file; the page answers in Italian (the default language)."""
+    response = client_for(cstm).post(
+        reverse("deliverable_upload"),
+        {
+            "organisation": tenant_a.organisation.pk,
+            "kind": "faq",
+            "title": "FAQ",
+            "file": upload("faq.pdf", b""),
+        },
+    )
+    assert response.status_code == 200
+    assert "vuoto" in response.content.decode()
+    with scopes_disabled():
+        assert Deliverable.objects.count() == 0
+    assert stored_files(media) == []
