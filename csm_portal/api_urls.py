@@ -15,6 +15,7 @@ from accounts import api as accounts_api
 from activities import api as activities_api
 from contracts import api as contracts_api
 from csm_portal import api  # noqa: F401  (registers the token scheme with drf-spectacular)
+from onboarding.library import api as library_api
 from onboarding.plan import api as plan_api
 from onboarding.userlist import api as userlist_api
 from tickets import api as tickets_api
@@ -118,6 +119,11 @@ router.register(
 router.register("listed-users", userlist_api.ListedUserViewSet, basename="listed-user")
 router.register("logos", userlist_api.LogoViewSet, basename="logo")
 router.register("whitelisting", userlist_api.WhitelistingViewSet, basename="whitelisting")
+router.register("meetings", library_api.MeetingViewSet, basename="meeting")
+router.register("deliverables", library_api.DeliverableViewSet, basename="deliverable")
+router.register(
+    "provider-documents", library_api.ProviderDocumentViewSet, basename="provider-document"
+)
 
 # Every view of the API documents the error answers; a view served outside the router is listed
 # here too. (Naming ApiAutoSchema in REST_FRAMEWORK's DEFAULT_SCHEMA_CLASS would do the same.)

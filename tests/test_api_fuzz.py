@@ -150,6 +150,12 @@ def completed_kickoff(tenant: Tenant) -> Statement:
     return Statement.objects.get(request=kickoff)
 
 
+def _admin():
+    """The provider admin of the run (the test asks for the ``admin_user`` fixture)."""
+    memberships = Membership.objects.with_scopes_disabled()
+    return memberships.filter(role="provider_admin").select_related("user").first().user
+
+
 def pinned_objects(user, tenant_a: Tenant, tenant_b: Tenant) -> dict[str, dict[str, int]]:
     """Real ids for every ``{id}`` route, by resource: one of A (or the user's own) and B's."""
     with scopes_disabled():
@@ -203,6 +209,13 @@ def pinned_objects(user, tenant_a: Tenant, tenant_b: Tenant) -> dict[str, dict[s
                 ("whitelisting", WhitelistingConfirmation),
             )
         }
+    from tests.onboarding.library.objects import provider_document, with_library
+
+    (meeting_a, deliverable_a), (meeting_b, deliverable_b) = (
+        with_library(tenant_a),
+        with_library(tenant_b),
+    )
+    manual = provider_document(_admin())
     spare, _secret = services.api_token_create(user=user, name="spare, to be revoked")
     from tests.test_route_walk import _b_plan, _b_plan_step, _b_training
 
@@ -233,6 +246,10 @@ def pinned_objects(user, tenant_a: Tenant, tenant_b: Tenant) -> dict[str, dict[s
         "onboarding-plans": {"A": plan_a.pk, "B": plan_b.pk},
         "plan-steps": {"A": step_a.pk, "B": step_b.pk},
         "training-progress": {"A": training_a.pk, "B": training_b.pk},
+        "meetings": {"A": meeting_a.pk, "B": meeting_b.pk},
+        "deliverables": {"A": deliverable_a.pk, "B": deliverable_b.pk},
+        # Provider-wide documents are shared by every customer: none is B's.
+        "provider-documents": {"A": manual.pk, "B": 999_998},
     }
 
 

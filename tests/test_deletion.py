@@ -212,6 +212,7 @@ def fill(marker: str, *, cstm: User, agent: User, admin: User, mailbox: Mailbox)
             minutes=f"minutes {marker}",
             activity_request=request,
             created_by=cstm,
+            named_referent=referent,
         )
         deliverable = Deliverable(
             organisation=organisation,

@@ -27,6 +27,12 @@ from activities import services as activity_services
 from activities.models import Activity, ActivityRequest, RequestCharge, Statement, WorkSession
 from contracts.models import CancellationNotice, Contract, HourPack, LedgerEntry
 from tests.conftest import Tenant, client_for
+from tests.onboarding.library.objects import (
+    deliverable_of,
+    library_title,
+    meeting_of,
+    with_library,
+)
 
 # No character that HTML escapes: the marker must match pages as well as JSON.
 B_REQUEST_DETAILS = "Bravo kick-off agenda: confidential board phishing drill"
@@ -49,6 +55,7 @@ def with_activity(tenant_b: Tenant) -> Tenant:
         activity_services.request_complete(request=kickoff, by=b_cstm)
     with_tickets(tenant_b)
     with_prerequisites(tenant_b)
+    with_library(tenant_b)
     return tenant_b
 
 
@@ -235,6 +242,10 @@ OBJECT_ARGUMENTS = {
     "upload_id": lambda b: _b_prerequisite(b, "UserListUpload"),
     "logo_id": lambda b: _b_prerequisite(b, "Logo"),
     "step_id": lambda b: _b_plan_step(b).pk,
+    "meeting_id": lambda b: meeting_of(b).pk,
+    "deliverable_id": lambda b: deliverable_of(b).pk,
+    # Provider-wide documents are shared by every customer: an absent id must be a 404.
+    "provider_document_id": lambda b: 999_999,
 }
 # The API router names every object argument "pk": which object is told by the resource.
 API_RESOURCES = {
@@ -262,6 +273,10 @@ API_RESOURCES = {
     "onboarding-plans": lambda b: _b_plan(b).pk,
     "plan-steps": lambda b: _b_plan_step(b).pk,
     "training-progress": lambda b: _b_training(b).pk,
+    "meetings": lambda b: meeting_of(b).pk,
+    "deliverables": lambda b: deliverable_of(b).pk,
+    # Shared by every customer: no B-owned id exists; an absent id must still be a 404.
+    "provider-documents": lambda b: 999_999,
 }
 # Arguments that are credentials or names rather than ids: no 404 is owed, but still no B data.
 OPAQUE_ARGUMENTS = {
@@ -336,6 +351,7 @@ def b_markers(tenant_b: Tenant) -> list[bytes]:
         B_REQUEST_DETAILS.encode(),
         B_TICKET_SUBJECT.encode(),
         f"walk-held@{tenant_b.referent.email.split('@')[1]}".encode(),
+        library_title(tenant_b).encode(),
     ]
 
 
@@ -394,6 +410,10 @@ def b_row_counts(tenant_b: Tenant) -> dict[str, int]:
             .count(),
             "user_list_uploads": _model("onboarding", "UserListUpload")
             .objects.filter(organisation=org, status="applied")
+            .count(),
+            "meetings": _model("onboarding", "Meeting").objects.filter(organisation=org).count(),
+            "deliverables": _model("onboarding", "Deliverable")
+            .objects.filter(organisation=org)
             .count(),
         }
 

@@ -182,6 +182,8 @@ TICKET_REOPEN_DAYS = env_int("TICKET_REOPEN_DAYS", 7)
 TICKET_MAX_ATTACHMENT_BYTES = env_int("TICKET_MAX_ATTACHMENT_BYTES", 10 * 1024 * 1024)
 # Onboarding (SPEC O2): a user-list upload above this is refused before it is read.
 USER_LIST_MAX_BYTES = env_int("USER_LIST_MAX_BYTES", 20 * 1024 * 1024)
+# SPEC O4: the largest deliverable a member of staff may upload.
+DELIVERABLE_MAX_BYTES = env_int("DELIVERABLE_MAX_BYTES", 25 * 1024 * 1024)
 AUTO_REPLIES_PER_SENDER_PER_HOUR = env_int("AUTO_REPLIES_PER_SENDER_PER_HOUR", 5)
 MAILBOX_BATCH = env_int("MAILBOX_BATCH", 500)
 
@@ -301,6 +303,9 @@ SPECTACULAR_SETTINGS = {
         "InboundOutcomeEnum": "tickets.models.InboundMessage.Outcome",
         "TicketTypeEnum": "tickets.models.Ticket.Type",
         "AgentLevelEnum": "accounts.roles.AgentLevel",
+        "MeetingKindEnum": "onboarding.models.meetings.Meeting.Kind",
+        "MeetingStatusEnum": "onboarding.models.meetings.Meeting.Status",
+        "DocumentKindEnum": "onboarding.models.documents.DocumentKind",
     },
     "SCHEMA_PATH_PREFIX": "/api/v1",
     # The contract itself is public; every operation in it needs a session or a token.

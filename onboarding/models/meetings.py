@@ -58,6 +58,17 @@ class Meeting(models.Model):
         related_name="+",
     )
     minutes_recorded_at = models.DateTimeField(null=True, blank=True)
+    # The service referent named or confirmed at the kick-off (SPEC O1).
+    named_referent = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("service referent named"),
+    )
+    # RFC 5545 SEQUENCE of the calendar invitation: each change sends it again, one higher.
+    invitation_sequence = models.PositiveIntegerField(default=0)
 
     objects = ScopedManager(organisation="organisation")
 
