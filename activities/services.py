@@ -249,15 +249,10 @@ def request_formalise(*, request: ActivityRequest, by: User) -> ActivityRequest:
 
 def _check_terms_accepted(organisation: Organisation) -> None:
     """SPEC C4: nothing proceeds before the referent has accepted the current terms."""
-    from contracts.selectors import terms_accepted
+    from contracts.selectors import terms_refusal
 
-    if not terms_accepted(organisation):
-        raise ValidationError(
-            _(
-                "The referent has not accepted the current terms yet: nothing can be scheduled, "
-                "logged or completed until they do."
-            )
-        )
+    if refusal := terms_refusal(organisation):
+        raise ValidationError(refusal)
 
 
 def _check_kickoff_first(request: ActivityRequest) -> None:

@@ -8,6 +8,7 @@ from django.db.models import DecimalField, F, OuterRef, Prefetch, Q, QuerySet, S
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import Organisation
 from contracts import domain
@@ -155,3 +156,15 @@ def terms_accepted(organisation: Organisation) -> bool:
         organisation=organisation, document_id__in=latest.values()
     ).count()
     return accepted == len(latest)
+
+
+def terms_refusal(organisation: Organisation) -> str:
+    """SPEC C4, the one check for everything that proceeds (scheduling, logging, completing,
+    meetings and their minutes): "" once the referent accepted the current terms, else why not,
+    in the active language."""
+    if terms_accepted(organisation):
+        return ""
+    return _(
+        "The referent has not accepted the current terms yet: nothing can be scheduled, "
+        "logged or completed until they do."
+    )

@@ -1,7 +1,8 @@
 """Fill translations from JSON files into the .po catalogues (run by the lead after makemessages).
 
 Usage: .venv-tools/bin/python scripts/i18n_fill.py docs/i18n-pending/*.json
-Each file is a list of {"msgid", "it", "fr", "es"} (plurals: "msgid_plural" and lists).
+Each file is a list of {"msgid", "it", "fr", "es"} (plurals: "msgid_plural" and lists; a
+"msgctxt" when the msgid has a context).
 Entries already translated are overwritten; fuzzy flags on filled entries are removed."""
 
 import json
@@ -17,13 +18,13 @@ def main(paths: list[str]) -> None:
     rows = []
     for path in paths:
         rows += json.loads(Path(path).read_text())
-    by_id = {row["msgid"]: row for row in rows}
+    by_id = {(row.get("msgctxt"), row["msgid"]): row for row in rows}
     for language in ("it", "fr", "es", "en"):
         po_path = ROOT / "locale" / language / "LC_MESSAGES" / "django.po"
         po = polib.pofile(str(po_path), wrapwidth=100)
         filled = missing = 0
         for entry in po:
-            row = by_id.get(entry.msgid)
+            row = by_id.get((entry.msgctxt, entry.msgid))
             if row is None:
                 if not entry.translated() and language != "en" and not entry.obsolete:
                     missing += 1

@@ -306,6 +306,8 @@ SPECTACULAR_SETTINGS = {
         "MeetingKindEnum": "onboarding.models.meetings.Meeting.Kind",
         "MeetingStatusEnum": "onboarding.models.meetings.Meeting.Status",
         "DocumentKindEnum": "onboarding.models.documents.DocumentKind",
+        "ReleaseItemKindEnum": "onboarding.models.plan.ReleaseItem.Kind",
+        "StepOwnerEnum": "onboarding.models.plan.PlanStep.Owner",
     },
     "SCHEMA_PATH_PREFIX": "/api/v1",
     # The contract itself is public; every operation in it needs a session or a token.

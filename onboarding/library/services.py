@@ -31,6 +31,7 @@ from accounts.models import Membership, Organisation, User
 from accounts.roles import Role
 from accounts.tenancy import customer_write_refusal, tenancy_for
 from activities.models import Activity, ActivityRequest
+from contracts.selectors import terms_refusal
 from csm_portal.files import delete_file_on_rollback, files_removed_on_failure
 from onboarding import steps
 from onboarding.library import calendar, files
@@ -63,6 +64,12 @@ SCHEDULABLE_KINDS = (
 def _check_staff(by: User) -> None:
     if tenancy_for(by).role not in MANAGERS:
         raise ValidationError(_("Only CSTMs and admins can do this."))
+
+
+def _check_terms(organisation: Organisation) -> None:
+    """SPEC C4: no meeting is scheduled or minuted before the referent accepted the terms."""
+    if refusal := terms_refusal(organisation):
+        raise ValidationError(refusal)
 
 
 def _check_writable(organisation: Organisation) -> None:
@@ -222,6 +229,7 @@ def meeting_schedule(
     now = now or timezone.now()
     _check_staff(by)
     _check_writable(organisation)
+    _check_terms(organisation)
     errors = _check_details(
         kind=kind,
         title=title,
@@ -480,6 +488,7 @@ def meeting_record_minutes(
         )
         organisation = locked.organisation
         _check_writable(organisation)
+        _check_terms(organisation)
         if locked.status == Meeting.Status.CANCELLED:
             raise ValidationError(_("This meeting was cancelled."))
         if locked.scheduled_at > now:

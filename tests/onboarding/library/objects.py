@@ -55,8 +55,13 @@ def provider_document(admin) -> ProviderDocument:
 
 
 def meeting_of(tenant) -> Meeting:
-    return Meeting.objects.with_scopes_disabled().get(organisation=tenant.organisation)
+    # The plan proposes SAL meetings of its own: this one is found by its title.
+    return Meeting.objects.with_scopes_disabled().get(
+        organisation=tenant.organisation, title=library_title(tenant)
+    )
 
 
 def deliverable_of(tenant) -> Deliverable:
-    return Deliverable.objects.with_scopes_disabled().get(organisation=tenant.organisation)
+    return Deliverable.objects.with_scopes_disabled().get(
+        organisation=tenant.organisation, title=library_title(tenant)
+    )

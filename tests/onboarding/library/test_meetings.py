@@ -20,6 +20,7 @@ from onboarding.models import Deliverable, Meeting
 from tests.activities.conftest import once, requested
 from tests.conftest import client_for
 from tests.onboarding.library.conftest import attendees, held, schedule, set_access
+from tests.onboarding.plan.conftest import accept_terms, publish_terms
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -245,3 +246,21 @@ def test_c5_staff_cannot_schedule_for_a_customer_past_expiry(tenant_a, cstm):
     with pytest.raises(ValidationError):
         schedule(tenant_a, cstm)
     assert mail.outbox == []
+
+
+def test_c4_no_meeting_is_scheduled_or_minuted_before_the_terms_are_accepted(tenant_a, cstm):
+    """SPEC C4, every path: with the terms pending a CSTM can neither schedule the kick-off nor
+    record minutes of one scheduled earlier; once the referent accepts, both go through."""
+    meeting = schedule(tenant_a, cstm)
+    publish_terms()
+    with pytest.raises(ValidationError, match="terms"):
+        schedule(tenant_a, cstm, title="Kick-off bis")
+    with pytest.raises(ValidationError, match="terms"), scopes_disabled():
+        services.meeting_record_minutes(
+            meeting=held(meeting), minutes="Verbale", by=cstm, referent=tenant_a.referent
+        )
+    with scopes_disabled():
+        assert Meeting.objects.filter(organisation=tenant_a.organisation).count() == 1
+        assert not Deliverable.objects.filter(organisation=tenant_a.organisation).exists()
+    accept_terms(tenant_a)
+    assert schedule(tenant_a, cstm, title="Kick-off bis").pk
