@@ -66,7 +66,7 @@ def test_o2_a_valid_file_shows_the_diff_before_it_is_applied(tenant_a):
     )
     assert response.status_code == 302
     page = client.get(response["Location"]).content.decode()
-    assert "3 people added" in page and rows_of(tenant_a.organisation) == []
+    assert "3 persone aggiunte" in page and rows_of(tenant_a.organisation) == []  # Italian
     assert 'data-testid="apply"' in page
 
 
