@@ -1,12 +1,17 @@
 """Browser journey of issue 12 (SPEC O2, O3), in Italian at 1280 and 390 px: the referent
 uploads a user list with three errors, sees all three with their rows and columns (nothing
-loaded), fixes the file, sees the diff against the current list and applies it."""
+loaded), fixes the file, sees the diff against the current list and applies it; the CSTM sees
+the user-list step of the plan done."""
+
+from datetime import timedelta
 
 import pytest
 from django.core.files.base import ContentFile
+from django.utils import timezone
 from django_scopes import scopes_disabled
 from playwright.sync_api import expect
 
+from contracts.models import Contract
 from onboarding.models import ListedUser, UserListUpload
 from onboarding.userlist import services
 from tests.browser.conftest import screenshot
@@ -39,10 +44,14 @@ def csv_upload(lines: list[str]) -> dict:
 
 
 def test_o2_referent_fixes_a_user_list_with_three_errors_sees_the_diff_and_applies_it(
-    page, provider_org, cstm
+    page, browser, live_server, provider_org, cstm
 ):
     alfa = make_tenant("Alfa Assicurazioni S.p.A.", "alfa.example", cstm=cstm)
     make_tenant("Bravo Banca Segreta S.p.A.", "bravo-segreta.example")
+    with scopes_disabled():  # activated four days ago: the plan exists
+        Contract.objects.filter(pk=alfa.contract.pk).update(
+            activated_at=timezone.now() - timedelta(days=4)
+        )
     with scopes_disabled():  # the first list, applied at the kick-off
         first = services.user_list_upload(
             organisation=alfa.organisation,
@@ -83,3 +92,17 @@ def test_o2_referent_fixes_a_user_list_with_three_errors_sees_the_diff_and_appli
     assert emails == {"anna@alfa.example", "mario.rossi@alfa.example", "giulia@alfa.example"}
     assert applied.encoding == "utf-8-sig" and applied.delimiter == ";"
     assert applied.effective_on > first.effective_on
+
+    # The CSTM sees the user-list step of the shared plan done, and the plan moved past it.
+    staff = browser.new_context(
+        base_url=live_server.url, locale="it-IT", viewport=page.viewport_size
+    ).new_page()
+    staff.viewport_name = page.viewport_name
+    sign_in(staff, cstm, staff=True)
+    staff.goto("/onboarding/plan/")
+    staff.locator(f"[data-testid=plan-row-{alfa.organisation.pk}] a").first.click()
+    expect(staff.locator("[data-testid=step-user_list]")).to_have_attribute("data-state", "done")
+    expect(staff.locator("[data-testid=step-user_list]")).not_to_have_attribute(
+        "aria-current", "step"
+    )
+    screenshot(staff, "userlist-plan-step-done")
