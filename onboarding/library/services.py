@@ -158,6 +158,19 @@ def _check_details(
     return errors
 
 
+def _validated(*, attendees: list[dict], **details: Any) -> list[dict[str, str]]:
+    """Every problem of a meeting's details and attendees at once (nothing is written on any);
+    the cleaned attendees when there is none."""
+    errors = _check_details(**details)
+    try:
+        cleaned = clean_attendees(attendees)
+    except ValidationError as error:
+        errors.update(error.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
 def _request_for(
     *,
     organisation: Organisation,
@@ -230,20 +243,15 @@ def meeting_schedule(
     _check_staff(by)
     _check_writable(organisation)
     _check_terms(organisation)
-    errors = _check_details(
+    attendees = _validated(
         kind=kind,
         title=title,
         scheduled_at=scheduled_at,
         duration_minutes=duration_minutes,
         video_link=video_link,
+        attendees=attendees,
         now=now,
     )
-    try:
-        attendees = clean_attendees(attendees)
-    except ValidationError as error:
-        errors.update(error.message_dict)
-    if errors:
-        raise ValidationError(errors)
     linked = _request_for(
         organisation=organisation,
         kind=kind,
@@ -293,20 +301,15 @@ def meeting_update(
     _check_writable(locked.organisation)
     if locked.status != Meeting.Status.PLANNED:
         raise ValidationError(_("Only a planned meeting can be changed."))
-    errors = _check_details(
+    attendees = _validated(
         kind=locked.kind,
         title=title,
         scheduled_at=scheduled_at,
         duration_minutes=duration_minutes,
         video_link=video_link,
+        attendees=attendees,
         now=now,
     )
-    try:
-        attendees = clean_attendees(attendees)
-    except ValidationError as error:
-        errors.update(error.message_dict)
-    if errors:
-        raise ValidationError(errors)
     if activity_request is not None and activity_request.pk != locked.activity_request_id:
         locked.activity_request = _request_for(
             organisation=locked.organisation,
