@@ -7,7 +7,7 @@ from django_scopes import scopes_disabled
 
 from accounts.models import Organisation
 from onboarding.library import services
-from onboarding.models import Meeting
+from onboarding.models import Deliverable, Meeting
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
@@ -51,6 +51,17 @@ def held(meeting: Meeting) -> Meeting:
 
 def upload(name: str, data: bytes, content_type: str = "application/octet-stream"):
     return SimpleUploadedFile(name, data, content_type=content_type)
+
+
+def faq_uploaded(tenant, cstm) -> Deliverable:
+    """The organisation's FAQ, uploaded by its CSTM (a PDF): the document most tests download."""
+    return services.deliverable_upload(
+        organisation=tenant.organisation,
+        kind="faq",
+        title="FAQ",
+        file=upload("faq.pdf", PDF),
+        by=cstm,
+    )
 
 
 def set_access(tenant, access: str) -> None:

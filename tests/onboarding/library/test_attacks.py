@@ -17,7 +17,14 @@ from onboarding.models import Deliverable, Meeting
 from tests.activities.conftest import once
 from tests.conftest import client_for
 from tests.factories import PASSWORD, person, provider
-from tests.onboarding.library.conftest import PDF, attendees, schedule, set_access, upload
+from tests.onboarding.library.conftest import (
+    PDF,
+    attendees,
+    faq_uploaded,
+    schedule,
+    set_access,
+    upload,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -154,13 +161,7 @@ def test_c5_a_read_only_customer_downloads_but_staff_cannot_write_for_it(tenant_
     schedule, minutes and upload are refused with the reason, nothing written."""
     meeting = schedule(tenant_a, cstm)
     with scopes_disabled():
-        document = services.deliverable_upload(
-            organisation=tenant_a.organisation,
-            kind="faq",
-            title="FAQ",
-            file=upload("faq.pdf", PDF),
-            by=cstm,
-        )
+        document = faq_uploaded(tenant_a, cstm)
     set_access(tenant_a, Organisation.Access.READ_ONLY)
     referent = client_for(tenant_a.referent)
     assert referent.get(reverse("meeting_detail", args=[meeting.pk])).status_code == 200

@@ -14,7 +14,7 @@ from accounts.models import Organisation
 from onboarding.library import files, services
 from onboarding.models import Deliverable, ProviderDocument
 from tests.conftest import client_for
-from tests.onboarding.library.conftest import PDF, set_access, upload
+from tests.onboarding.library.conftest import PDF, faq_uploaded, set_access, upload
 
 pytestmark = pytest.mark.django_db
 
@@ -172,13 +172,7 @@ def test_o4_downloads_are_attachments_with_nosniff_and_the_detected_type(tenant_
 
 def test_o4_the_stored_file_name_is_random_not_guessable(tenant_a, cstm):
     with scopes_disabled():
-        document = services.deliverable_upload(
-            organisation=tenant_a.organisation,
-            kind="faq",
-            title="FAQ",
-            file=upload("faq.pdf", PDF),
-            by=cstm,
-        )
+        document = faq_uploaded(tenant_a, cstm)
     assert "faq" not in document.file.name and len(Path(document.file.name).stem) == 32
 
 
@@ -231,26 +225,14 @@ def test_c5_a_read_only_referent_downloads_and_staff_can_no_longer_upload(tenant
     """SPEC C5: during the 30 read-only days the referent still downloads; nothing new is
     written for the organisation."""
     with scopes_disabled():
-        document = services.deliverable_upload(
-            organisation=tenant_a.organisation,
-            kind="faq",
-            title="FAQ",
-            file=upload("faq.pdf", PDF),
-            by=cstm,
-        )
+        document = faq_uploaded(tenant_a, cstm)
     set_access(tenant_a, Organisation.Access.READ_ONLY)
     response = client_for(tenant_a.referent).get(
         reverse("deliverable_download", args=[document.pk])
     )
     assert response.status_code == 200
     with pytest.raises(ValidationError), scopes_disabled():
-        services.deliverable_upload(
-            organisation=tenant_a.organisation,
-            kind="faq",
-            title="FAQ",
-            file=upload("faq.pdf", PDF),
-            by=cstm,
-        )
+        faq_uploaded(tenant_a, cstm)
 
 
 def test_o4_the_list_pages_keep_the_filter_and_make_a_fixed_number_of_queries(tenant_a, cstm):
