@@ -52,6 +52,7 @@ def register_steps() -> None:
         order=ONBOARDING + 50,
     )
     _register_plan_steps()
+    _register_siem_steps()
 
 
 def _register_plan_steps() -> None:
@@ -78,4 +79,33 @@ def _register_plan_steps() -> None:
         model=OnboardingPlan,
         rows=_of(OnboardingPlan),
         order=ONBOARDING + 64,
+    )
+
+
+def _register_siem_steps() -> None:
+    """The SIEM workshops (SPEC W1–W6): children before the workshop, which goes after its
+    meetings (``Meeting.workshop``)."""
+    from onboarding.models import (
+        DashboardChoice,
+        Deficiency,
+        OperationsDuty,
+        RetentionDecision,
+        SiemLogSource,
+        SiemProject,
+        SiemWorkshop,
+    )
+
+    for offset, (count, model) in enumerate(
+        [
+            ("siem_log_sources", SiemLogSource),
+            ("retention_decisions", RetentionDecision),
+            ("deficiencies", Deficiency),
+            ("siem_projects", SiemProject),
+            ("operations_duties", OperationsDuty),
+            ("dashboard_choices", DashboardChoice),
+        ]
+    ):
+        register(count=count, model=model, rows=_of(model), order=ONBOARDING + 70 + offset)
+    register(
+        count="siem_workshops", model=SiemWorkshop, rows=_of(SiemWorkshop), order=ONBOARDING + 95
     )

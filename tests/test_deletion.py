@@ -267,6 +267,74 @@ def fill(marker: str, *, cstm: User, agent: User, admin: User, mailbox: Mailbox)
             plan=plan, module=f"Phishing {marker}", completed=1, total=2, by=cstm
         )
         PlanWarning.objects.create(plan=plan, organisation=organisation, kind="over_month")
+        # SIEM workshop (SPEC W1–W6): purpose, charter, a log source, a retention decision, a
+        # project with a deficiency, a line of the operations model, a dashboard chosen and a
+        # workshop meeting.
+        from onboarding.models import (
+            DashboardChoice,
+            DashboardOffer,
+            Deficiency,
+            OperationsDuty,
+            RetentionDecision,
+            SiemLogSource,
+            SiemProject,
+            SiemWorkshop,
+        )
+
+        workshop = SiemWorkshop.objects.create(
+            organisation=organisation,
+            title=f"SIEM {marker}",
+            created_by=cstm,
+            purpose={"why": f"why {marker}"},
+            charter={"scope_out": f"out {marker}"},
+        )
+        SiemLogSource.objects.create(
+            organisation=organisation,
+            workshop=workshop,
+            name=f"Firewall {marker}",
+            devices=2,
+            eps_per_device=5,
+            event_bytes=500,
+        )
+        RetentionDecision.objects.create(
+            organisation=organisation,
+            workshop=workshop,
+            months=13,
+            decided_on=timezone.localdate(),
+            attendees=[{"name": marker}],
+            recorded_by=cstm,
+        )
+        project = SiemProject.objects.create(
+            organisation=organisation,
+            workshop=workshop,
+            title=f"Project {marker}",
+            goals=f"goals {marker}",
+            starts_on=timezone.localdate(),
+            ends_on=timezone.localdate(),
+        )
+        Deficiency.objects.create(
+            organisation=organisation, project=project, description=marker, owner=marker
+        )
+        OperationsDuty.objects.create(
+            organisation=organisation,
+            workshop=workshop,
+            task=f"clean-up {marker}",
+            provider="R",
+            customer="I",
+        )
+        offer, _created = DashboardOffer.objects.get_or_create(kind="dashboard", name="Overview")
+        DashboardChoice.objects.create(
+            organisation=organisation, workshop=workshop, offer=offer, chosen_by=referent
+        )
+        Meeting.objects.create(
+            organisation=organisation,
+            kind=Meeting.Kind.SIEM,
+            topic=Meeting.Topic.PURPOSE,
+            workshop=workshop,
+            title=f"Purpose {marker}",
+            scheduled_at=timezone.now(),
+            minutes=f"purpose {marker}",
+        )
         SlaPolicy.objects.create(
             name=f"Terms {marker}",
             ticket_type="incident",

@@ -19,8 +19,32 @@ from onboarding.models.prerequisites import (
     UserListUpload,
     WhitelistingConfirmation,
 )
+from onboarding.models.siem import (
+    DashboardChoice,
+    DashboardOffer,
+    Deficiency,
+    LicenceMetric,
+    LogSourceType,
+    OperationsDuty,
+    RetentionDecision,
+    SiemLogSource,
+    SiemPricing,
+    SiemProject,
+    SiemWorkshop,
+)
 
 __all__ = [
+    "DashboardChoice",
+    "DashboardOffer",
+    "Deficiency",
+    "LicenceMetric",
+    "LogSourceType",
+    "OperationsDuty",
+    "RetentionDecision",
+    "SiemLogSource",
+    "SiemPricing",
+    "SiemProject",
+    "SiemWorkshop",
     "Deliverable",
     "ListedUser",
     "Logo",

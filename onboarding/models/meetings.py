@@ -19,12 +19,23 @@ class Meeting(models.Model):
         PRE_GO_LIVE = "pre_go_live", _("Pre-go-live coordination")
         SAL = "sal", _("Progress review (SAL)")
         SIEM = "siem", _("SIEM workshop")
+        WIN_BACK = "win_back", _("Win-back meeting")
         OTHER = "other", _("Other meeting")
 
     class Status(models.TextChoices):
         PLANNED = "planned", _("Planned")
         HELD = "held", _("Held")
         CANCELLED = "cancelled", _("Cancelled")
+
+    class Topic(models.TextChoices):
+        PURPOSE = "purpose", _("Purpose")
+        SIZING = "sizing", _("Sizing")
+        ALIGNMENT = "alignment", _("Expectation alignment")
+        RETENTION = "retention", _("Retention")
+        OPERATIONS = "operations", _("Operations model")
+        DASHBOARDS = "dashboards", _("Dashboards and reports")
+        PROJECT = "project", _("Project review")
+        OTHER = "other", _("Other topic")
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
@@ -66,6 +77,23 @@ class Meeting(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("service referent named"),
+    )
+    # A SIEM workshop meeting belongs to its workshop's series, on one topic (SPEC W1–W6).
+    workshop = models.ForeignKey(
+        "onboarding.SiemWorkshop",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="meetings",
+    )
+    topic = models.CharField(_("topic"), max_length=20, choices=Topic.choices, blank=True)
+    # A win-back meeting is about one cancellation notice (SPEC C6).
+    cancellation = models.ForeignKey(
+        "contracts.CancellationNotice",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     # RFC 5545 SEQUENCE of the calendar invitation: each change sends it again, one higher.
     invitation_sequence = models.PositiveIntegerField(default=0)
