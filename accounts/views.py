@@ -8,6 +8,7 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language as django_set_language
@@ -24,6 +25,7 @@ from accounts.forms import (
 )
 from accounts.roles import INVITER_ROLES, PROVIDER_ROLES, Role
 from accounts.tasks import HEARTBEAT_CACHE_KEY
+from csm_portal import cockpit
 from csm_portal.web import NOT_DONE, paginate, role_required, submit
 
 ADMIN = (Role.PROVIDER_ADMIN,)
@@ -31,21 +33,31 @@ ADMIN = (Role.PROVIDER_ADMIN,)
 
 @role_required()
 def home(request: HttpRequest) -> HttpResponse:
+    """Each role's day starts here (issue 14): the referent's hours, tickets, requests and
+    meetings; the CSTM's customers with their alerts and health; the agent's desk; the admin's
+    cockpit across every customer and the health of the jobs. The apps above accounts add their
+    parts through ``csm_portal.cockpit`` (accounts imports none of them)."""
     tenancy = request.tenancy
-    context: dict = {}
-    if tenancy.is_provider_staff:
-        organisations = selectors.organisation_list()
-        context["organisation_count"] = organisations.count()
-        context["organisations"] = organisations[:8]
+    today = timezone.localdate()
+    role = tenancy.role
+    context: dict = {"panels": cockpit.panels_for(request, role or "", today)}
+    if role in (Role.CSTM, Role.PROVIDER_ADMIN):
+        organisations = list(selectors.organisation_list())
+        rows = cockpit.customer_rows(organisations, today)
+        context["customers"] = rows
+        context["health_counts"] = {
+            level: sum(1 for row in rows if row.health.level == level)
+            for level in ("critical", "at_risk", "good")
+        }
+        context["alert_count"] = sum(len(row.alerts) for row in rows)
         if tenancy.is_admin:
             context["pending_invitations"] = selectors.invitation_list(pending_only=True).count()
             context["worker_seen_at"] = cache.get(HEARTBEAT_CACHE_KEY)
-    elif tenancy.membership is not None:
+            context["job_panels"] = cockpit.panels_for(request, cockpit.JOBS, today)
+    elif tenancy.membership is not None and tenancy.is_customer:
         organisation = tenancy.membership.organisation
         context["organisation"] = organisation
         context["cstms"] = selectors.current_cstms(organisation=organisation)
-        if tenancy.role == Role.REFERENT:
-            context["people"] = selectors.organisation_people(organisation=organisation)
     return render(request, "accounts/home.html", context)
 
 

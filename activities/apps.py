@@ -10,3 +10,6 @@ class ActivitiesConfig(AppConfig):
 
         # SPEC L3: what the day-90 deletion removes of an organisation here.
         register_steps()
+        from activities.cockpit import register as register_cockpit  # issue 14: home pages
+
+        register_cockpit()

@@ -2,19 +2,21 @@
 
 from celery import shared_task
 
-from contracts import lifecycle, services
+from contracts import cockpit, lifecycle, services
 
 
 @shared_task(acks_late=True)
 def contracts_run_daily() -> dict:
     report = lifecycle.run_daily()
-    return {
+    result = {
         "transitions": report.transitions,
         "warnings_sent": report.warnings_sent,
         "years_lapsed": report.years_lapsed,
         "access_changed": report.access_changed,
         "organisations_deleted": report.organisations_deleted,
     }
+    cockpit.daily_run_recorded(result)  # the admin's home shows when it last finished
+    return result
 
 
 @shared_task(acks_late=True)

@@ -1,0 +1,145 @@
+"""What activities adds to the home pages (issue 14, SPEC H6–H8): requests waiting to be
+scheduled or formalised and estimates awaiting the customer (CSTM alerts), the last work session
+(a contact, for the health), and the referent's requests in progress with what each waits for,
+and the latest statements."""
+
+from datetime import date
+from typing import Any
+from urllib.parse import urlencode
+
+from django.db.models import Count, Max, Min
+from django.urls import reverse
+from django.utils import formats
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from activities.models import ActivityRequest, Statement, WorkSession
+from csm_portal import cockpit
+
+Status = ActivityRequest.Status
+
+# What a waiting request needs, for the CSTM: (severity, code, sentence with its count).
+_WAITING = {
+    Status.REQUESTED: (
+        cockpit.WARNING,
+        "to_schedule",
+        lambda n: ngettext(
+            "%(n)s request waits to be scheduled.", "%(n)s requests wait to be scheduled.", n
+        ),
+    ),
+    Status.TO_BE_FORMALISED: (
+        cockpit.WARNING,
+        "to_formalise",
+        lambda n: ngettext(
+            "%(n)s request agreed by phone or video waits for the referent's confirmation in "
+            "writing.",
+            "%(n)s requests agreed by phone or video wait for the referent's confirmation in "
+            "writing.",
+            n,
+        ),
+    ),
+    Status.ESTIMATE_SENT: (
+        cockpit.INFO,
+        "estimate_awaiting",
+        lambda n: ngettext(
+            "%(n)s estimate awaits the customer's decision.",
+            "%(n)s estimates await the customer's decision.",
+            n,
+        ),
+    ),
+}
+
+
+def waiting_alerts(organisation_ids: list[int], today: date) -> list[cockpit.Alert]:
+    """One alert per customer and kind of wait (one query): a single request links to itself,
+    several to the request list filtered on that status and customer."""
+    rows = (
+        ActivityRequest.objects.filter(
+            organisation_id__in=organisation_ids, status__in=list(_WAITING)
+        )
+        .values("organisation_id", "organisation__name", "status")
+        .annotate(n=Count("pk"), first=Min("pk"))
+        .order_by()
+    )
+    alerts = []
+    for row in rows:
+        severity, code, sentence = _WAITING[row["status"]]
+        if row["n"] == 1:
+            url = reverse("activity_request_detail", args=[row["first"]])
+        else:
+            query = urlencode({"status": row["status"], "q": row["organisation__name"]})
+            url = f"{reverse('activity_request_list')}?{query}"
+        alerts.append(
+            cockpit.Alert(
+                organisation_id=row["organisation_id"],
+                severity=severity,
+                sentence=sentence(row["n"]) % {"n": row["n"]},
+                url=url,
+                code=code,
+            )
+        )
+    return alerts
+
+
+def contact_facts(organisation_ids: list[int], today: date) -> dict[int, dict[str, Any]]:
+    """The last day a CSTM worked for the customer (one query)."""
+    rows = (
+        WorkSession.objects.filter(organisation_id__in=organisation_ids, worked_on__lte=today)
+        .values("organisation_id")
+        .annotate(last=Max("worked_on"))
+        .order_by()
+    )
+    return {row["organisation_id"]: {"last_contact_on": row["last"]} for row in rows}
+
+
+def waits_for(request: ActivityRequest) -> str:
+    """What a request waits for, in a plain sentence for the customer (no rule code)."""
+    if request.status == Status.TO_BE_FORMALISED:
+        return _("Waiting for you to confirm it in writing, here or by replying to our e-mail.")
+    if request.status == Status.REQUESTED:
+        if request.in_feasibility:
+            return _("Waiting for your CSTM to schedule the feasibility analysis.")
+        return _("Waiting for your CSTM to schedule it.")
+    if request.status == Status.SCHEDULED:
+        day = formats.date_format(request.scheduled_on) if request.scheduled_on else "—"
+        if request.in_feasibility:
+            return _("Feasibility analysis scheduled for %(date)s.") % {"date": day}
+        return _("Scheduled for %(date)s.") % {"date": day}
+    if request.status == Status.ESTIMATE_SENT:
+        hours = formats.localize(request.estimate_hours) if request.estimate_hours else "—"
+        return _("Waiting for your decision on the estimate of %(hours)s h.") % {"hours": hours}
+    if request.status == Status.IN_PROGRESS:
+        return _("Your CSTM is working on it.")
+    return request.get_status_display()
+
+
+def requests_panel(request: Any, today: date) -> cockpit.Panel | None:
+    """The referent's requests in progress, each with what it waits for, and the latest
+    statements (SPEC H7)."""
+    organisation_id = request.tenancy.home_organisation_id
+    open_requests = list(
+        ActivityRequest.objects.filter(
+            organisation_id=organisation_id, status__in=ActivityRequest.OPEN_STATUSES
+        )
+        .select_related("activity")
+        .order_by("-created_at", "-pk")[:8]
+    )
+    statements = list(
+        Statement.objects.filter(organisation_id=organisation_id)
+        .select_related("request__activity")
+        .order_by("-issued_at")[:5]
+    )
+    context = {
+        "open_requests": [(r, waits_for(r)) for r in open_requests],
+        "statements": statements,
+        "can_request": not request.tenancy.is_read_only,
+    }
+    return cockpit.Panel("accounts/home/requests.html", context)
+
+
+def register() -> None:
+    cockpit.register_alerts("activities.waiting", waiting_alerts)
+    cockpit.register_facts("activities.contact", contact_facts)
+    cockpit.register_panel(
+        "activities.requests", audiences=(cockpit.REFERENT,), provider=requests_panel, order=30
+    )

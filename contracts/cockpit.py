@@ -1,0 +1,202 @@
+"""What contracts adds to the home pages (issue 14, SPEC H10, C5, L1): balance alerts at 80 % and
+95 %, expiry alerts at 60/30/7 days, the hours facts of the customer's health, the referent's
+hours with its burn bar, and when the daily lifecycle job last ran."""
+
+from datetime import date, timedelta
+from typing import Any
+
+from django.core.cache import cache
+from django.db.models import Exists, OuterRef
+from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from contracts import domain, selectors
+from contracts.models import Contract
+from csm_portal import cockpit
+
+DAILY_RUN_CACHE_KEY = "csm:contracts-daily-run"
+RUNNING = (Contract.Status.ACTIVE, Contract.Status.RENEWED)
+
+
+def daily_run_recorded(report: dict) -> None:
+    """Called by the daily task when it finished: the admin's home shows when and what."""
+    cache.set(DAILY_RUN_CACHE_KEY, {"at": timezone.now(), "report": report}, timeout=None)
+
+
+def _current_years(organisation_ids: list[int], today: date) -> dict[int, Any]:
+    """The current licence year of each organisation with its balance (one query). With two
+    running contracts at once, the one most used speaks for the customer."""
+    years = (
+        selectors.licence_years_with_balances()
+        .filter(
+            organisation_id__in=organisation_ids,
+            starts_on__lte=today,
+            ends_on__gte=today,
+            contract__status__in=RUNNING,
+        )
+        .select_related("contract")
+    )
+    found: dict[int, Any] = {}
+    for year in years:
+        balance = selectors.balance_of(year)
+        if balance.total <= 0:
+            continue
+        kept = found.get(year.organisation_id)
+        if kept is None or balance.used_fraction > selectors.balance_of(kept).used_fraction:
+            found[year.organisation_id] = year
+    return found
+
+
+def _day(day: date) -> str:
+    return formats.date_format(day, "DATE_FORMAT")
+
+
+def balance_alerts(organisation_ids: list[int], today: date) -> list[cockpit.Alert]:
+    """SPEC H10: a licence year past 80 % (warning) or 95 % (critical) of its hours; resolved by
+    an extra pack (the link opens its form) or by the next licence year."""
+    alerts = []
+    for organisation_id, year in _current_years(organisation_ids, today).items():
+        balance = selectors.balance_of(year)
+        used = balance.used_percent
+        if used < 80:
+            continue
+        values = {"used": used, "remaining": formats.localize(balance.remaining)}
+        alerts.append(
+            cockpit.Alert(
+                organisation_id=organisation_id,
+                severity=cockpit.CRITICAL if used >= 95 else cockpit.WARNING,
+                sentence=_(
+                    "%(used)s%% of this licence year's hours are used (%(remaining)s h left): "
+                    "offer an extra pack."
+                )
+                % values,
+                url=reverse("pack_add", args=[year.pk]),
+                code="balance_95" if used >= 95 else "balance_80",
+            )
+        )
+    return alerts
+
+
+def expiry_alerts(organisation_ids: list[int], today: date) -> list[cockpit.Alert]:
+    """SPEC L1, C5: a contract expiring within 60, 30 or 7 days (or expired, read-only) with no
+    renewal recorded; resolved by recording the renewal (the link opens its form)."""
+    contracts = (
+        Contract.objects.filter(
+            organisation_id__in=organisation_ids,
+            status__in=(Contract.Status.ACTIVE, Contract.Status.EXPIRED),
+            expires_on__lte=today + timedelta(days=domain.EXPIRY_WARNING_DAYS[0]),
+        )
+        .annotate(renewed=Exists(Contract.objects.filter(renewal_of=OuterRef("pk"))))
+        .filter(renewed=False)
+        .only("pk", "organisation_id", "number", "expires_on", "status")
+    )
+    alerts = []
+    for contract in contracts:
+        days = (contract.expires_on - today).days
+        values = {"number": contract.number, "date": _day(contract.expires_on), "n": abs(days)}
+        if days < 0:
+            severity, code = cockpit.CRITICAL, "expired"
+            sentence = _(
+                "Contract %(number)s expired on %(date)s and the customer is read-only: record "
+                "the renewal."
+            )
+        else:
+            threshold = min(d for d in domain.EXPIRY_WARNING_DAYS if days <= d)
+            severity = {7: cockpit.CRITICAL, 30: cockpit.WARNING}.get(threshold, cockpit.INFO)
+            code = f"expiry_{threshold}"
+            sentence = ngettext(
+                "Contract %(number)s expires on %(date)s, in %(n)s day, and no renewal is "
+                "recorded.",
+                "Contract %(number)s expires on %(date)s, in %(n)s days, and no renewal is "
+                "recorded.",
+                days,
+            )
+        alerts.append(
+            cockpit.Alert(
+                organisation_id=contract.organisation_id,
+                severity=severity,
+                sentence=sentence % values,
+                url=reverse("contract_renew", args=[contract.pk]),
+                code=code,
+            )
+        )
+    return alerts
+
+
+def hours_facts(organisation_ids: list[int], today: date) -> dict[int, dict[str, Any]]:
+    """The burn of the current licence year (hours used against time elapsed)."""
+    facts: dict[int, dict[str, Any]] = {}
+    for organisation_id, year in _current_years(organisation_ids, today).items():
+        elapsed = domain.elapsed_fraction(year.starts_on, year.ends_on, today)
+        facts[organisation_id] = {
+            "used_percent": selectors.balance_of(year).used_percent,
+            "elapsed_percent": int(elapsed * 100),
+        }
+    return facts
+
+
+def expiry_facts(organisation_ids: list[int], today: date) -> dict[int, dict[str, Any]]:
+    """Days to the expiry of each customer's latest contract, and whether a renewal exists."""
+    latest = (
+        Contract.objects.filter(organisation_id__in=organisation_ids)
+        .exclude(status=Contract.Status.DRAFT)
+        .annotate(renewed=Exists(Contract.objects.filter(renewal_of=OuterRef("pk"))))
+        .order_by("organisation_id", "-expires_on")
+        .distinct("organisation_id")
+        .values_list("organisation_id", "expires_on", "renewed")
+    )
+    return {
+        organisation_id: {
+            "days_to_expiry": (expires_on - today).days,
+            "renewal_recorded": renewed,
+        }
+        for organisation_id, expires_on, renewed in latest
+    }
+
+
+def cancellation_facts(organisation_ids: list[int], today: date) -> dict[int, dict[str, Any]]:
+    """SPEC C6: a cancellation notice not (yet) won back."""
+    from contracts.models import CancellationNotice
+
+    ids = (
+        CancellationNotice.objects.filter(organisation_id__in=organisation_ids, won_back=False)
+        .values_list("organisation_id", flat=True)
+        .distinct()
+    )
+    return {organisation_id: {"cancellation_notice": True} for organisation_id in ids}
+
+
+def hours_panel(request: Any, today: date) -> cockpit.Panel | None:
+    """SPEC H10: the referent's live balance of the current licence year, with the burn bar."""
+    organisation = request.tenancy.membership.organisation
+    years = selectors.hours_overview(organisation=organisation, today=today)
+    year = selectors.current_year(years, today)
+    context: dict[str, Any] = {"year": year, "balance": None, "elapsed": None}
+    if year is not None:
+        context["balance"] = selectors.balance_of(year)
+        context["elapsed"] = domain.elapsed_fraction(year.starts_on, year.ends_on, today)
+        context["elapsed_percent"] = int(context["elapsed"] * 100)
+    return cockpit.Panel("accounts/home/hours.html", context)
+
+
+def jobs_panel(request: Any, today: date) -> cockpit.Panel | None:
+    """SPEC L1, L4: when the daily lifecycle job last finished, and what it did."""
+    return cockpit.Panel(
+        "accounts/home/daily_run.html", {"daily_run": cache.get(DAILY_RUN_CACHE_KEY)}
+    )
+
+
+def register() -> None:
+    cockpit.register_alerts("contracts.balance", balance_alerts)
+    cockpit.register_alerts("contracts.expiry", expiry_alerts)
+    cockpit.register_facts("contracts.hours", hours_facts)
+    cockpit.register_facts("contracts.expiry", expiry_facts)
+    cockpit.register_facts("contracts.cancellation", cancellation_facts)
+    cockpit.register_panel(
+        "contracts.hours", audiences=(cockpit.REFERENT,), provider=hours_panel, order=10
+    )
+    cockpit.register_panel(
+        "contracts.daily_run", audiences=(cockpit.JOBS,), provider=jobs_panel, order=10
+    )

@@ -1,0 +1,182 @@
+"""The registry behind every role's home page (issue 14, SPEC H10, S9, L1): each app says, from
+its own ``<app>/cockpit.py`` registered in its ``AppConfig.ready()``, which alerts it raises
+about customers, which health facts it knows and which panels it adds to whose home.
+``accounts.views.home`` asks this registry and never imports the apps above accounts (STYLE:
+dependencies point down), like the day-90 deletion registry in ``csm_portal/deletion.py``.
+
+This module is the lowest layer: it imports no app of the project.
+
+Providers work on many organisations at once, with a constant number of queries (one
+aggregate per organisation set, never one query per customer): the CSTM cockpit costs the same
+with 3 customers as with 30 (``tests/cockpit/test_home.py``).
+
+Registering::
+
+    # contracts/cockpit.py
+    from csm_portal import cockpit
+
+    def _alerts(organisation_ids: list[int], today: date) -> list[cockpit.Alert]: ...
+
+    def register() -> None:
+        cockpit.register_alerts("contracts.balance", _alerts)
+        cockpit.register_facts("contracts.hours", _facts)
+        cockpit.register_panel("contracts.hours", audiences=(cockpit.REFERENT,), provider=_panel,
+                               order=10)
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
+from datetime import date
+from typing import Any
+
+from csm_portal.health import AT_RISK, CRITICAL, GOOD, Health, HealthFacts, health_of
+
+# Who a panel is for: the role of the home's reader, plus "jobs" (the admin's health of the
+# scheduled jobs and mailboxes).
+REFERENT = "referent"
+END_USER = "end_user"
+CSTM = "cstm"
+AGENT = "agent"
+ADMIN = "provider_admin"
+JOBS = "jobs"
+
+WARNING = "warning"
+INFO = "info"
+SEVERITY_ORDER = {CRITICAL: 0, WARNING: 1, INFO: 2}
+LEVEL_ORDER = {CRITICAL: 0, AT_RISK: 1, GOOD: 2}
+
+
+@dataclass(frozen=True)
+class Alert:
+    """Something about a customer that needs action, one click from where it is resolved.
+    ``sentence`` is plain language in the active language (no rule code); ``code`` names the
+    kind for tests and styling."""
+
+    organisation_id: int
+    severity: str  # CRITICAL, WARNING or INFO
+    sentence: str
+    url: str
+    code: str
+
+
+@dataclass(frozen=True)
+class Panel:
+    """A block of a home page: a template and its context, in ``order``."""
+
+    template: str
+    context: dict[str, Any]
+    order: int = 100
+
+
+AlertProvider = Callable[[list[int], date], list[Alert]]
+# organisation id → {HealthFacts field: value}; ``last_contact_on`` merges by the latest date.
+FactsProvider = Callable[[list[int], date], dict[int, dict[str, Any]]]
+# (request, today) → a Panel, or None when the app has nothing to show this reader.
+PanelProvider = Callable[[Any, date], Panel | None]
+
+
+@dataclass
+class _Registry:
+    alerts: dict[str, AlertProvider] = field(default_factory=dict)
+    facts: dict[str, FactsProvider] = field(default_factory=dict)
+    panels: dict[str, tuple[tuple[str, ...], PanelProvider, int]] = field(default_factory=dict)
+
+
+_registry = _Registry()
+_FACT_FIELDS = {f.name for f in fields(HealthFacts)}
+
+
+def register_alerts(name: str, provider: AlertProvider) -> None:
+    """Declare an alert provider. Idempotent by name: ``ready()`` may run more than once."""
+    _registry.alerts[name] = provider
+
+
+def register_facts(name: str, provider: FactsProvider) -> None:
+    """Declare a provider of health facts (fields of ``csm_portal.health.HealthFacts``)."""
+    _registry.facts[name] = provider
+
+
+def register_panel(
+    name: str, *, audiences: tuple[str, ...], provider: PanelProvider, order: int = 100
+) -> None:
+    """Declare a home panel for the given audiences (roles, or JOBS for the admin's job health)."""
+    _registry.panels[name] = (tuple(audiences), provider, order)
+
+
+def alerts_for(organisation_ids: list[int], today: date) -> dict[int, list[Alert]]:
+    """Every registered provider's alerts, by organisation, the most severe first."""
+    by_organisation: dict[int, list[Alert]] = {pk: [] for pk in organisation_ids}
+    if not organisation_ids:
+        return by_organisation
+    for provider in _registry.alerts.values():
+        for alert in provider(organisation_ids, today):
+            by_organisation.setdefault(alert.organisation_id, []).append(alert)
+    for alerts in by_organisation.values():
+        alerts.sort(key=lambda a: (SEVERITY_ORDER.get(a.severity, 9), a.code))
+    return by_organisation
+
+
+def merge_facts(parts: list[dict[str, Any]], today: date) -> HealthFacts:
+    """Put together what each app knows of one customer. The last contact is the latest of the
+    apps' dates (meeting, work session, ticket reply); any other fact belongs to one app."""
+    values: dict[str, Any] = {}
+    last_contact: date | None = None
+    for part in parts:
+        for key, value in part.items():
+            if key == "last_contact_on":
+                if value is not None and (last_contact is None or value > last_contact):
+                    last_contact = value
+            elif key in _FACT_FIELDS:
+                values[key] = value
+            else:
+                raise KeyError(f"unknown health fact {key!r}")
+    if last_contact is not None:
+        values["days_since_contact"] = max((today - last_contact).days, 0)
+    return HealthFacts(**values)
+
+
+def facts_for(organisation_ids: list[int], today: date) -> dict[int, HealthFacts]:
+    parts: dict[int, list[dict[str, Any]]] = {pk: [] for pk in organisation_ids}
+    if organisation_ids:
+        for provider in _registry.facts.values():
+            for organisation_id, values in provider(organisation_ids, today).items():
+                parts.setdefault(organisation_id, []).append(values)
+    return {pk: merge_facts(found, today) for pk, found in parts.items()}
+
+
+@dataclass(frozen=True)
+class CustomerRow:
+    """A customer on the cockpit: its alerts and its health with the reasons."""
+
+    organisation: Any
+    alerts: list[Alert]
+    health: Health
+
+
+def customer_rows(organisations: list[Any], today: date) -> list[CustomerRow]:
+    """The cockpit's customers, those needing attention first (critical health, then the most
+    severe alerts, then by name). Constant queries whatever the number of customers."""
+    ids = [o.pk for o in organisations]
+    alerts = alerts_for(ids, today)
+    facts = facts_for(ids, today)
+    rows = [
+        CustomerRow(organisation=o, alerts=alerts.get(o.pk, []), health=health_of(facts[o.pk]))
+        for o in organisations
+    ]
+
+    def urgency(row: CustomerRow) -> tuple:
+        worst_alert = min((SEVERITY_ORDER.get(a.severity, 9) for a in row.alerts), default=9)
+        return (LEVEL_ORDER[row.health.level], worst_alert, -len(row.alerts), row.organisation.name)
+
+    return sorted(rows, key=urgency)
+
+
+def panels_for(request: Any, audience: str, today: date) -> list[Panel]:
+    """The panels registered for ``audience``, in order; providers may return None."""
+    found: list[Panel] = []
+    for audiences, provider, order in _registry.panels.values():
+        if audience in audiences:
+            panel = provider(request, today)
+            if panel is not None:
+                found.append(Panel(template=panel.template, context=panel.context, order=order))
+    return sorted(found, key=lambda p: p.order)

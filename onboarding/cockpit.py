@@ -1,0 +1,198 @@
+"""What onboarding adds to the home pages (issue 14, SPEC O1, O3, O4, C6, L1): kick-off not done,
+onboarding over a month, cancellation notices with no win-back meeting (CSTM alerts); the delay
+and the last meeting (health); the referent's next meetings and latest deliverables."""
+
+from datetime import date, datetime, time
+from typing import Any
+from urllib.parse import urlencode
+
+from django.db.models import Exists, Max, Min, OuterRef, Q
+from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from contracts.models import CancellationNotice, Contract
+from csm_portal import cockpit
+from onboarding import steps
+from onboarding.models import Deliverable, Meeting, OnboardingPlan, PlanStep
+
+
+def _day(day: date) -> str:
+    return formats.date_format(day, "DATE_FORMAT")
+
+
+def _meeting_form(kind: str, organisation_id: int) -> str:
+    query = urlencode({"kind": kind, "organisation": organisation_id})
+    return f"{reverse('meeting_create')}?{query}"
+
+
+def kickoff_alerts(organisation_ids: list[int], today: date) -> list[cockpit.Alert]:
+    """SPEC O1: the kick-off step of the plan is still open. With no kick-off meeting planned
+    the link schedules one; with one planned it opens it (its minutes close the step)."""
+    open_steps = PlanStep.objects.filter(
+        organisation_id__in=organisation_ids, code=steps.KICKOFF, year=0
+    ).exclude(state__in=(PlanStep.State.DONE, PlanStep.State.SKIPPED))
+    planned = dict(
+        Meeting.objects.filter(
+            organisation_id__in=organisation_ids,
+            kind=Meeting.Kind.KICKOFF,
+            status=Meeting.Status.PLANNED,
+        )
+        .values("organisation_id")
+        .annotate(first=Min("pk"))
+        .order_by()
+        .values_list("organisation_id", "first")
+    )
+    alerts = []
+    for step in open_steps.only("organisation_id", "due_on"):
+        meeting_id = planned.get(step.organisation_id)
+        if meeting_id is not None:
+            alerts.append(
+                cockpit.Alert(
+                    organisation_id=step.organisation_id,
+                    severity=cockpit.INFO,
+                    sentence=_(
+                        "The kick-off is planned: record its minutes once it is held to close "
+                        "the step."
+                    ),
+                    url=reverse("meeting_detail", args=[meeting_id]),
+                    code="kickoff_planned",
+                )
+            )
+            continue
+        overdue = step.due_on < today
+        alerts.append(
+            cockpit.Alert(
+                organisation_id=step.organisation_id,
+                severity=cockpit.CRITICAL if overdue else cockpit.WARNING,
+                sentence=(
+                    _("The kick-off was due on %(date)s and is not scheduled yet.")
+                    if overdue
+                    else _("The kick-off is not scheduled yet (due by %(date)s).")
+                )
+                % {"date": _day(step.due_on)},
+                url=_meeting_form(Meeting.Kind.KICKOFF, step.organisation_id),
+                code="kickoff_not_done",
+            )
+        )
+    return alerts
+
+
+def _late_plans(organisation_ids: list[int], today: date):
+    return OnboardingPlan.objects.filter(
+        organisation_id__in=organisation_ids, go_live_on__isnull=True, target_go_live_on__lt=today
+    ).only("organisation_id", "target_go_live_on")
+
+
+def onboarding_alerts(organisation_ids: list[int], today: date) -> list[cockpit.Alert]:
+    """SPEC O3, L1: not live a month after the service started; resolved by the go-live."""
+    alerts = []
+    for plan in _late_plans(organisation_ids, today):
+        late = (today - plan.target_go_live_on).days
+        alerts.append(
+            cockpit.Alert(
+                organisation_id=plan.organisation_id,
+                severity=cockpit.CRITICAL,
+                sentence=ngettext(
+                    "Onboarding is taking over a month: the go-live was due on %(date)s, "
+                    "%(n)s day ago. Compress the release plan so training ends before expiry.",
+                    "Onboarding is taking over a month: the go-live was due on %(date)s, "
+                    "%(n)s days ago. Compress the release plan so training ends before expiry.",
+                    late,
+                )
+                % {"date": _day(plan.target_go_live_on), "n": late},
+                url=reverse("plan_detail", args=[plan.organisation_id]),
+                code="onboarding_over_a_month",
+            )
+        )
+    return alerts
+
+
+def cancellation_alerts(organisation_ids: list[int], today: date) -> list[cockpit.Alert]:
+    """SPEC C6: a cancellation notice (of a contract still running or read-only), not won back,
+    with no win-back meeting since the notice; the link schedules one."""
+    win_back = Meeting.objects.filter(
+        organisation_id=OuterRef("organisation_id"),
+        kind=Meeting.Kind.WIN_BACK,
+        scheduled_at__date__gte=OuterRef("notice_on"),
+    ).exclude(status=Meeting.Status.CANCELLED)
+    notices = (
+        CancellationNotice.objects.filter(
+            organisation_id__in=organisation_ids,
+            won_back=False,
+            contract__status__in=(
+                Contract.Status.ACTIVE,
+                Contract.Status.RENEWED,
+                Contract.Status.EXPIRED,
+            ),
+        )
+        .annotate(met=Exists(win_back))
+        .filter(met=False)
+        .select_related("contract")
+    )
+    return [
+        cockpit.Alert(
+            organisation_id=notice.organisation_id,
+            severity=cockpit.CRITICAL,
+            sentence=_(
+                "Notice of cancellation of contract %(number)s received on %(date)s: plan a "
+                "win-back meeting."
+            )
+            % {"number": notice.contract.number, "date": _day(notice.notice_on)},
+            url=_meeting_form(Meeting.Kind.WIN_BACK, notice.organisation_id),
+            code="cancellation_notice",
+        )
+        for notice in notices
+    ]
+
+
+def onboarding_facts(organisation_ids: list[int], today: date) -> dict[int, dict[str, Any]]:
+    return {
+        plan.organisation_id: {"onboarding_days_late": (today - plan.target_go_live_on).days}
+        for plan in _late_plans(organisation_ids, today)
+    }
+
+
+def contact_facts(organisation_ids: list[int], today: date) -> dict[int, dict[str, Any]]:
+    """The last meeting held (or started) with the customer (one query)."""
+    end_of_today = timezone.make_aware(datetime.combine(today, time.max))
+    rows = (
+        Meeting.objects.filter(organisation_id__in=organisation_ids, scheduled_at__lte=end_of_today)
+        .exclude(status=Meeting.Status.CANCELLED)
+        .values("organisation_id")
+        .annotate(last=Max("scheduled_at"))
+        .order_by()
+    )
+    return {
+        row["organisation_id"]: {"last_contact_on": timezone.localdate(row["last"])} for row in rows
+    }
+
+
+def meetings_panel(request: Any, today: date) -> cockpit.Panel | None:
+    """SPEC O1, O4: the referent's next meetings and latest deliverables."""
+    organisation_id = request.tenancy.home_organisation_id
+    meetings = list(
+        Meeting.objects.filter(
+            Q(scheduled_at__gte=timezone.now()),
+            organisation_id=organisation_id,
+            status=Meeting.Status.PLANNED,
+        ).order_by("scheduled_at")[:4]
+    )
+    deliverables = list(
+        Deliverable.objects.filter(organisation_id=organisation_id).order_by("-published_at")[:5]
+    )
+    return cockpit.Panel(
+        "accounts/home/meetings.html", {"meetings": meetings, "deliverables": deliverables}
+    )
+
+
+def register() -> None:
+    cockpit.register_alerts("onboarding.kickoff", kickoff_alerts)
+    cockpit.register_alerts("onboarding.over_a_month", onboarding_alerts)
+    cockpit.register_alerts("onboarding.cancellation", cancellation_alerts)
+    cockpit.register_facts("onboarding.delay", onboarding_facts)
+    cockpit.register_facts("onboarding.contact", contact_facts)
+    cockpit.register_panel(
+        "onboarding.meetings", audiences=(cockpit.REFERENT,), provider=meetings_panel, order=40
+    )

@@ -1,0 +1,235 @@
+"""What the service desk adds to the home pages (issue 14, SPEC S1, S5, S6, S9, L2): tickets past
+their SLA (CSTM alert and health), the backlog and the last reply (health), the customer's open
+tickets and the support address, the agent's desk counts, and the mailboxes' health."""
+
+from datetime import date, datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from django.db.models import Count, F, Max, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import ngettext
+
+from accounts.roles import AgentLevel
+from csm_portal import cockpit
+from csm_portal.business_calendar import add_support_minutes
+from tickets import portal, selectors, sla
+from tickets.models import InboundMessage, Mailbox, Ticket, TicketMessage
+
+# "Breaching soon": the target that matters now falls due within this much support time.
+BREACHING_SOON_MINUTES = 120
+OPEN = Ticket.OPEN_STATUSES
+
+
+def _active_due_before(moment: Any) -> Q:
+    """The target that matters now (first response until there is one, then resolution, as
+    ``tickets.sla.clock``) falls due before ``moment`` (a datetime or an expression)."""
+    return Q(first_response_at__isnull=True, first_response_due__lt=moment) | Q(
+        first_response_at__isnull=False, resolution_due__lt=moment
+    )
+
+
+def breached(now: datetime) -> Q:
+    """Open tickets past the target that matters now; a paused ticket is judged at its pause."""
+    return Q(status__in=OPEN) & (
+        (Q(paused_since__isnull=True) & _active_due_before(now))
+        | (Q(paused_since__isnull=False) & _active_due_before(F("paused_since")))
+    )
+
+
+def breaching_soon(now: datetime, within_minutes: int = BREACHING_SOON_MINUTES) -> Q:
+    """Open, running tickets not breached yet whose current target falls due within
+    ``within_minutes`` of support time (SPEC S5: 09:00–18:00 on working days, so on a Friday
+    evening "soon" reaches into Monday morning)."""
+    horizon = add_support_minutes(now, within_minutes)
+    return (
+        Q(status__in=OPEN, paused_since__isnull=True)
+        & _active_due_before(horizon)
+        & ~_active_due_before(now)
+    )
+
+
+def _list_url(**params: str) -> str:
+    return f"{reverse('ticket_list')}?{urlencode(params)}" if params else reverse("ticket_list")
+
+
+def sla_alerts(organisation_ids: list[int], today: date) -> list[cockpit.Alert]:
+    """Open tickets past their SLA target, per customer (one query); resolved by answering them."""
+    rows = (
+        Ticket.objects.filter(breached(timezone.now()), organisation_id__in=organisation_ids)
+        .values("organisation_id", "organisation__name")
+        .annotate(n=Count("pk"), first=Max("pk"))
+        .order_by()
+    )
+    return [
+        cockpit.Alert(
+            organisation_id=row["organisation_id"],
+            severity=cockpit.CRITICAL,
+            sentence=ngettext(
+                "%(n)s open ticket is past its service-level target.",
+                "%(n)s open tickets are past their service-level target.",
+                row["n"],
+            )
+            % {"n": row["n"]},
+            url=reverse("ticket_detail", args=[row["first"]])
+            if row["n"] == 1
+            else _list_url(q=row["organisation__name"]),
+            code="sla_breached",
+        )
+        for row in rows
+    ]
+
+
+def desk_facts(organisation_ids: list[int], today: date) -> dict[int, dict[str, Any]]:
+    """Backlog and SLA breaches (one query) and the last reply sent (one query)."""
+    now = timezone.now()
+    facts: dict[int, dict[str, Any]] = {}
+    counts = (
+        Ticket.objects.filter(organisation_id__in=organisation_ids, status__in=OPEN)
+        .values("organisation_id")
+        .annotate(open=Count("pk"), breached=Count("pk", filter=breached(now)))
+        .order_by()
+    )
+    for row in counts:
+        facts[row["organisation_id"]] = {
+            "open_tickets": row["open"],
+            "sla_breaches": row["breached"],
+        }
+    replies = (
+        TicketMessage.objects.filter(
+            organisation_id__in=organisation_ids, direction=TicketMessage.Direction.OUTBOUND
+        )
+        .values("organisation_id")
+        .annotate(last=Max("created_at"))
+        .order_by()
+    )
+    for row in replies:
+        facts.setdefault(row["organisation_id"], {})["last_contact_on"] = timezone.localdate(
+            row["last"]
+        )
+    return facts
+
+
+def customer_panel(request: Any, today: date) -> cockpit.Panel | None:
+    """The customer's open tickets and their state (a referent: the organisation's; a licensed
+    end user: their own), and the support address they write to (SPEC S1)."""
+    tickets = selectors.ticket_list(tenancy=request.tenancy, user=request.user)
+    by_status = dict(
+        tickets.order_by().values("status").annotate(n=Count("pk")).values_list("status", "n")
+    )
+    states = [
+        (label, by_status[value]) for value, label in Ticket.Status.choices if value in by_status
+    ]
+    return cockpit.Panel(
+        "accounts/home/customer_tickets.html",
+        {
+            "tickets": list(tickets[:6]),
+            "states": states,
+            "open_count": sum(by_status.values()),
+            "support_address": portal.support_address(),
+        },
+    )
+
+
+def desk_panel(request: Any, today: date) -> cockpit.Panel | None:
+    """The agent's day (SPEC S6, L2): my open tickets, unassigned, breaching soon, overdue,
+    waiting on the customer, and for L2/L3 the tickets escalated to their level, with counts."""
+    now = timezone.now()
+    user = request.user
+    level = request.tenancy.membership.agent_level
+    escalated = level in (AgentLevel.L2, AgentLevel.L3)
+    open_tickets = Ticket.objects.filter(status__in=OPEN)
+    measures = {
+        "mine": Q(owner=user),
+        "unassigned": Q(owner__isnull=True),
+        "soon": breaching_soon(now),
+        "overdue": breached(now),
+        "waiting": Q(status=Ticket.Status.WAITING),
+    }
+    if escalated:
+        measures["escalations"] = Q(level=level)
+    # One query for every count.
+    counts = open_tickets.aggregate(
+        **{name: Count("pk", filter=condition) for name, condition in measures.items()}
+    )
+    listed = open_tickets.select_related("organisation", "owner").order_by(
+        F("resolution_due").asc(nulls_last=True), "-created_at"
+    )
+    urgent = list(
+        listed.filter(breached(now) | breaching_soon(now)).order_by(
+            F("first_response_due").asc(nulls_last=True), F("resolution_due").asc(nulls_last=True)
+        )[:5]
+    )
+    sections = [
+        {
+            "key": "urgent",
+            "rows": [(t, sla.clock(t, now)) for t in urgent],
+        },
+        {"key": "mine", "rows": [(t, sla.clock(t, now)) for t in listed.filter(owner=user)[:5]]},
+        {
+            "key": "unassigned",
+            "rows": [(t, sla.clock(t, now)) for t in listed.filter(owner__isnull=True)[:5]],
+        },
+    ]
+    if escalated:
+        sections.append(
+            {
+                "key": "escalations",
+                "rows": [(t, sla.clock(t, now)) for t in listed.filter(level=level)[:5]],
+            }
+        )
+    links = {
+        "mine": _list_url(mine="1"),
+        "waiting": _list_url(status=Ticket.Status.WAITING),
+        "escalations": _list_url(level=level) if escalated else "",
+        "all": _list_url(),
+    }
+    return cockpit.Panel(
+        "accounts/home/desk.html",
+        {
+            "counts": counts,
+            "sections": sections,
+            "links": links,
+            "level": level,
+            "escalated": escalated,
+            "soon_minutes": BREACHING_SOON_MINUTES,
+        },
+    )
+
+
+def mailboxes_panel(request: Any, today: date) -> cockpit.Panel | None:
+    """SPEC L2, L4: each mailbox's last poll, last error, failed and held messages; the size of
+    the triage queue (two queries)."""
+    Outcome = InboundMessage.Outcome
+    mailboxes = list(
+        Mailbox.objects.annotate(
+            failed=Count("messages", filter=Q(messages__outcome=Outcome.FAILED)),
+            held=Count("messages", filter=Q(messages__outcome=Outcome.HELD)),
+        ).order_by("name")
+    )
+    return cockpit.Panel(
+        "accounts/home/mailboxes.html",
+        {
+            "mailboxes": mailboxes,
+            "triage_size": selectors.held_messages().count(),
+            "stale_after": 10,
+        },
+    )
+
+
+def register() -> None:
+    cockpit.register_alerts("tickets.sla", sla_alerts)
+    cockpit.register_facts("tickets.desk", desk_facts)
+    cockpit.register_panel(
+        "tickets.customer",
+        audiences=(cockpit.REFERENT, cockpit.END_USER),
+        provider=customer_panel,
+        order=20,
+    )
+    cockpit.register_panel(
+        "tickets.desk", audiences=(cockpit.AGENT,), provider=desk_panel, order=10
+    )
+    cockpit.register_panel(
+        "tickets.mailboxes", audiences=(cockpit.JOBS,), provider=mailboxes_panel, order=20
+    )
