@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from activities.models import ActivityRequest, Statement, WorkSession
+from contracts.templatetags.hours import hours as hours_text
 from csm_portal import cockpit
 
 Status = ActivityRequest.Status
@@ -106,7 +107,7 @@ def waits_for(request: ActivityRequest) -> str:
             return _("Feasibility analysis scheduled for %(date)s.") % {"date": day}
         return _("Scheduled for %(date)s.") % {"date": day}
     if request.status == Status.ESTIMATE_SENT:
-        hours = formats.localize(request.estimate_hours) if request.estimate_hours else "—"
+        hours = hours_text(request.estimate_hours)
         return _("Waiting for your decision on the estimate of %(hours)s h.") % {"hours": hours}
     if request.status == Status.IN_PROGRESS:
         return _("Your CSTM is working on it.")

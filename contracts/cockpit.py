@@ -14,6 +14,7 @@ from django.utils.translation import ngettext
 
 from contracts import domain, selectors
 from contracts.models import Contract
+from contracts.templatetags.hours import hours as hours_text
 from csm_portal import cockpit
 
 DAILY_RUN_CACHE_KEY = "csm:contracts-daily-run"
@@ -55,14 +56,14 @@ def _day(day: date) -> str:
 
 def balance_alerts(organisation_ids: list[int], today: date) -> list[cockpit.Alert]:
     """SPEC H10: a licence year past 80 % (warning) or 95 % (critical) of its hours; resolved by
-    an extra pack (the link opens its form) or by the next licence year."""
+    an extra pack (added on the contract's page the link opens) or by the next licence year."""
     alerts = []
     for organisation_id, year in _current_years(organisation_ids, today).items():
         balance = selectors.balance_of(year)
         used = balance.used_percent
         if used < 80:
             continue
-        values = {"used": used, "remaining": formats.localize(balance.remaining)}
+        values = {"used": used, "remaining": hours_text(balance.remaining)}
         alerts.append(
             cockpit.Alert(
                 organisation_id=organisation_id,
@@ -72,7 +73,8 @@ def balance_alerts(organisation_ids: list[int], today: date) -> list[cockpit.Ale
                     "offer an extra pack."
                 )
                 % values,
-                url=reverse("pack_add", args=[year.pk]),
+                # The contract's page at this year: its balance, and the pack form for admins.
+                url=f"{reverse('contract_detail', args=[year.contract_id])}?year={year.index}",
                 code="balance_95" if used >= 95 else "balance_80",
             )
         )
@@ -162,6 +164,7 @@ def cancellation_facts(organisation_ids: list[int], today: date) -> dict[int, di
 
     ids = (
         CancellationNotice.objects.filter(organisation_id__in=organisation_ids, won_back=False)
+        .order_by()
         .values_list("organisation_id", flat=True)
         .distinct()
     )

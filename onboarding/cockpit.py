@@ -111,7 +111,7 @@ def onboarding_alerts(organisation_ids: list[int], today: date) -> list[cockpit.
 
 def cancellation_alerts(organisation_ids: list[int], today: date) -> list[cockpit.Alert]:
     """SPEC C6: a cancellation notice (of a contract still running or read-only), not won back,
-    with no win-back meeting since the notice; the link schedules one."""
+    with no win-back meeting since the notice; the link opens the win-back page."""
     win_back = Meeting.objects.filter(
         organisation_id=OuterRef("organisation_id"),
         kind=Meeting.Kind.WIN_BACK,
@@ -140,7 +140,7 @@ def cancellation_alerts(organisation_ids: list[int], today: date) -> list[cockpi
                 "win-back meeting."
             )
             % {"number": notice.contract.number, "date": _day(notice.notice_on)},
-            url=_meeting_form(Meeting.Kind.WIN_BACK, notice.organisation_id),
+            url=reverse("win_back"),
             code="cancellation_notice",
         )
         for notice in notices

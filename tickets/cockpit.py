@@ -22,11 +22,11 @@ BREACHING_SOON_MINUTES = 120
 OPEN = Ticket.OPEN_STATUSES
 
 
-def _active_due_before(moment: Any) -> Q:
+def _active_due_before(moment: Any, lookup: str = "lt") -> Q:
     """The target that matters now (first response until there is one, then resolution, as
     ``tickets.sla.clock``) falls due before ``moment`` (a datetime or an expression)."""
-    return Q(first_response_at__isnull=True, first_response_due__lt=moment) | Q(
-        first_response_at__isnull=False, resolution_due__lt=moment
+    return Q(first_response_at__isnull=True, **{f"first_response_due__{lookup}": moment}) | Q(
+        first_response_at__isnull=False, **{f"resolution_due__{lookup}": moment}
     )
 
 
@@ -45,7 +45,7 @@ def breaching_soon(now: datetime, within_minutes: int = BREACHING_SOON_MINUTES) 
     horizon = add_support_minutes(now, within_minutes)
     return (
         Q(status__in=OPEN, paused_since__isnull=True)
-        & _active_due_before(horizon)
+        & _active_due_before(horizon, "lte")
         & ~_active_due_before(now)
     )
 
