@@ -15,7 +15,7 @@ from django.utils.translation import ngettext
 from contracts import domain, selectors
 from contracts.models import Contract
 from contracts.templatetags.hours import hours as hours_text
-from csm_portal import cockpit
+from csm_portal import cockpit, health
 
 DAILY_RUN_CACHE_KEY = "csm:contracts-daily-run"
 RUNNING = (Contract.Status.ACTIVE, Contract.Status.RENEWED)
@@ -181,6 +181,10 @@ def hours_panel(request: Any, today: date) -> cockpit.Panel | None:
         context["balance"] = selectors.balance_of(year)
         context["elapsed"] = domain.elapsed_fraction(year.starts_on, year.ends_on, today)
         context["elapsed_percent"] = int(context["elapsed"] * 100)
+        # The same threshold as the customer's health (csm_portal.health): no alarm for a
+        # first charge in a young year.
+        ahead = context["balance"].used_percent - context["elapsed_percent"]
+        context["burning_fast"] = ahead >= health.BURN_AHEAD_AT_RISK
     return cockpit.Panel("accounts/home/hours.html", context)
 
 

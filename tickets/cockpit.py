@@ -3,6 +3,7 @@ their SLA (CSTM alert and health), the backlog and the last reply (health), the 
 tickets and the support address, the agent's desk counts, and the mailboxes' health."""
 
 from datetime import date, datetime
+from email.utils import parseaddr
 from typing import Any
 from urllib.parse import urlencode
 
@@ -127,7 +128,7 @@ def customer_panel(request: Any, today: date) -> cockpit.Panel | None:
             "tickets": list(tickets[:6]),
             "states": states,
             "open_count": sum(by_status.values()),
-            "support_address": portal.support_address(),
+            "support_address": parseaddr(portal.support_address())[1],
         },
     )
 
@@ -193,7 +194,8 @@ def desk_panel(request: Any, today: date) -> cockpit.Panel | None:
             "links": links,
             "level": level,
             "escalated": escalated,
-            "soon_minutes": BREACHING_SOON_MINUTES,
+            "soon_hours": BREACHING_SOON_MINUTES // 60,
+            "now": now,
         },
     )
 
