@@ -542,3 +542,35 @@ def test_the_home_pages_import_no_app_above_accounts():
         assert not re.search(
             r"^\s*(from|import)\s+(contracts|activities|tickets|onboarding)\b", source, re.M
         ), path
+
+
+def test_t1_referent_home_shows_nothing_of_another_customer(tenant_a, tenant_b):
+    """SPEC T1: every panel of the referent's home is their organisation's; another
+    customer's tickets, meetings, deliverables and requests never appear."""
+    ticket(tenant_b, subject="Segreto di Bravo")
+    with_library(tenant_b)
+    kickoff = Activity.objects.get(is_kickoff=True)
+    with scopes_disabled():
+        foreign = activity_services.request_create(
+            organisation=tenant_b.organisation, activity=kickoff, by=tenant_b.referent
+        )
+    page = home_of(tenant_a.referent)
+    assert "Segreto di Bravo" not in page
+    assert tenant_b.organisation.name not in page
+    assert reverse("activity_request_detail", args=[foreign.pk]) not in page
+
+
+def _count_queries(user) -> int:
+    return _home_queries(user)[0]
+
+
+def test_agent_and_referent_homes_cost_the_same_with_more_tickets(tenant_a, agent):
+    """The agent's desk counts in one aggregate and lists a fixed number of tickets; the
+    referent's panels read a fixed number of rows: more tickets, the same queries."""
+    ticket(tenant_a, owner=agent)
+    ticket(tenant_a)
+    agent_few, referent_few = _count_queries(agent), _count_queries(tenant_a.referent)
+    for index in range(12):
+        ticket(tenant_a, owner=agent if index % 2 else None, subject=f"Altro {index}")
+    assert _count_queries(agent) == agent_few
+    assert _count_queries(tenant_a.referent) == referent_few
