@@ -15,7 +15,7 @@ from django.utils.translation import ngettext
 from contracts.models import CancellationNotice, Contract
 from csm_portal import cockpit
 from onboarding import steps
-from onboarding.models import Deliverable, Meeting, OnboardingPlan, PlanStep
+from onboarding.models import Deliverable, Meeting, OnboardingPlan, PlanStep, ProviderDocument
 
 
 def _day(day: date) -> str:
@@ -187,6 +187,13 @@ def meetings_panel(request: Any, today: date) -> cockpit.Panel | None:
     )
 
 
+def manuals_panel(request: Any, today: date) -> cockpit.Panel | None:
+    """SPEC O4: a licensed end user's home lists the provider's manuals and FAQ (the
+    organisation's own deliverables and meetings are the referent's business)."""
+    documents = list(ProviderDocument.objects.order_by("-published_at")[:5])
+    return cockpit.Panel("accounts/home/manuals.html", {"documents": documents})
+
+
 def register() -> None:
     cockpit.register_alerts("onboarding.kickoff", kickoff_alerts)
     cockpit.register_alerts("onboarding.over_a_month", onboarding_alerts)
@@ -195,4 +202,7 @@ def register() -> None:
     cockpit.register_facts("onboarding.contact", contact_facts)
     cockpit.register_panel(
         "onboarding.meetings", audiences=(cockpit.REFERENT,), provider=meetings_panel, order=40
+    )
+    cockpit.register_panel(
+        "onboarding.manuals", audiences=(cockpit.END_USER,), provider=manuals_panel, order=40
     )

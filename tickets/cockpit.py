@@ -2,7 +2,7 @@
 their SLA (CSTM alert and health), the backlog and the last reply (health), the customer's open
 tickets and the support address, the agent's desk counts, and the mailboxes' health."""
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from email.utils import parseaddr
 from typing import Any
 from urllib.parse import urlencode
@@ -21,6 +21,8 @@ from tickets.models import InboundMessage, Mailbox, Ticket, TicketMessage
 # "Breaching soon": the target that matters now falls due within this much support time.
 BREACHING_SOON_MINUTES = 120
 OPEN = Ticket.OPEN_STATUSES
+# A mailbox not polled for this long while active is reported on the admin's home.
+POLL_STALE_MINUTES = 10
 
 
 def _active_due_before(moment: Any, lookup: str = "lt") -> Q:
@@ -204,6 +206,7 @@ def mailboxes_panel(request: Any, today: date) -> cockpit.Panel | None:
     """SPEC L2, L4: each mailbox's last poll, last error, failed and held messages; the size of
     the triage queue (two queries)."""
     Outcome = InboundMessage.Outcome
+    stale_before = timezone.now() - timedelta(minutes=POLL_STALE_MINUTES)
     mailboxes = list(
         Mailbox.objects.annotate(
             failed=Count("messages", filter=Q(messages__outcome=Outcome.FAILED)),
@@ -213,9 +216,13 @@ def mailboxes_panel(request: Any, today: date) -> cockpit.Panel | None:
     return cockpit.Panel(
         "accounts/home/mailboxes.html",
         {
-            "mailboxes": mailboxes,
+            # Beat polls every minute: an active mailbox unread for longer is stuck.
+            "mailboxes": [
+                (m, m.active and (m.last_polled_at is None or m.last_polled_at < stale_before))
+                for m in mailboxes
+            ],
             "triage_size": selectors.held_messages().count(),
-            "stale_after": 10,
+            "stale_minutes": POLL_STALE_MINUTES,
         },
     )
 

@@ -30,7 +30,7 @@ from onboarding.models import Meeting
 from onboarding.plan import services as plan_services
 from tests.conftest import client_for, make_tenant
 from tests.factories import person
-from tests.onboarding.library.objects import with_library
+from tests.onboarding.library.objects import provider_document, with_library
 from tests.onboarding.plan.conftest import accept_terms, activate, plan_of
 from tickets.models import InboundMessage, Mailbox, Ticket
 
@@ -137,9 +137,11 @@ def test_referent_home_shows_tickets_requests_meetings_deliverables_and_support_
     assert cstm.email in page  # their Customer Success Team
 
 
-def test_t1_end_user_home_is_reduced_to_their_own_tickets(tenant_a):
-    """A licensed end user sees their own open tickets and the support address; not the
-    organisation's hours, requests, meetings or other people's tickets (SPEC T1, S3)."""
+def test_t1_end_user_home_is_reduced_to_their_own_tickets(tenant_a, admin_user):
+    """A licensed end user sees their own open tickets, the support address and the provider's
+    manuals; not the organisation's hours, requests, meetings or other people's tickets (SPEC
+    T1, S3, O4)."""
+    manual = provider_document(admin_user)
     ticket(tenant_a, subject="Ticket del referente")
     ticket(
         tenant_a,
@@ -152,6 +154,7 @@ def test_t1_end_user_home_is_reduced_to_their_own_tickets(tenant_a):
     for part in ("home-hours", "home-requests", "home-meetings"):
         assert f'data-testid="{part}"' not in page
     assert 'data-testid="support-address"' in page
+    assert reverse("provider_document_detail", args=[manual.pk]) in page
 
 
 # --- The CSTM cockpit: alerts appear and resolve ------------------------------------------
@@ -513,6 +516,9 @@ def test_admin_home_has_every_customer_and_the_health_of_the_jobs(tenant_a, tena
                 raw="mail/raw/x.eml",
                 outcome=outcome,
             )
+        silent = Mailbox.objects.create(
+            name="Fatture", address="fatture@provider.example", host="127.0.0.1", username="f"
+        )
     page = home_of(admin_user, "en")
     card_of(page, tenant_a.organisation.pk)
     card_of(page, tenant_b.organisation.pk)
@@ -520,6 +526,9 @@ def test_admin_home_has_every_customer_and_the_health_of_the_jobs(tenant_a, tena
     assert 'data-testid="home-daily-run"' in jobs and "has not finished" in jobs
     box = jobs.split(f'data-testid="mailbox-{mailbox.pk}"', 1)[1].split("</li>", 1)[0]
     assert "LOGIN failed" in box and "1 failed message" in box and "2 held" in box
+    assert 'data-testid="poll-stale"' not in box  # polled three minutes ago
+    never = jobs.split(f'data-testid="mailbox-{silent.pk}"', 1)[1].split("</li>", 1)[0]
+    assert 'data-testid="poll-stale"' in never and "Never polled" in never
     assert re.search(r'data-testid="triage-size">2 messages', jobs)
     assert 'data-testid="worker-seen"' in jobs
     contracts_run_daily()
