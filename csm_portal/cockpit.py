@@ -151,6 +151,7 @@ class CustomerRow:
     organisation: Any
     alerts: list[Alert]
     health: Health
+    facts: HealthFacts
 
 
 def customer_rows(organisations: list[Any], today: date) -> list[CustomerRow]:
@@ -160,7 +161,12 @@ def customer_rows(organisations: list[Any], today: date) -> list[CustomerRow]:
     alerts = alerts_for(ids, today)
     facts = facts_for(ids, today)
     rows = [
-        CustomerRow(organisation=o, alerts=alerts.get(o.pk, []), health=health_of(facts[o.pk]))
+        CustomerRow(
+            organisation=o,
+            alerts=alerts.get(o.pk, []),
+            health=health_of(facts[o.pk]),
+            facts=facts[o.pk],
+        )
         for o in organisations
     ]
 

@@ -52,6 +52,13 @@ class HealthFacts:
     cancellation_notice: bool = False
     days_since_contact: int | None = None  # None: no contact recorded
 
+    @property
+    def burning_fast(self) -> bool:
+        """Hours used ahead of time elapsed by the at-risk threshold or more."""
+        if self.used_percent is None or self.elapsed_percent is None:
+            return False
+        return self.used_percent - self.elapsed_percent >= BURN_AHEAD_AT_RISK
+
 
 @dataclass(frozen=True)
 class Reason:

@@ -231,3 +231,10 @@ def test_health_thresholds_are_named_constants():
     assert (health.BURN_AHEAD_AT_RISK, health.BURN_AHEAD_CRITICAL) == (15, 30)
     assert (health.EXPIRY_AT_RISK, health.EXPIRY_CRITICAL) == (60, 30)
     assert (health.CONTACT_AT_RISK, health.CONTACT_CRITICAL) == (45, 90)
+
+
+@settings(max_examples=300, deadline=None)
+@given(facts_strategy)
+def test_h10_the_cockpits_red_burn_bar_is_the_burn_reason(facts):
+    """The burn bar on a customer's card turns red exactly when the health names the burn."""
+    assert facts.burning_fast == ("burn" in signals(facts))

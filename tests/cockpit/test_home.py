@@ -383,6 +383,9 @@ def test_health_shows_reasons_as_sentences_without_rule_codes(tenant_a, cstm):
     card = card_of(home_of(cstm, "en"), tenant_a.organisation.pk)
     assert 'data-testid="health">Critical<' in card
     assert "96% of the year&#x27;s hours are used" in card
+    # The burn bar against time elapsed (SPEC H10), red as the burn is a reason.
+    assert 'aria-valuenow="96" aria-label="Hours used" data-testid="customer-burn"' in card
+    assert 'class="burn-used over"' in card
     assert not re.search(r"\b[HSCOTL]\d+\b", re.sub(r"<[^>]+>", "", card))
 
 
