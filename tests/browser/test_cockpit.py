@@ -67,7 +67,8 @@ def test_referent_home_shows_the_burn_bar_and_remaining_hours(page, provider_org
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_cstm_sees_the_95_percent_alert_and_follows_it(page, provider_org, cstm, language):
     """SPEC H10: a customer past 95 % of its hours is a critical alert on the CSTM's cockpit,
-    with its health and reasons; the alert's link opens the contract at that licence year."""
+    with its health and reasons; the alert's link opens the contract at that licence year;
+    once a pack is added the alert is gone."""
     alfa = make_tenant("Alfa Assicurazioni S.p.A.", "alfa.example", cstm=cstm)
     make_tenant("Charlie Calma S.r.l.", "charlie.example", cstm=cstm)
     make_tenant("Bravo Banca Segreta S.p.A.", "bravo-segreta.example")  # not theirs
@@ -86,6 +87,13 @@ def test_cstm_sees_the_95_percent_alert_and_follows_it(page, provider_org, cstm,
     alert.click()
     page.wait_for_url(f"**/contracts/{alfa.contract.pk}/?year=1")
     expect(page.locator("h1")).to_contain_text(alfa.contract.number)
+    # An admin adds the pack the CSTM offered: back home, the alert is gone.
+    with scopes_disabled():
+        year = alfa.contract.licence_years.get(index=1)
+        contract_services.pack_add(licence_year=year, hours=Decimal("16"), by=None)
+    page.goto("/")
+    expect(card.locator("[data-testid=health]")).to_be_visible()
+    expect(card.locator("li[data-code=balance_95]")).to_have_count(0)
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
