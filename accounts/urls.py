@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts import views
+from accounts import customer360, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -10,6 +10,11 @@ urlpatterns = [
         "organisations/<int:organisation_id>/",
         views.organisation_detail,
         name="organisation_detail",
+    ),
+    path(
+        "organisations/<int:organisation_id>/360/",
+        customer360.customer_360,
+        name="customer_360",
     ),
     path(
         "organisations/<int:organisation_id>/edit/",
