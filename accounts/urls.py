@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts import customer360, views
+from accounts import customer360, exports, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -29,6 +29,12 @@ urlpatterns = [
     ),
     path("assignments/<int:assignment_id>/end/", views.assignment_end, name="assignment_end"),
     path("people/", views.people_list, name="people_list"),
+    path("people/export/", exports.people_export, name="people_export"),
+    path(
+        "organisations/<int:organisation_id>/people/export/",
+        exports.organisation_people_export,
+        name="organisation_people_export",
+    ),
     path("people/<int:membership_id>/", views.person_detail, name="person_detail"),
     path("people/<int:membership_id>/active/", views.person_set_active, name="person_set_active"),
     path("invitations/", views.invitation_list, name="invitation_list"),
