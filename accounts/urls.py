@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts import customer360, exports, views
+from accounts import branding, customer360, exports, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -45,6 +45,7 @@ urlpatterns = [
         "invitations/<int:invitation_id>/revoke/", views.invitation_revoke, name="invitation_revoke"
     ),
     path("welcome/<str:token>/", views.invitation_accept, name="invitation_accept"),
+    path("settings/branding/", branding.branding_edit, name="provider_branding"),
     path("profile/", views.profile, name="profile"),
     path("profile/tokens/", views.api_token_create, name="api_token_create"),
     path("profile/tokens/<int:token_id>/revoke/", views.api_token_revoke, name="api_token_revoke"),
