@@ -53,15 +53,17 @@ def hours_series(
     charged_by_day: dict[date, Decimal],
     today: date,
 ) -> tuple[list[date], list[Decimal | None], list[Decimal]]:
-    """Weekly points of a licence year: the days, the hours charged up to each day (None after
-    today: the line stops where we are) and the straight line of time (``total`` spread evenly
-    over the year's days). Pure: no ORM."""
+    """Weekly points of a licence year and today's: the days, the hours charged up to each day
+    (None after today: the line stops where we are) and the straight line of time (``total``
+    spread evenly over the year's days). Pure: no ORM."""
     days: list[date] = []
     day = starts_on
     while day < ends_on:
         days.append(day)
         day += WEEK
     days.append(ends_on)
+    if starts_on <= today <= ends_on and today not in days:
+        days = sorted([*days, today])
     length = Decimal((ends_on - starts_on).days + 1)
     charged_days = sorted(charged_by_day)
     cumulative: list[Decimal | None] = []
@@ -103,6 +105,7 @@ def _hours_panel(*, organisation, today: date) -> dict:
         licence_years_with_balances()
         .filter(contract__organisation=organisation)
         .exclude(contract__status=Contract.Status.DRAFT)
+        .filter(starts_on__lte=today)  # years to come have nothing to show yet
         .select_related("contract")
         .order_by("-starts_on", "-pk")[:CHARTED_YEARS]
     )

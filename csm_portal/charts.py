@@ -94,7 +94,7 @@ def cumulative_against_time(
                     "borderColor": BRAND,
                     "backgroundColor": BRAND,
                     "stepped": True,
-                    "pointRadius": 0,
+                    "pointRadius": 2,
                     "borderWidth": 2,
                     "spanGaps": False,
                 },

@@ -217,7 +217,13 @@ def test_hours_series_is_the_cumulative_charges_against_the_straight_line_of_tim
         charged_by_day={date(2026, 1, 3): Decimal("1.5"), date(2026, 1, 20): Decimal("2")},
         today=date(2026, 1, 22),
     )
-    assert days[0] == start and days[-1] == end and days[1] == date(2026, 1, 8)
+    mid_week = hours_series(
+        starts_on=start, ends_on=end, total=Decimal("10"), charged_by_day={}, today=date(2026, 1, 3)
+    )[0]
+    assert mid_week[:3] == [start, date(2026, 1, 3), date(2026, 1, 8)]
+    # Weekly from the first day, with today (22 January) among them.
+    assert days[:6] == [date(2026, 1, d) for d in (1, 8, 15, 22, 29)] + [date(2026, 2, 5)]
+    assert days[-1] == end
     assert cumulative[:4] == [Decimal("0"), Decimal("1.5"), Decimal("1.5"), Decimal("3.5")]
     assert cumulative[4] is None
     assert straight[0] == Decimal("0.10") and straight[-1] == Decimal("36.50")
