@@ -47,6 +47,7 @@ def test_customer_360_shows_contract_hours_tickets_activities_people_and_timelin
     assert "Alfa ticket 0" in html
     assert tenant_a.referent.email in html
     assert cstm.display_name in html
+    assert f"Invitation e-mailed to {tenant_a.invitation.user.email}" in html
     # Every kind of touchpoint of the data made above appears in the timeline.
     kinds = set(re.findall(r'<li data-kind="([a-z]+)"', html))
     assert kinds == {
