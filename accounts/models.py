@@ -438,6 +438,8 @@ LOGO_FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg"}
 def validate_logo(file: object) -> None:
     """A real PNG or JPEG (by its content, read by Pillow, not by its name), at most 1 MB and
     4096 px a side, wherever it comes from (the branding page, Django admin, the shell)."""
+    import warnings
+
     from PIL import Image, UnidentifiedImageError
 
     if file.size > LOGO_MAX_BYTES:  # type: ignore[attr-defined]
@@ -445,10 +447,18 @@ def validate_logo(file: object) -> None:
     position = file.tell() if hasattr(file, "tell") else 0  # type: ignore[attr-defined]
     file.seek(0)  # type: ignore[attr-defined]
     try:
-        with Image.open(file) as image:  # type: ignore[arg-type]
-            image_format = image.format
-            width, height = image.size
-            image.verify()
+        with warnings.catch_warnings():
+            # A picture of absurd size (a "decompression bomb") is refused, not just warned of.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(file) as image:  # type: ignore[arg-type]
+                image_format = image.format
+                width, height = image.size
+                image.verify()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        raise ValidationError(
+            _("The logo is too large: at most %(n)s pixels a side.") % {"n": LOGO_MAX_PIXELS},
+            code="too_many_pixels",
+        ) from error
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
         raise ValidationError(_("The logo must be a PNG or JPEG image."), code="not_image") from (
             error

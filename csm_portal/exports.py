@@ -20,6 +20,7 @@ Formats, chosen once for every list:
 from __future__ import annotations
 
 import csv
+import re
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -107,8 +108,14 @@ class _Echo:
         return value
 
 
+def safe_name(name: str) -> str:
+    """A list's name fit for a file name and an Excel sheet title: letters, digits, dot,
+    hyphen and underscore (a contract number may hold a slash or a quote)."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.") or "export"
+
+
 def filename(name: str, extension: str) -> str:
-    return f"{name}-{timezone.localdate():%Y-%m-%d}.{extension}"
+    return f"{safe_name(name)}-{timezone.localdate():%Y-%m-%d}.{extension}"
 
 
 def export(
@@ -150,7 +157,7 @@ def excel_response(*, rows: Iterable, columns: Sequence[Column], name: str) -> F
     from openpyxl.styles import Font
 
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=name[:31])
+    sheet = workbook.create_sheet(title=safe_name(name)[:31])
     bold = Font(bold=True)
     header_cells = []
     for column in columns:

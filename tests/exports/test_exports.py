@@ -230,3 +230,19 @@ def test_t3_the_streamed_body_is_read_in_the_scope_of_the_request(tenant_a, tena
             rows=rows(), columns=(exports.Column("Name", lambda o: o.name),), name="test"
         )
     assert [row[0] for row in csv_rows(response)[1:]] == [tenant_a.organisation.name]
+
+
+@pytest.mark.django_db
+def test_a_contract_number_with_odd_characters_makes_a_safe_file_and_sheet_name(tenant_a, cstm):
+    """A contract number with a slash and a quote gives a plain file name and a valid Excel
+    sheet title (openpyxl refuses "/" in titles)."""
+    with scopes_disabled():
+        type(tenant_a.contract).objects.filter(pk=tenant_a.contract.pk).update(number='2026/"7"')
+    url = reverse("ledger_export", args=[tenant_a.contract.pk])
+    response = client_for(cstm).get(url, {"format": "xlsx"})
+    assert response.status_code == 200
+    day = timezone.localdate().isoformat()
+    assert f'filename="ledger-2026-7-{day}.xlsx"' in response["Content-Disposition"]
+    assert load_workbook(io.BytesIO(b"".join(response.streaming_content))).sheetnames == [
+        "ledger-2026-7"
+    ]

@@ -129,3 +129,18 @@ def test_the_statement_pdf_carries_the_provider_name_and_logo(tenant_a, admin_us
     assert pdf.startswith(b"%PDF-")
     assert b"/Subtype /Image" in pdf
     assert "Sicurezza Provider S.r.l." in pdf_metadata(pdf)
+
+
+def test_a_decompression_bomb_is_refused_as_too_many_pixels():
+    """A small file declaring a huge picture is refused before it is decoded."""
+    from django.core.exceptions import ValidationError
+
+    from accounts.models import validate_logo
+
+    buffer = io.BytesIO()
+    Image.new("1", (20_000, 20_000)).save(buffer, format="PNG")
+    bomb = SimpleUploadedFile("bomb.png", buffer.getvalue(), content_type="image/png")
+    assert bomb.size < 1024 * 1024
+    with pytest.raises(ValidationError) as refused:
+        validate_logo(bomb)
+    assert refused.value.code == "too_many_pixels"
