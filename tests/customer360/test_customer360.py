@@ -229,3 +229,31 @@ def test_hours_series_is_the_cumulative_charges_against_the_straight_line_of_tim
     assert cumulative[4] is None
     assert straight[0] == Decimal("0.10") and straight[-1] == Decimal("36.50")
     assert all(isinstance(value, Decimal) for value in straight)
+
+
+@pytest.mark.django_db
+def test_terms_accepted_by_the_referent_appear_in_the_timeline(tenant_a, cstm):
+    """SPEC C4 acceptances are touchpoints: who accepted which document."""
+    from django.core.files.base import ContentFile
+
+    from contracts.models import Acceptance, TermsDocument
+
+    document = TermsDocument(kind=TermsDocument.Kind.EULA, version="2026.1")
+    document.file.save("eula.pdf", ContentFile(b"%PDF-1.4 eula"), save=True)
+    with scopes_disabled():
+        Acceptance.objects.create(
+            organisation=tenant_a.organisation, document=document, accepted_by=tenant_a.referent
+        )
+    html = client_for(cstm).get(url(tenant_a, kind=timeline.TERMS)).content.decode()
+    assert set(re.findall(r'<li data-kind="([a-z]+)"', html)) == {timeline.TERMS}
+    assert "2026.1" in html and tenant_a.referent.display_name in html
+
+
+@pytest.mark.django_db
+def test_a_forged_or_broken_cursor_shows_the_first_page(tenant_a, cstm):
+    """``?before=`` is parsed defensively: garbage or a naive time means the first page, never
+    an error."""
+    client = client_for(cstm)
+    for before in ("garbage", "MjAyNi0wMS0wMVQwMDowMDowMHxhfDE", "%%%"):
+        assert client.get(url(tenant_a, before=before)).status_code == 200
+    assert timeline.Cursor.decode("garbage") is None
