@@ -14,3 +14,8 @@ class AccountsConfig(AppConfig):
 
         # SPEC L3: what the day-90 deletion removes of an organisation here.
         register_steps()
+
+        from accounts.timeline import register_timeline
+
+        # Issue 14: what the customer-360 shows of an organisation from here.
+        register_timeline()

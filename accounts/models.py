@@ -427,3 +427,84 @@ class ApiToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+# The provider's logo on statements (issue 14): a PNG or JPEG, checked by its content.
+LOGO_MAX_BYTES = 1024 * 1024
+LOGO_MAX_PIXELS = 4096
+LOGO_FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg"}
+
+
+def validate_logo(file: object) -> None:
+    """A real PNG or JPEG (by its content, read by Pillow, not by its name), at most 1 MB and
+    4096 px a side, wherever it comes from (the branding page, Django admin, the shell)."""
+    import warnings
+
+    from PIL import Image, UnidentifiedImageError
+
+    if file.size > LOGO_MAX_BYTES:  # type: ignore[attr-defined]
+        raise ValidationError(_("The logo is larger than 1 MB."), code="too_large")
+    position = file.tell() if hasattr(file, "tell") else 0  # type: ignore[attr-defined]
+    file.seek(0)  # type: ignore[attr-defined]
+    try:
+        with warnings.catch_warnings():
+            # A picture of absurd size (a "decompression bomb") is refused, not just warned of.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(file) as image:  # type: ignore[arg-type]
+                image_format = image.format
+                width, height = image.size
+                image.verify()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        raise ValidationError(
+            _("The logo is too large: at most %(n)s pixels a side.") % {"n": LOGO_MAX_PIXELS},
+            code="too_many_pixels",
+        ) from error
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
+        raise ValidationError(_("The logo must be a PNG or JPEG image."), code="not_image") from (
+            error
+        )
+    finally:
+        file.seek(position)  # type: ignore[attr-defined]
+    if image_format not in LOGO_FORMATS:
+        raise ValidationError(_("The logo must be a PNG or JPEG image."), code="not_image")
+    if max(width, height) > LOGO_MAX_PIXELS:
+        raise ValidationError(
+            _("The logo is too large: at most %(n)s pixels a side.") % {"n": LOGO_MAX_PIXELS},
+            code="too_many_pixels",
+        )
+
+
+def _logo_path(instance: "ProviderBranding", filename: str) -> str:
+    # A random name: the uploader's file name is never used on disk.
+    return f"branding/{secrets.token_hex(16)}"
+
+
+class ProviderBranding(models.Model):
+    """The provider's name and logo as printed on statements (issue 14): one row, kept by
+    admins. Not an organisation's data: the day-90 deletion does not concern it."""
+
+    SINGLETON = 1
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=SINGLETON, editable=False)
+    name = models.CharField(
+        _("provider name on documents"),
+        max_length=200,
+        blank=True,
+        help_text=_("Empty: the provider organisation's name."),
+    )
+    logo = models.FileField(_("logo"), upload_to=_logo_path, blank=True, validators=[validate_logo])
+    logo_type = models.CharField(max_length=20, blank=True, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("provider branding")
+        verbose_name_plural = _("provider branding")
+        constraints = [
+            models.CheckConstraint(condition=Q(id=1), name="provider_branding_single_row"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or str(_("Provider branding"))

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts import views
+from accounts import branding, customer360, exports, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -10,6 +10,11 @@ urlpatterns = [
         "organisations/<int:organisation_id>/",
         views.organisation_detail,
         name="organisation_detail",
+    ),
+    path(
+        "organisations/<int:organisation_id>/360/",
+        customer360.customer_360,
+        name="customer_360",
     ),
     path(
         "organisations/<int:organisation_id>/edit/",
@@ -24,6 +29,12 @@ urlpatterns = [
     ),
     path("assignments/<int:assignment_id>/end/", views.assignment_end, name="assignment_end"),
     path("people/", views.people_list, name="people_list"),
+    path("people/export/", exports.people_export, name="people_export"),
+    path(
+        "organisations/<int:organisation_id>/people/export/",
+        exports.organisation_people_export,
+        name="organisation_people_export",
+    ),
     path("people/<int:membership_id>/", views.person_detail, name="person_detail"),
     path("people/<int:membership_id>/active/", views.person_set_active, name="person_set_active"),
     path("invitations/", views.invitation_list, name="invitation_list"),
@@ -34,6 +45,7 @@ urlpatterns = [
         "invitations/<int:invitation_id>/revoke/", views.invitation_revoke, name="invitation_revoke"
     ),
     path("welcome/<str:token>/", views.invitation_accept, name="invitation_accept"),
+    path("settings/branding/", branding.branding_edit, name="provider_branding"),
     path("profile/", views.profile, name="profile"),
     path("profile/tokens/", views.api_token_create, name="api_token_create"),
     path("profile/tokens/<int:token_id>/revoke/", views.api_token_revoke, name="api_token_revoke"),

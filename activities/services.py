@@ -19,6 +19,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
 
+from accounts.branding import letterhead
 from accounts.models import Organisation, User
 from accounts.roles import Role
 from accounts.tenancy import customer_write_refusal, tenancy_for
@@ -777,6 +778,7 @@ def statement_issue(request: ActivityRequest) -> Statement:
         "balance": balance,
         "number": number,
         "issued_on": timezone.localdate(),
+        "letterhead": letterhead(),  # the provider's name and logo (issue 14)
     }
     with translation.override(language):
         html = render_to_string("activities/statement_pdf.html", context)

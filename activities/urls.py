@@ -1,12 +1,14 @@
 from django.urls import path
 
-from activities import views
+from activities import exports, views
 
 urlpatterns = [
     path("activities/catalogue/", views.catalogue, name="catalogue"),
     path("activities/catalogue/new/", views.activity_edit, name="activity_create"),
     path("activities/catalogue/<int:activity_id>/edit/", views.activity_edit, name="activity_edit"),
     path("activities/", views.request_list, name="activity_request_list"),
+    path("activities/export/", exports.request_export, name="activity_request_export"),
+    path("statements/export/", exports.statement_export, name="statement_export"),
     path("activities/new/", views.request_create, name="activity_request_create"),
     path("activities/<int:request_id>/", views.request_detail, name="activity_request_detail"),
     path(

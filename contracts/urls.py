@@ -1,12 +1,18 @@
 from django.urls import path
 
-from contracts import views
+from contracts import exports, views
 
 urlpatterns = [
     path("contracts/", views.contract_list, name="contract_list"),
+    path("contracts/export/", exports.contract_export, name="contract_export"),
     path("contracts/new/", views.contract_create, name="contract_create"),
     path("contracts/win-back/", views.win_back, name="win_back"),
     path("contracts/<int:contract_id>/", views.contract_detail, name="contract_detail"),
+    path(
+        "contracts/<int:contract_id>/ledger/export/",
+        exports.ledger_export,
+        name="ledger_export",
+    ),
     path(
         "contracts/<int:contract_id>/activate/", views.contract_activate, name="contract_activate"
     ),

@@ -70,3 +70,50 @@ def bars_and_line(
             "scales": scales,
         },
     }
+
+
+def cumulative_against_time(
+    *,
+    labels: Sequence[str],
+    cumulative: Sequence[object],
+    straight: Sequence[object],
+    cumulative_label: str,
+    straight_label: str,
+) -> dict:
+    """Hours used over a licence year: the cumulative charges (a stepped line that stops today)
+    against the straight line of time (the year's hours spread evenly over its days). Above the
+    straight line the customer burns faster than time passes."""
+    return {
+        "type": "line",
+        "data": {
+            "labels": list(labels),
+            "datasets": [
+                {
+                    "label": cumulative_label,
+                    "data": [_number(value) for value in cumulative],
+                    "borderColor": BRAND,
+                    "backgroundColor": BRAND,
+                    "stepped": True,
+                    "pointRadius": 2,
+                    "borderWidth": 2,
+                    "spanGaps": False,
+                },
+                {
+                    "label": straight_label,
+                    "data": [_number(value) for value in straight],
+                    "borderColor": ACCENT,
+                    "backgroundColor": ACCENT,
+                    "borderDash": [6, 4],
+                    "pointRadius": 0,
+                    "borderWidth": 2,
+                },
+            ],
+        },
+        "options": {
+            "responsive": True,
+            "maintainAspectRatio": False,
+            "animation": False,
+            "interaction": {"mode": "index", "intersect": False},
+            "scales": {"y": {"beginAtZero": True}, "x": {"ticks": {"maxTicksLimit": 12}}},
+        },
+    }

@@ -67,6 +67,8 @@ EXEMPT: dict[str, str] = {
     # The provider's own terms documents (EULA, SLA, DPA): the same files for every customer;
     # what a customer accepted is its Acceptance rows, which have a step.
     "contracts.TermsDocument": "provider documents, shared by every customer",
+    # The provider's own name and logo printed on statements (one row, issue 14).
+    "accounts.ProviderBranding": "the provider's own name and logo",
     # Manuals, FAQ and product documentation the provider shares with every customer at once:
     # no organisation's data (its only person link is the staff member who published it).
     "onboarding.ProviderDocument": "provider documents, shared by every customer",

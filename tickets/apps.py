@@ -13,3 +13,8 @@ class TicketsConfig(AppConfig):
         from tickets.cockpit import register as register_cockpit  # issue 14: home pages
 
         register_cockpit()
+
+        from tickets.timeline import register_timeline
+
+        # Issue 14: what the customer-360 shows of an organisation from here.
+        register_timeline()

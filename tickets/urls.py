@@ -1,9 +1,10 @@
 from django.urls import path
 
-from tickets import views
+from tickets import exports, views
 
 urlpatterns = [
     path("tickets/", views.ticket_list, name="ticket_list"),
+    path("tickets/export/", exports.ticket_export, name="ticket_export"),
     path("tickets/kpi/", views.kpi_page, name="ticket_kpi"),
     path("tickets/new/", views.ticket_new, name="ticket_new"),
     path("tickets/triage/", views.triage, name="triage"),

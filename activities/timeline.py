@@ -1,0 +1,95 @@
+"""What activities tells the customer-360 (issue 14): recent activity requests and statements,
+and the touchpoints — requests made, statements e-mailed (SPEC H7), usage warnings (H10)."""
+
+from datetime import date
+
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from activities import selectors
+from activities.models import ActivityRequest, Statement, UsageWarning
+from csm_portal.timeline import (
+    ACTIVITIES,
+    REQUESTS,
+    STATEMENTS,
+    WARNINGS,
+    Touchpoint,
+    register_panel,
+    register_source,
+)
+
+RECENT = 8
+
+
+def _activities_panel(*, organisation, today: date) -> dict:
+    # 1 query: the latest requests with their charge; 1: the latest statements.
+    requests = list(
+        selectors.with_charged(selectors.request_list(organisation=organisation))[:RECENT]
+    )
+    statements = selectors.statements_of(organisation=organisation).order_by("-issued_at")
+    statements = list(statements[:RECENT])
+    return {"recent_requests": requests, "recent_statements": statements}
+
+
+def _request(request: ActivityRequest) -> Touchpoint:
+    who = request.requested_by.display_name if request.requested_by else ""
+    return Touchpoint(
+        title=_("Activity requested: %(activity)s") % {"activity": request.activity.name},
+        detail=" · ".join(part for part in (who, request.get_status_display()) if part),
+        url=request.get_absolute_url(),
+    )
+
+
+def _statement(statement: Statement) -> Touchpoint:
+    detail = (
+        _("E-mailed to %(email)s") % {"email": statement.emailed_to} if statement.emailed_to else ""
+    )
+    return Touchpoint(
+        title=_("Statement %(number)s: %(activity)s")
+        % {"number": statement.number, "activity": statement.request.activity.name},
+        detail=detail,
+        url=reverse("statement_download", args=[statement.pk]),
+    )
+
+
+def _usage_warning(warning: UsageWarning) -> Touchpoint:
+    return Touchpoint(
+        title=_("Usage warning e-mailed: %(percent)s %% of the hours used")
+        % {"percent": warning.percent},
+        detail=str(warning.licence_year),
+    )
+
+
+def register_timeline() -> None:
+    register_panel(
+        slot=ACTIVITIES,
+        template="accounts/customer360/panel_activities.html",
+        context=_activities_panel,
+    )
+    register_source(
+        name="activities.request",
+        kind=REQUESTS,
+        rows=lambda organisation_id: ActivityRequest.objects.filter(
+            organisation_id=organisation_id
+        ).select_related("activity", "requested_by"),
+        at="created_at",
+        touchpoint=_request,
+    )
+    register_source(
+        name="activities.statement",
+        kind=STATEMENTS,
+        rows=lambda organisation_id: Statement.objects.filter(
+            organisation_id=organisation_id
+        ).select_related("request__activity"),
+        at="issued_at",
+        touchpoint=_statement,
+    )
+    register_source(
+        name="activities.usage_warning",
+        kind=WARNINGS,
+        rows=lambda organisation_id: UsageWarning.objects.filter(
+            organisation_id=organisation_id
+        ).select_related("licence_year__contract"),
+        at="sent_at",
+        touchpoint=_usage_warning,
+    )

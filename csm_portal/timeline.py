@@ -1,0 +1,244 @@
+"""The customer-360's registries: the touchpoints of an organisation's timeline and the panels of
+its page. ``accounts.customer360`` renders the page; it knows no app above accounts (STYLE:
+dependencies point down), so each app declares, in its own ``timeline.py`` registered from its
+``AppConfig.ready()``, what it knows of a customer.
+
+This module is the lowest layer: it imports no app of the project.
+
+A touchpoint source is declarative, so that the registry alone decides filtering, ordering and
+limits — one query per source, never more than ``limit`` rows, whatever the customer's history::
+
+    # tickets/timeline.py
+    from csm_portal.timeline import TICKETS, Touchpoint, register_source
+
+    def register_timeline() -> None:
+        register_source(
+            name="ticket_opened",
+            kind=TICKETS,
+            rows=lambda organisation_id: Ticket.objects.filter(organisation_id=organisation_id),
+            at="created_at",
+            touchpoint=lambda ticket: Touchpoint(title=..., url=ticket.get_absolute_url()),
+        )
+
+The timeline is newest first and paginated by keyset: a page ends with a cursor (time, source
+name, primary key) and the next page asks every source for the rows strictly before it, so a
+page costs the same queries whether the customer has ten touchpoints or ten thousand.
+
+A panel is a block of the customer-360 page: a template and a context built from the
+organisation, with a constant number of queries. ``AVAILABILITY`` is the slot kept for the
+desk's monthly availability against the contractual level (SPEC S9).
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time
+from typing import Any
+
+from django.db.models import Model, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+# Kinds: the timeline's filter. Several sources may share a kind (e-mails come from contracts
+# and tickets alike).
+CHARGES = "charges"
+TICKETS = "tickets"
+MEETINGS = "meetings"
+EMAILS = "emails"
+TERMS = "terms"
+WARNINGS = "warnings"
+CANCELLATIONS = "cancellations"
+REQUESTS = "requests"
+STATEMENTS = "statements"
+
+KIND_LABELS: dict[str, Any] = {
+    CHARGES: _("Hours charged"),
+    TICKETS: _("Tickets"),
+    MEETINGS: _("Meetings"),
+    EMAILS: _("E-mails sent"),
+    TERMS: _("Terms accepted"),
+    WARNINGS: _("Usage and expiry warnings"),
+    CANCELLATIONS: _("Cancellation notices"),
+    REQUESTS: _("Activity requests"),
+    STATEMENTS: _("Statements"),
+}
+
+PAGE_SIZE = 25
+
+
+@dataclass(frozen=True)
+class Touchpoint:
+    """One thing that happened with a customer. ``at`` and ``kind`` are set by the registry."""
+
+    title: str
+    detail: str = ""
+    url: str = ""
+    at: datetime | None = None
+    kind: str = ""
+    source: str = ""
+    pk: int = 0
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    kind: str
+    rows: Callable[[int], QuerySet]
+    at: str
+    touchpoint: Callable[[Model], Touchpoint]
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where a page of the timeline ended: the next page starts strictly after it (older)."""
+
+    at: datetime
+    source: str
+    pk: int
+
+    def encode(self) -> str:
+        raw = f"{self.at.isoformat()}|{self.source}|{self.pk}"
+        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, value: str) -> Cursor | None:
+        """The cursor of a ``?before=`` value, or None for anything malformed (first page)."""
+        try:
+            raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
+            at, source, pk = raw.split("|")
+            moment = datetime.fromisoformat(at)
+            if timezone.is_naive(moment):
+                return None
+            return cls(at=moment, source=source, pk=int(pk))
+        except (ValueError, UnicodeDecodeError):
+            return None
+
+
+_sources: dict[str, Source] = {}
+
+
+def register_source(
+    *,
+    name: str,
+    kind: str,
+    rows: Callable[[int], QuerySet],
+    at: str,
+    touchpoint: Callable[[Any], Touchpoint],
+) -> None:
+    """Declare a source of touchpoints: ``rows(organisation_id)`` is the organisation's rows
+    (through the scoped manager), ``at`` the name of their date-time field, ``touchpoint(row)``
+    what the timeline shows. Idempotent: an app's ``ready()`` may run more than once."""
+    if kind not in KIND_LABELS:
+        raise ValueError(f"Unknown timeline kind {kind!r}")
+    _sources[name] = Source(name=name, kind=kind, rows=rows, at=at, touchpoint=touchpoint)
+
+
+def sources(kinds: Iterable[str] | None = None) -> list[Source]:
+    wanted = set(kinds) if kinds else None
+    return [s for name, s in sorted(_sources.items()) if wanted is None or s.kind in wanted]
+
+
+def _before(source: Source, cursor: Cursor) -> Q:
+    """Rows strictly older than the cursor in the order (time, source name, pk), descending. The
+    source name is constant within a source, so the comparison becomes a filter on time and pk."""
+    older = Q(**{f"{source.at}__lt": cursor.at})
+    if source.name < cursor.source:
+        return older | Q(**{source.at: cursor.at})
+    if source.name == cursor.source:
+        return older | Q(**{source.at: cursor.at, "pk__lt": cursor.pk})
+    return older
+
+
+def _moment(day: date, *, end: bool) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.max if end else time.min))
+
+
+@dataclass
+class TimelinePage:
+    items: list[Touchpoint] = field(default_factory=list)
+    next_cursor: Cursor | None = None
+
+
+def timeline(
+    *,
+    organisation_id: int,
+    kinds: Iterable[str] | None = None,
+    since: date | None = None,
+    until: date | None = None,
+    before: Cursor | None = None,
+    limit: int = PAGE_SIZE,
+) -> TimelinePage:
+    """A page of the organisation's touchpoints, newest first: one query per source, each
+    limited to ``limit + 1`` rows, merged by time (the extra row says whether a next page
+    exists)."""
+    collected: list[Touchpoint] = []
+    for source in sources(kinds):
+        rows = source.rows(organisation_id).filter(**{f"{source.at}__isnull": False})
+        if since is not None:
+            rows = rows.filter(**{f"{source.at}__gte": _moment(since, end=False)})
+        if until is not None:
+            rows = rows.filter(**{f"{source.at}__lte": _moment(until, end=True)})
+        if before is not None:
+            rows = rows.filter(_before(source, before))
+        for row in rows.order_by(f"-{source.at}", "-pk")[: limit + 1]:
+            shown = source.touchpoint(row)
+            collected.append(
+                replace(
+                    shown,
+                    at=getattr(row, source.at),
+                    kind=source.kind,
+                    source=source.name,
+                    pk=row.pk,
+                )
+            )
+    collected.sort(key=lambda t: (t.at, t.source, t.pk), reverse=True)
+    items = collected[:limit]
+    next_cursor = None
+    if len(collected) > limit and items:
+        last = items[-1]
+        next_cursor = Cursor(at=last.at, source=last.source, pk=last.pk)  # type: ignore[arg-type]
+    return TimelinePage(items=items, next_cursor=next_cursor)
+
+
+# --------------------------------------------------------------------------- panels
+
+# The slots of the page, in order. AVAILABILITY is reserved for the desk (SPEC S9: monthly
+# availability against the contractual level); until it registers, the page shows nothing there.
+CONTRACT = "contract"
+HOURS = "hours"
+AVAILABILITY = "availability"
+OPEN_TICKETS = "open_tickets"
+ACTIVITIES = "activities"
+SLOTS = (CONTRACT, HOURS, AVAILABILITY, OPEN_TICKETS, ACTIVITIES)
+
+
+@dataclass(frozen=True)
+class Panel:
+    slot: str
+    template: str
+    context: Callable[..., dict]
+    # Static files the panel needs in the page's head (e.g. Chart.js for a chart).
+    scripts: tuple[str, ...] = ()
+
+
+_panels: dict[str, Panel] = {}
+
+
+def register_panel(
+    *,
+    slot: str,
+    template: str,
+    context: Callable[..., dict],
+    scripts: tuple[str, ...] = (),
+) -> None:
+    """Declare the panel of ``slot``: ``context(organisation=..., today=...)`` returns what
+    ``template`` shows, with a constant number of queries. One panel per slot."""
+    if slot not in SLOTS:
+        raise ValueError(f"Unknown customer-360 slot {slot!r}")
+    _panels[slot] = Panel(slot=slot, template=template, context=context, scripts=scripts)
+
+
+def panels() -> list[Panel]:
+    return [_panels[slot] for slot in SLOTS if slot in _panels]
