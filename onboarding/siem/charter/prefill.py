@@ -2,11 +2,18 @@
 purpose answers (W1), the sizing (W2) and the retention decision (W5). The CSTM edits it; once
 a charter is recorded, its own texts are shown instead."""
 
+from decimal import Decimal
+
+from django.utils import formats
 from django.utils.translation import gettext as _
 
 from onboarding.models import SiemWorkshop
 from onboarding.siem.charter import pdf
 from onboarding.siem.charter.sections import CHARTER_KEYS
+
+
+def _figure(value: object, places: int = 2) -> str:
+    return formats.number_format(Decimal(str(value)), places, use_l10n=True, force_grouping=True)
 
 
 def _join(*parts: str) -> str:
@@ -39,10 +46,10 @@ def charter_draft(workshop: SiemWorkshop) -> dict[str, str]:
             "day; %(storage)s GB of storage for %(months)s months on %(nodes)s data nodes; "
             "%(licences)s licences."
         ) % {
-            "eps": s.sustained_eps,
-            "peak": s.peak_eps,
-            "raw": context["raw_gb"],
-            "storage": context["storage_gb"],
+            "eps": _figure(s.sustained_eps),
+            "peak": _figure(s.peak_eps),
+            "raw": _figure(context["raw_gb"]),
+            "storage": _figure(context["storage_gb"]),
             "months": context["months"],
             "nodes": s.data_nodes,
             "licences": context["licences"],
@@ -53,10 +60,10 @@ def charter_draft(workshop: SiemWorkshop) -> dict[str, str]:
             "Retention decided on %(date)s: %(months)s months, %(storage)s GB of storage at "
             "%(cost)s %(currency)s a month (prices of that day)."
         ) % {
-            "date": decision.decided_on.isoformat(),
+            "date": formats.date_format(decision.decided_on, "SHORT_DATE_FORMAT"),
             "months": decision.months,
-            "storage": point["storage_gb"],
-            "cost": point["monthly_cost"],
+            "storage": _figure(point["storage_gb"]),
+            "cost": _figure(point["monthly_cost"]),
             "currency": context["decision_currency"],
         }
     return draft

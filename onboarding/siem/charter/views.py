@@ -56,7 +56,7 @@ def readout(months: int, storage: Any, cost: Any, currency: str) -> str:
     )
 
 
-def curve_chart(curve: list[dict], *, marker_months: int | None) -> dict:
+def curve_chart(curve: list[dict], *, marker_months: int | None, currency: str) -> dict:
     """The chart of monthly cost and storage against months of retention (SPEC W5)."""
     labels = [str(point["months"]) for point in curve]
     marker = None
@@ -65,7 +65,7 @@ def curve_chart(curve: list[dict], *, marker_months: int | None) -> dict:
     return charts.two_lines(
         labels=labels,
         left=[Decimal(point["monthly_cost"]) for point in curve],
-        left_label=_("Monthly cost"),
+        left_label=_("Monthly cost (%(currency)s)") % {"currency": currency},
         right=[Decimal(point["storage_gb"]) for point in curve],
         right_label=_("Storage (GB)"),
         x_label=_("Months of retention"),
@@ -128,7 +128,9 @@ def retention(request: HttpRequest, workshop_id: int) -> HttpResponse:
     context = {
         "workshop": workshop,
         "curve": curve,
-        "chart": curve_chart(curve, marker_months=chosen) if curve else None,
+        "chart": curve_chart(curve, marker_months=chosen, currency=pricing.currency)
+        if curve
+        else None,
         "chosen": chosen,
         "pricing": pricing,
         "readout": readout(
@@ -156,7 +158,11 @@ def decision_detail(request: HttpRequest, decision_id: int) -> HttpResponse:
     decision = selectors.decision_get(decision_id=decision_id)
     context = {
         "workshop": decision.workshop,
-        "chart": curve_chart(decision.curve, marker_months=decision.months),
+        "chart": curve_chart(
+            decision.curve,
+            marker_months=decision.months,
+            currency=str(decision.inputs.get("currency", "")),
+        ),
         "frozen_sources": decision.inputs.get("sources", []),
         "frozen_prices": decision.inputs.get("prices", {}),
         **_decision_sentences(decision),

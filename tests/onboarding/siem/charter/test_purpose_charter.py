@@ -241,3 +241,20 @@ def test_t1_another_organisation_s_purpose_charter_and_publish_are_404(tenant_a,
         url = f"/siem/workshops/{workshop_b.pk}/publish/{document}/"
         assert client.post(url, {}).status_code == 404
     assert _reload(workshop_b).purpose == {} and _deliverables() == []
+
+
+def test_w5_the_panel_links_the_hub_to_purpose_retention_and_charter(tenant_a):
+    """The panel the workshop's hub includes: every reader reaches the retention page; the
+    purpose and the charter are not offered to the organisation's end users."""
+    from django.template.loader import render_to_string
+
+    from accounts.tenancy import tenancy_for
+
+    workshop = workshop_of(tenant_a)
+    for user, charter_shown in ((tenant_a.referent, True), (tenant_a.end_user, False)):
+        html = render_to_string(
+            "onboarding/siem/charter/panel.html",
+            {"workshop": workshop, "tenancy": tenancy_for(user)},
+        )
+        assert f"/siem/workshops/{workshop.pk}/retention/" in html
+        assert (f"/siem/workshops/{workshop.pk}/charter/" in html) is charter_shown
