@@ -4,7 +4,7 @@ parse, call a selector or a service, render. Who sees what:
 
 - CSTMs (their customers) and admins write; agents read.
 - The referent reads the purpose, the charter and the decisions; the organisation's other
-  users see the retention decisions. Customers never write here (a POST is a 404).
+  users see the retention decisions. Only CSTMs and admins write (anyone else's POST is a 404).
 - Nothing is written for a read-only or closed customer (C5): the pages say why instead."""
 
 from decimal import Decimal
@@ -38,7 +38,7 @@ def _is_manager(request: HttpRequest) -> bool:
     return request.tenancy.role in MANAGERS  # type: ignore[attr-defined]
 
 
-def _refuse_customer_posts(request: HttpRequest) -> None:
+def _refuse_posts_of_readers(request: HttpRequest) -> None:
     if request.method == "POST" and not _is_manager(request):
         raise Http404
 
@@ -93,7 +93,7 @@ def _decision_sentences(decision: RetentionDecision | None) -> dict[str, Any]:
 @role_required(*EVERYONE)
 @already_done_redirects
 def retention(request: HttpRequest, workshop_id: int) -> HttpResponse:
-    _refuse_customer_posts(request)
+    _refuse_posts_of_readers(request)
     workshop = selectors.workshop_get(workshop_id=workshop_id)
     in_force = selectors.decision_in_force(workshop)
     chosen = in_force.months if in_force else workshop.retention_months
@@ -175,7 +175,7 @@ def decision_detail(request: HttpRequest, decision_id: int) -> HttpResponse:
 
 @role_required(*READERS)
 def purpose(request: HttpRequest, workshop_id: int) -> HttpResponse:
-    _refuse_customer_posts(request)
+    _refuse_posts_of_readers(request)
     workshop = selectors.workshop_get(workshop_id=workshop_id)
     form = PurposeForm(request.POST or None, initial=workshop.purpose or {})
     done = submit(
@@ -203,7 +203,7 @@ def purpose(request: HttpRequest, workshop_id: int) -> HttpResponse:
 
 @role_required(*READERS)
 def charter(request: HttpRequest, workshop_id: int) -> HttpResponse:
-    _refuse_customer_posts(request)
+    _refuse_posts_of_readers(request)
     workshop = selectors.workshop_get(workshop_id=workshop_id)
     form = CharterForm(request.POST or None, initial=prefill.charter_draft(workshop))
     done = submit(

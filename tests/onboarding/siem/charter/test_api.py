@@ -151,3 +151,17 @@ def test_o4_api_publish_the_charter_then_the_referent_downloads_it(tenant_a, cst
         f"/api/v1/deliverables/{published.json()['id']}/download/"
     )
     assert b"".join(download.streaming_content).startswith(b"%PDF-")
+
+
+def test_w5_api_an_admin_records_and_an_agent_only_reads(tenant_a, admin_user, agent):
+    """Admins record like CSTMs; service-desk agents read decisions but cannot record one."""
+    workshop = workshop_of(tenant_a)
+    made = client_for(admin_user).post(DECISIONS, _body(workshop), content_type="application/json")
+    assert made.status_code == 201, made.content
+    desk = client_for(agent)
+    assert desk.get(f"{DECISIONS}{made.json()['id']}/").status_code == 200
+    refused = desk.post(DECISIONS, _body(workshop), content_type="application/json")
+    assert refused.status_code == 403
+    page = desk.post(f"/siem/workshops/{workshop.pk}/retention/", {"months": "13"})
+    assert page.status_code == 404
+    assert _count() == 1
