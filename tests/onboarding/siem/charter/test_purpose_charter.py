@@ -258,3 +258,4 @@ def test_w5_the_panel_links_the_hub_to_purpose_retention_and_charter(tenant_a):
         )
         assert f"/siem/workshops/{workshop.pk}/retention/" in html
         assert (f"/siem/workshops/{workshop.pk}/charter/" in html) is charter_shown
+        assert ("/library/?kind=alignment_charter" in html) is charter_shown
