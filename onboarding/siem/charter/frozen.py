@@ -2,7 +2,7 @@
 reads back exactly what the customer saw. Pure: no ORM."""
 
 from dataclasses import asdict
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from onboarding.siem.sizing import Constants, LogSource, RetentionPoint, Sizing
@@ -13,6 +13,11 @@ FOUR_PLACES = Decimal("0.0001")
 def decimal_text(value: Decimal) -> str:
     """A Decimal as a string with four decimals at most (what the page and the PDF show)."""
     return str(Decimal(value).quantize(FOUR_PLACES))
+
+
+def two_places(value: object) -> Decimal:
+    """Rounded half up to the cent (Django's number_format alone truncates Decimals)."""
+    return Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 def _text(value: Any) -> Any:

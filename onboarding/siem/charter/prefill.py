@@ -2,7 +2,7 @@
 purpose answers (W1), the sizing (W2) and the retention decision (W5). The CSTM edits it; once
 a charter is recorded, its own texts are shown instead."""
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils import formats
 from django.utils.translation import gettext as _
@@ -13,7 +13,8 @@ from onboarding.siem.charter.sections import CHARTER_KEYS
 
 
 def _figure(value: object, places: int = 2) -> str:
-    return formats.number_format(Decimal(str(value)), places, use_l10n=True, force_grouping=True)
+    rounded = Decimal(str(value)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    return formats.number_format(rounded, places, use_l10n=True, force_grouping=True)
 
 
 def _join(*parts: str) -> str:

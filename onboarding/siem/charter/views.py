@@ -25,7 +25,7 @@ from csm_portal import charts
 from csm_portal.idempotency import already_done_redirects, form_once
 from csm_portal.web import NOT_DONE, role_required, submit
 from onboarding.models import Deliverable, RetentionDecision, SiemWorkshop
-from onboarding.siem.charter import pdf, prefill, selectors, services
+from onboarding.siem.charter import frozen, pdf, prefill, selectors, services
 from onboarding.siem.charter.forms import CharterForm, PurposeForm, RetentionDecisionForm
 from onboarding.siem.charter.sections import CHARTER_SECTIONS, PURPOSE_QUESTIONS, labelled
 
@@ -50,8 +50,10 @@ def readout_template() -> str:
 def readout(months: int, storage: Any, cost: Any, currency: str) -> str:
     return readout_template().format(
         months=months,
-        storage=formats.number_format(storage, 2, use_l10n=True, force_grouping=True),
-        cost=formats.number_format(cost, 2, use_l10n=True, force_grouping=True),
+        storage=formats.number_format(
+            frozen.two_places(storage), 2, use_l10n=True, force_grouping=True
+        ),
+        cost=formats.number_format(frozen.two_places(cost), 2, use_l10n=True, force_grouping=True),
         currency=currency,
     )
 
@@ -120,10 +122,7 @@ def retention(request: HttpRequest, workshop_id: int) -> HttpResponse:
         )
         return redirect("siem_decision_detail", decision.pk)
     points, pricing = selectors.live_curve(workshop)
-    curve = [
-        {"months": p.months, "storage_gb": str(p.storage_gb), "monthly_cost": str(p.monthly_cost)}
-        for p in points
-    ]
+    curve = frozen.curve_of(points)
     chosen_point = next((p for p in curve if p["months"] == chosen), None)
     context = {
         "workshop": workshop,

@@ -253,3 +253,14 @@ def test_w5_another_organisation_s_workshop_and_decision_are_404(tenant_a, tenan
     )
     assert response.status_code == 404
     assert _count() == 1
+
+
+def test_w5_the_readout_rounds_half_up_like_the_decision_it_becomes():
+    """887.4752 EUR reads 887,48 (Django's number_format alone would truncate to 887,47), the
+    same figure the decision's sentences show."""
+    from onboarding.siem.charter.views import readout
+
+    with translation.override("it"):
+        text = readout(13, "60682.6350", "887.4752", "EUR")
+    assert "60.682,64" in text and "887,48" in text
+    assert "887,47" not in text and "60.682,63" not in text
