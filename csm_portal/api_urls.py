@@ -17,6 +17,7 @@ from contracts import api as contracts_api
 from csm_portal import api  # noqa: F401  (registers the token scheme with drf-spectacular)
 from onboarding.library import api as library_api
 from onboarding.plan import api as plan_api
+from onboarding.siem.charter import api as siem_charter_api
 from onboarding.userlist import api as userlist_api
 from tickets import api as tickets_api
 
@@ -124,6 +125,12 @@ router.register("deliverables", library_api.DeliverableViewSet, basename="delive
 router.register(
     "provider-documents", library_api.ProviderDocumentViewSet, basename="provider-document"
 )
+router.register(
+    "siem-retention-decisions",
+    siem_charter_api.RetentionDecisionViewSet,
+    basename="siem-retention-decision",
+)
+router.register("siem-charters", siem_charter_api.SiemCharterViewSet, basename="siem-charter")
 
 # Every view of the API documents the error answers; a view served outside the router is listed
 # here too. (Naming ApiAutoSchema in REST_FRAMEWORK's DEFAULT_SCHEMA_CLASS would do the same.)

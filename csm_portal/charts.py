@@ -117,3 +117,81 @@ def cumulative_against_time(
             "scales": {"y": {"beginAtZero": True}, "x": {"ticks": {"maxTicksLimit": 12}}},
         },
     }
+
+
+def two_lines(
+    *,
+    labels: Sequence[str],
+    left: Sequence[object],
+    left_label: str,
+    right: Sequence[object],
+    right_label: str,
+    x_label: str = "",
+    marker_at: int | None = None,
+    marker_label: str = "",
+) -> dict:
+    """Two lines against the same x axis, each on its own y axis (e.g. monthly cost on the left,
+    storage on the right, against months of retention). ``marker_at`` (an index of ``labels``)
+    puts a point on the left line, e.g. the retention chosen; a page's own script may move it."""
+    datasets: list[dict] = [
+        {
+            "type": "line",
+            "label": left_label,
+            "data": [_number(value) for value in left],
+            "borderColor": BRAND,
+            "backgroundColor": BRAND,
+            "pointRadius": 0,
+            "yAxisID": "y",
+        },
+        {
+            "type": "line",
+            "label": right_label,
+            "data": [_number(value) for value in right],
+            "borderColor": ACCENT,
+            "backgroundColor": ACCENT,
+            "borderDash": [6, 4],
+            "pointRadius": 0,
+            "yAxisID": "y1",
+        },
+    ]
+    if marker_at is not None:
+        datasets.append(
+            {
+                "type": "line",
+                "label": marker_label,
+                "data": [
+                    _number(value) if index == marker_at else None
+                    for index, value in enumerate(left)
+                ],
+                "borderColor": "#222222",
+                "backgroundColor": "#222222",
+                "showLine": False,
+                "pointRadius": 7,
+                "pointHoverRadius": 8,
+                "yAxisID": "y",
+            }
+        )
+    return {
+        "type": "line",
+        "data": {"labels": list(labels), "datasets": datasets},
+        "options": {
+            "responsive": True,
+            "maintainAspectRatio": False,
+            "animation": False,
+            "interaction": {"mode": "index", "intersect": False},
+            "scales": {
+                "x": {"title": {"display": bool(x_label), "text": x_label}},
+                "y": {
+                    "beginAtZero": True,
+                    "position": "left",
+                    "title": {"display": True, "text": left_label},
+                },
+                "y1": {
+                    "beginAtZero": True,
+                    "position": "right",
+                    "grid": {"drawOnChartArea": False},
+                    "title": {"display": True, "text": right_label},
+                },
+            },
+        },
+    }

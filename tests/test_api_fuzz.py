@@ -222,6 +222,9 @@ def pinned_objects(user, tenant_a: Tenant, tenant_b: Tenant) -> dict[str, dict[s
     plan_a, plan_b = _b_plan(tenant_a), _b_plan(tenant_b)
     step_a, step_b = _b_plan_step(tenant_a), _b_plan_step(tenant_b)
     training_a, training_b = _b_training(tenant_a), _b_training(tenant_b)
+    from tests.onboarding.siem.charter.objects import with_siem
+
+    (workshop_a, decision_a), (workshop_b, decision_b) = with_siem(tenant_a), with_siem(tenant_b)
     return {
         **prerequisites,
         "organisations": {"A": tenant_a.organisation.pk, "B": tenant_b.organisation.pk},
@@ -250,6 +253,8 @@ def pinned_objects(user, tenant_a: Tenant, tenant_b: Tenant) -> dict[str, dict[s
         "deliverables": {"A": deliverable_a.pk, "B": deliverable_b.pk},
         # Provider-wide documents are shared by every customer: none is B's.
         "provider-documents": {"A": manual.pk, "B": 999_998},
+        "siem-charters": {"A": workshop_a.pk, "B": workshop_b.pk},
+        "siem-retention-decisions": {"A": decision_a.pk, "B": decision_b.pk},
     }
 
 

@@ -33,6 +33,12 @@ from tests.onboarding.library.objects import (
     meeting_of,
     with_library,
 )
+from tests.onboarding.siem.charter.objects import (
+    decision_of,
+    siem_workshop_of,
+    with_siem,
+    workshop_title,
+)
 
 # No character that HTML escapes: the marker must match pages as well as JSON.
 B_REQUEST_DETAILS = "Bravo kick-off agenda: confidential board phishing drill"
@@ -56,6 +62,7 @@ def with_activity(tenant_b: Tenant) -> Tenant:
     with_tickets(tenant_b)
     with_prerequisites(tenant_b)
     with_library(tenant_b)
+    with_siem(tenant_b)
     return tenant_b
 
 
@@ -246,6 +253,8 @@ OBJECT_ARGUMENTS = {
     "deliverable_id": lambda b: deliverable_of(b).pk,
     # Provider-wide documents are shared by every customer: an absent id must be a 404.
     "provider_document_id": lambda b: 999_999,
+    "workshop_id": lambda b: siem_workshop_of(b).pk,
+    "decision_id": lambda b: decision_of(b).pk,
 }
 # The API router names every object argument "pk": which object is told by the resource.
 API_RESOURCES = {
@@ -277,6 +286,8 @@ API_RESOURCES = {
     "deliverables": lambda b: deliverable_of(b).pk,
     # Shared by every customer: no B-owned id exists; an absent id must still be a 404.
     "provider-documents": lambda b: 999_999,
+    "siem-retention-decisions": lambda b: decision_of(b).pk,
+    "siem-charters": lambda b: siem_workshop_of(b).pk,
 }
 # Arguments that are credentials or names rather than ids: no 404 is owed, but still no B data.
 OPAQUE_ARGUMENTS = {
@@ -360,6 +371,7 @@ def b_markers(tenant_b: Tenant) -> list[bytes]:
         B_TICKET_SUBJECT.encode(),
         f"walk-held@{tenant_b.referent.email.split('@')[1]}".encode(),
         library_title(tenant_b).encode(),
+        workshop_title(tenant_b).encode(),
     ]
 
 
@@ -422,6 +434,12 @@ def b_row_counts(tenant_b: Tenant) -> dict[str, int]:
             "meetings": _model("onboarding", "Meeting").objects.filter(organisation=org).count(),
             "deliverables": _model("onboarding", "Deliverable")
             .objects.filter(organisation=org)
+            .count(),
+            "siem_decisions": _model("onboarding", "RetentionDecision")
+            .objects.filter(organisation=org)
+            .count(),
+            "siem_purpose": _model("onboarding", "SiemWorkshop")
+            .objects.filter(organisation=org, purpose_recorded_at__isnull=True)
             .count(),
         }
 
