@@ -77,7 +77,15 @@ class WorkLogForm(forms.Form):
     starts_at = forms.TimeField(label=_("Start"), required=False, widget=TIME)
     ends_at = forms.TimeField(label=_("End"), required=False, widget=TIME)
     minutes = forms.IntegerField(
-        label=_("or duration (minutes)"), required=False, min_value=1, max_value=24 * 60
+        label=_("or duration (minutes)"),
+        required=False,
+        min_value=1,
+        max_value=24 * 60,
+        error_messages={
+            "invalid": _("Give the duration in whole minutes."),
+            "min_value": _("The duration must be more than zero."),
+            "max_value": _("A session cannot last more than 24 hours."),
+        },
     )
     notes = forms.CharField(
         label=_("Notes"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3})

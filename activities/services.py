@@ -348,12 +348,21 @@ class WorkPlan:
 
 
 def minutes_from(starts_at: time | None, ends_at: time | None, minutes: int | None) -> int:
-    """The session's duration from start and end, or as given; refuses nonsense."""
-    if starts_at is not None and ends_at is not None:
+    """The session's duration from start and end, or as given; refuses nonsense with its reason
+    (the log form's preview shows it as the user types)."""
+    if starts_at is not None or ends_at is not None:
+        if minutes is not None:
+            raise ValidationError(
+                {"minutes": [_("Give either the start and end times or the duration, not both.")]}
+            )
+        if ends_at is None:
+            raise ValidationError({"ends_at": [_("Give the end time too, or only the duration.")]})
+        if starts_at is None:
+            raise ValidationError(
+                {"starts_at": [_("Give the start time too, or only the duration.")]}
+            )
         start = datetime.combine(date.min, starts_at)
         end = datetime.combine(date.min, ends_at)
-        if end <= start:
-            raise ValidationError({"ends_at": [_("The end must be after the start.")]})
         minutes = int((end - start).total_seconds() // 60)
         if minutes <= 0:
             raise ValidationError({"ends_at": [_("The end must be after the start.")]})
@@ -364,6 +373,8 @@ def minutes_from(starts_at: time | None, ends_at: time | None, minutes: int | No
         )
     if minutes <= 0:
         raise ValidationError({"minutes": [_("The duration must be more than zero.")]})
+    if minutes > domain.MINUTES_PER_DAY:
+        raise ValidationError({"minutes": [_("A session cannot last more than 24 hours.")]})
     return minutes
 
 

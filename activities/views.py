@@ -274,7 +274,14 @@ def work_log(request: HttpRequest, request_id: int) -> HttpResponse:
             _("Time logged. %(explanation)s") % {"explanation": plan.explanation},
         )
         return redirect(activity_request)
-    context = {"req": activity_request, "form": form, **_preview(request, activity_request, form)}
+    # After a refusal the preview still shows the submitted values: computed from a fresh form,
+    # not from the one that now carries the service's errors.
+    submitted = WorkLogForm(request.POST) if request.method == "POST" else form
+    context = {
+        "req": activity_request,
+        "form": form,
+        **_preview(request, activity_request, submitted),
+    }
     return render(request, "activities/work_log.html", context)
 
 
@@ -291,9 +298,15 @@ def work_preview(request: HttpRequest, request_id: int) -> HttpResponse:
 
 
 def _preview(request: HttpRequest, activity_request: ActivityRequest, form: WorkLogForm) -> dict:
-    """The charge a valid form would lead to, or why it cannot be logged."""
-    if not form.is_bound or not form.is_valid():
+    """The charge a valid form would lead to, or why it cannot be logged (every reason of an
+    invalid form, so the preview answers each input as it is typed)."""
+    if not form.is_bound:
         return {"plan": None, "problems": []}
+    if not form.is_valid():
+        problems: list[str] = []
+        for messages_of_field in form.errors.values():
+            problems += [m for m in messages_of_field if m not in problems]
+        return {"plan": None, "problems": problems}
     data = form.cleaned_data
     try:
         plan = services.work_plan(
