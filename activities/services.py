@@ -415,35 +415,36 @@ def _hours(value: Decimal) -> str:
 
 
 def explain(charge: domain.Charge, *, reason: str, already: Decimal) -> str:
-    """Why the hours were charged, in words the referent reads (SPEC H7, H10)."""
+    """Why the hours were charged, in words the referent reads (SPEC H7, H10): plain sentences
+    in their language, never the rule codes of the SPEC, which mean nothing to a customer."""
     values = {
         "logged": _format_minutes(charge.minutes),
         "minimum": _hours(charge.minimum),
         "hours": _hours(charge.hours),
-        "reason": reason,
+        # The cause is written by the CSTM; the sentence adds its own full stop (no "..").
+        "reason": reason.strip().rstrip(".").rstrip(),
     }
     texts = {
         domain.Rule.MINIMUM: _(
             "%(logged)s logged in total, within the minimum of %(minimum)s h per request: "
-            "the minimum of %(minimum)s h is charged (H3)."
+            "the minimum of %(minimum)s h is charged."
         ),
         domain.Rule.OVERRUN_CUSTOMER: _(
             "%(logged)s logged in total, above the minimum of %(minimum)s h. The overrun was "
             "caused by the customer: %(reason)s. The actual time, rounded up to the next half "
-            "hour, is charged: %(hours)s h (H4, H5)."
+            "hour, is charged: %(hours)s h."
         ),
         domain.Rule.OVERRUN_ABSORBED: _(
             "%(logged)s logged in total, above the minimum of %(minimum)s h. The overrun was "
             "not caused by the customer: the minimum of %(minimum)s h is charged and the "
-            "provider absorbs the rest (H5)."
+            "provider absorbs the rest."
         ),
         domain.Rule.LEGACY: _(
             "Legacy contract: its own terms apply; the actual time of %(logged)s is charged: "
             "%(hours)s h."
         ),
         domain.Rule.FEASIBILITY: _(
-            "Feasibility analysis, charged at its predetermined %(hours)s h whatever the "
-            "outcome (H6)."
+            "Feasibility analysis, charged at its predetermined %(hours)s h whatever the outcome."
         ),
     }
     text = texts[charge.rule] % values
