@@ -33,7 +33,7 @@ from activities.models import (
 )
 from contracts.models import Contract, LedgerEntry, LicenceYear
 from contracts.services import ledger_charge, referent_of, year_remaining
-from csm_portal import numbering
+from csm_portal import formatting, numbering
 from csm_portal.business_calendar import add_working_days
 
 Status = ActivityRequest.Status
@@ -100,7 +100,7 @@ def _check_timing(
                     "This activity needs %(days)s working days of notice: the earliest date "
                     "is %(date)s."
                 )
-                % {"days": activity.lead_time_working_days, "date": earliest.isoformat()}
+                % {"days": activity.lead_time_working_days, "date": formatting.day(earliest)}
             ]
     if activity.frequency == Activity.Frequency.MONTHLY:
         same_month = ActivityRequest.objects.filter(
@@ -406,21 +406,13 @@ def _format_minutes(minutes: int) -> str:
     return _("%(m)s min") % {"m": rest}
 
 
-def _hours(value: Decimal) -> str:
-    """1.50 → "1,5" in Italian, 10.00 → "10": the explanation is stored as the referent reads it."""
-    from django.utils.formats import number_format
-
-    plain = value.quantize(Decimal(1)) if value == value.to_integral() else value.normalize()
-    return number_format(plain, use_l10n=True)
-
-
 def explain(charge: domain.Charge, *, reason: str, already: Decimal) -> str:
     """Why the hours were charged, in words the referent reads (SPEC H7, H10): plain sentences
     in their language, never the rule codes of the SPEC, which mean nothing to a customer."""
     values = {
         "logged": _format_minutes(charge.minutes),
-        "minimum": _hours(charge.minimum),
-        "hours": _hours(charge.hours),
+        "minimum": formatting.hours(charge.minimum),
+        "hours": formatting.hours(charge.hours),
         # The cause is written by the CSTM; the sentence adds its own full stop (no "..").
         "reason": reason.strip().rstrip(".").rstrip(),
     }
@@ -451,7 +443,10 @@ def explain(charge: domain.Charge, *, reason: str, already: Decimal) -> str:
     if already > 0:
         text += " " + _(
             "%(already)s h were already charged for this request; this entry adds %(delta)s h."
-        ) % {"already": _hours(already), "delta": _hours(charge.hours - already)}
+        ) % {
+            "already": formatting.hours(already),
+            "delta": formatting.hours(charge.hours - already),
+        }
     return text
 
 
@@ -471,7 +466,7 @@ def _check_day_total(by: User, worked_on: date, minutes: int) -> None:
                         "More than 24 hours in one day: %(logged)s are already logged by you "
                         "on %(date)s."
                     )
-                    % {"logged": _format_minutes(logged), "date": worked_on.isoformat()}
+                    % {"logged": _format_minutes(logged), "date": formatting.day(worked_on)}
                 ]
             }
         )
