@@ -53,9 +53,14 @@ class RequestForm(forms.Form):
     )
     preferred_on = forms.DateField(label=_("Preferred date"), required=False, widget=DATE)
 
-    def __init__(self, *args: object, staff: bool, **kwargs: object) -> None:
+    def __init__(
+        self, *args: object, staff: bool, kickoff_done: bool = False, **kwargs: object
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["activity"].queryset = Activity.objects.filter(active=True)
+        activities = Activity.objects.filter(active=True).order_by("position", "pk")
+        if kickoff_done:  # SPEC O1: the kick-off happens once; it is not offered again
+            activities = activities.exclude(is_kickoff=True)
+        self.fields["activity"].queryset = activities
         if staff:
             self.fields["organisation"].queryset = Organisation.objects.filter(
                 kind=Organisation.Kind.CUSTOMER

@@ -165,7 +165,12 @@ def request_create(
     else:
         raise ValidationError(_("Only the service referent may request CST activities."))
     contract = _check_can_request(organisation, today)
-    if (
+    if activity.is_kickoff and kickoff_done(organisation):
+        # SPEC O1: the kick-off comes once, first; the request form no longer offers it.
+        errors["activity"] = [
+            _("The kick-off meeting has already taken place: it is not requested again.")
+        ]
+    elif (
         activity.is_kickoff
         and ActivityRequest.objects.filter(
             organisation=organisation, activity=activity, status__in=ActivityRequest.OPEN_STATUSES
