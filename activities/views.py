@@ -361,8 +361,14 @@ def _preview(request: HttpRequest, activity_request: ActivityRequest, form: Work
         return {"plan": None, "problems": []}
     if not form.is_valid():
         problems: list[str] = []
-        for messages_of_field in form.errors.values():
-            problems += [m for m in messages_of_field if m not in problems]
+        for name, messages_of_field in form.errors.items():
+            # Named after its field ("Data: Questo campo è obbligatorio."): the preview stands
+            # apart from the inputs, and Django's own messages do not say which field.
+            label = form.fields[name].label if name in form.fields else ""
+            for message in messages_of_field:
+                problem = f"{label}: {message}" if label else message
+                if problem not in problems:
+                    problems.append(problem)
         return {"plan": None, "problems": problems}
     data = form.cleaned_data
     try:

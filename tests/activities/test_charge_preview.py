@@ -75,6 +75,15 @@ def test_h3_h5_the_preview_gives_the_reason_of_every_invalid_input(kicked_off, c
     assert italian(reason) in preview_text(response)
 
 
+def test_h3_h5_the_preview_names_the_field_of_a_generic_error(kicked_off, cstm):
+    """Django's own "This field is required." says which field in the preview: the date."""
+    req = requested(kicked_off, "platform-support")
+    response = client_for(cstm).post(reverse("work_preview", args=[req.pk]), {"minutes": "30"})
+    with translation.override("it"):
+        expected = f"{_('Date')}: {_('This field is required.')}"
+    assert expected in preview_text(response)
+
+
 def test_h3_h5_the_preview_gives_the_reason_of_a_future_date(kicked_off, cstm):
     """A date in the future is explained in the preview too."""
     req = requested(kicked_off, "platform-support")
