@@ -145,3 +145,25 @@ def test_s8_the_overdraft_refusal_gives_hours_in_the_readers_language(kicked_off
             )
     message = " ".join(error.value.messages)
     assert "30,5 h" in message and "30.50" not in message
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_s8_the_activation_email_writes_its_dates_in_the_referents_language(
+    tenant_a, admin_user, language, django_capture_on_commit_callbacks
+):
+    """SPEC C3's e-mail: activation and expiry dates in words of the referent's language
+    (lower-case months in Italian, day before month in English)."""
+    from contracts import services as contracts
+    from contracts.models import Contract
+    from tests.factories import contract_for
+
+    with scopes_disabled():
+        User.objects.filter(pk=tenant_a.referent.pk).update(language=language)
+        Contract.objects.filter(pk=tenant_a.contract.pk).update(status=Contract.Status.CLOSED)
+        contract = contract_for(tenant_a.organisation)
+        with django_capture_on_commit_callbacks(execute=True):
+            contracts.contract_activate(contract=contract, by=admin_user)
+    with translation.override(language):
+        starts, expires = formatting.day(contract.starts_on), formatting.day(contract.expires_on)
+    body = mail.outbox[-1].body
+    assert starts in body and expires in body
