@@ -48,7 +48,7 @@ STAFF_ONLY = {
     "Choose the agent's level (L1, L2 or L3).",
 }
 # The API's reference pages document the rules for integrators; they are not messages.
-DOCUMENTATION_ROUTES = ("api/v1/schema", "api/v1/docs", "api/schema", "api/docs")
+DOCUMENTATION_ROUTES = ("api/v1/schema", "api/v1/docs", "api/v1/redoc")
 
 
 def _customer_history(tenant, cstm) -> ActivityRequest:
