@@ -53,9 +53,14 @@ class RequestForm(forms.Form):
     )
     preferred_on = forms.DateField(label=_("Preferred date"), required=False, widget=DATE)
 
-    def __init__(self, *args: object, staff: bool, **kwargs: object) -> None:
+    def __init__(
+        self, *args: object, staff: bool, kickoff_done: bool = False, **kwargs: object
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["activity"].queryset = Activity.objects.filter(active=True)
+        activities = Activity.objects.filter(active=True).order_by("position", "pk")
+        if kickoff_done:  # SPEC O1: the kick-off happens once; it is not offered again
+            activities = activities.exclude(is_kickoff=True)
+        self.fields["activity"].queryset = activities
         if staff:
             self.fields["organisation"].queryset = Organisation.objects.filter(
                 kind=Organisation.Kind.CUSTOMER
@@ -77,7 +82,15 @@ class WorkLogForm(forms.Form):
     starts_at = forms.TimeField(label=_("Start"), required=False, widget=TIME)
     ends_at = forms.TimeField(label=_("End"), required=False, widget=TIME)
     minutes = forms.IntegerField(
-        label=_("or duration (minutes)"), required=False, min_value=1, max_value=24 * 60
+        label=_("or duration (minutes)"),
+        required=False,
+        min_value=1,
+        max_value=24 * 60,
+        error_messages={
+            "invalid": _("Give the duration in whole minutes."),
+            "min_value": _("The duration must be more than zero."),
+            "max_value": _("A session cannot last more than 24 hours."),
+        },
     )
     notes = forms.CharField(
         label=_("Notes"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3})

@@ -1,10 +1,12 @@
 """Reads on the catalogue and activity requests, through the scoped managers (SPEC T1)."""
 
+from datetime import date
 from decimal import Decimal
 
 from django.db.models import DecimalField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from accounts.models import Organisation
 from activities.models import Activity, ActivityRequest, RequestCharge, Statement, WorkSession
@@ -102,3 +104,22 @@ def statement_get(*, statement_id: int) -> Statement:
 
 def activity_get(*, activity_id: int) -> Activity:
     return get_object_or_404(Activity.objects.all(), pk=activity_id)
+
+
+def requestable_remaining(
+    *, organisation: Organisation, today: date | None = None
+) -> Decimal | None:
+    """The hours left in the current licence year of the contract the organisation requests
+    activities under (SPEC H1, H10); None without such a contract or year."""
+    from activities.services import running_contract
+    from contracts.models import LicenceYear
+    from contracts.services import year_remaining
+
+    today = today or timezone.localdate()
+    contract = running_contract(organisation, today)
+    if contract is None or not contract.has_csm_hours:
+        return None
+    year = LicenceYear.objects.filter(
+        contract=contract, starts_on__lte=today, ends_on__gte=today, lapsed_at=None
+    ).first()
+    return year_remaining(year) if year is not None else None

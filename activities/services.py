@@ -34,7 +34,7 @@ from activities.models import (
 )
 from contracts.models import Contract, LedgerEntry, LicenceYear
 from contracts.services import ledger_charge, referent_of, year_remaining
-from csm_portal import numbering
+from csm_portal import formatting, numbering
 from csm_portal.business_calendar import add_working_days
 
 Status = ActivityRequest.Status
@@ -101,7 +101,7 @@ def _check_timing(
                     "This activity needs %(days)s working days of notice: the earliest date "
                     "is %(date)s."
                 )
-                % {"days": activity.lead_time_working_days, "date": earliest.isoformat()}
+                % {"days": activity.lead_time_working_days, "date": formatting.day(earliest)}
             ]
     if activity.frequency == Activity.Frequency.MONTHLY:
         same_month = ActivityRequest.objects.filter(
@@ -166,7 +166,12 @@ def request_create(
     else:
         raise ValidationError(_("Only the service referent may request CST activities."))
     contract = _check_can_request(organisation, today)
-    if (
+    if activity.is_kickoff and kickoff_done(organisation):
+        # SPEC O1: the kick-off comes once, first; the request form no longer offers it.
+        errors["activity"] = [
+            _("The kick-off meeting has already taken place: it is not requested again.")
+        ]
+    elif (
         activity.is_kickoff
         and ActivityRequest.objects.filter(
             organisation=organisation, activity=activity, status__in=ActivityRequest.OPEN_STATUSES
@@ -349,12 +354,21 @@ class WorkPlan:
 
 
 def minutes_from(starts_at: time | None, ends_at: time | None, minutes: int | None) -> int:
-    """The session's duration from start and end, or as given; refuses nonsense."""
-    if starts_at is not None and ends_at is not None:
+    """The session's duration from start and end, or as given; refuses nonsense with its reason
+    (the log form's preview shows it as the user types)."""
+    if starts_at is not None or ends_at is not None:
+        if minutes is not None:
+            raise ValidationError(
+                {"minutes": [_("Give either the start and end times or the duration, not both.")]}
+            )
+        if ends_at is None:
+            raise ValidationError({"ends_at": [_("Give the end time too, or only the duration.")]})
+        if starts_at is None:
+            raise ValidationError(
+                {"starts_at": [_("Give the start time too, or only the duration.")]}
+            )
         start = datetime.combine(date.min, starts_at)
         end = datetime.combine(date.min, ends_at)
-        if end <= start:
-            raise ValidationError({"ends_at": [_("The end must be after the start.")]})
         minutes = int((end - start).total_seconds() // 60)
         if minutes <= 0:
             raise ValidationError({"ends_at": [_("The end must be after the start.")]})
@@ -365,6 +379,8 @@ def minutes_from(starts_at: time | None, ends_at: time | None, minutes: int | No
         )
     if minutes <= 0:
         raise ValidationError({"minutes": [_("The duration must be more than zero.")]})
+    if minutes > domain.MINUTES_PER_DAY:
+        raise ValidationError({"minutes": [_("A session cannot last more than 24 hours.")]})
     return minutes
 
 
@@ -396,51 +412,47 @@ def _format_minutes(minutes: int) -> str:
     return _("%(m)s min") % {"m": rest}
 
 
-def _hours(value: Decimal) -> str:
-    """1.50 → "1,5" in Italian, 10.00 → "10": the explanation is stored as the referent reads it."""
-    from django.utils.formats import number_format
-
-    plain = value.quantize(Decimal(1)) if value == value.to_integral() else value.normalize()
-    return number_format(plain, use_l10n=True)
-
-
 def explain(charge: domain.Charge, *, reason: str, already: Decimal) -> str:
-    """Why the hours were charged, in words the referent reads (SPEC H7, H10)."""
+    """Why the hours were charged, in words the referent reads (SPEC H7, H10): plain sentences
+    in their language, never the rule codes of the SPEC, which mean nothing to a customer."""
     values = {
         "logged": _format_minutes(charge.minutes),
-        "minimum": _hours(charge.minimum),
-        "hours": _hours(charge.hours),
-        "reason": reason,
+        "minimum": formatting.hours(charge.minimum),
+        "hours": formatting.hours(charge.hours),
+        # The cause is written by the CSTM; the sentence adds its own full stop (no "..").
+        "reason": reason.strip().rstrip(".").rstrip(),
     }
     texts = {
         domain.Rule.MINIMUM: _(
             "%(logged)s logged in total, within the minimum of %(minimum)s h per request: "
-            "the minimum of %(minimum)s h is charged (H3)."
+            "the minimum of %(minimum)s h is charged."
         ),
         domain.Rule.OVERRUN_CUSTOMER: _(
             "%(logged)s logged in total, above the minimum of %(minimum)s h. The overrun was "
             "caused by the customer: %(reason)s. The actual time, rounded up to the next half "
-            "hour, is charged: %(hours)s h (H4, H5)."
+            "hour, is charged: %(hours)s h."
         ),
         domain.Rule.OVERRUN_ABSORBED: _(
             "%(logged)s logged in total, above the minimum of %(minimum)s h. The overrun was "
             "not caused by the customer: the minimum of %(minimum)s h is charged and the "
-            "provider absorbs the rest (H5)."
+            "provider absorbs the rest."
         ),
         domain.Rule.LEGACY: _(
             "Legacy contract: its own terms apply; the actual time of %(logged)s is charged: "
             "%(hours)s h."
         ),
         domain.Rule.FEASIBILITY: _(
-            "Feasibility analysis, charged at its predetermined %(hours)s h whatever the "
-            "outcome (H6)."
+            "Feasibility analysis, charged at its predetermined %(hours)s h whatever the outcome."
         ),
     }
     text = texts[charge.rule] % values
     if already > 0:
         text += " " + _(
             "%(already)s h were already charged for this request; this entry adds %(delta)s h."
-        ) % {"already": _hours(already), "delta": _hours(charge.hours - already)}
+        ) % {
+            "already": formatting.hours(already),
+            "delta": formatting.hours(charge.hours - already),
+        }
     return text
 
 
@@ -460,7 +472,7 @@ def _check_day_total(by: User, worked_on: date, minutes: int) -> None:
                         "More than 24 hours in one day: %(logged)s are already logged by you "
                         "on %(date)s."
                     )
-                    % {"logged": _format_minutes(logged), "date": worked_on.isoformat()}
+                    % {"logged": _format_minutes(logged), "date": formatting.day(worked_on)}
                 ]
             }
         )

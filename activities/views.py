@@ -1,12 +1,15 @@
 """Pages of the catalogue, activity requests, time logging and statements. Thin: parse, call a
 selector or service, render."""
 
+from decimal import Decimal
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from accounts.roles import PROVIDER_ROLES, Role
@@ -20,7 +23,8 @@ from activities.forms import (
     ScheduleForm,
     WorkLogForm,
 )
-from activities.models import ActivityRequest
+from activities.models import Activity, ActivityRequest
+from csm_portal import formatting
 from csm_portal.idempotency import already_done_redirects, form_once
 from csm_portal.web import NOT_DONE, add_service_errors, paginate, role_required, submit
 
@@ -95,9 +99,11 @@ def request_create(request: HttpRequest) -> HttpResponse:
             messages.error(request, refusal)
         return render(request, "activities/request_form.html", {"write_refusal": refusal})
     staff = tenancy.is_provider_staff
+    organisation = None if staff else tenancy.membership.organisation
     form = RequestForm(
         request.POST or None,
         staff=staff,
+        kickoff_done=organisation is not None and services.kickoff_done(organisation),
         initial={
             "organisation": request.GET.get("organisation"),
             "activity": request.GET.get("activity"),
@@ -118,7 +124,58 @@ def request_create(request: HttpRequest) -> HttpResponse:
     if created is not NOT_DONE:
         messages.success(request, _("Request recorded."))
         return redirect(created)
-    return render(request, "activities/request_form.html", {"form": form})
+    remaining = selectors.requestable_remaining(organisation=organisation) if organisation else None
+    facts = _activity_facts(form.fields["activity"].queryset, remaining)
+    chosen = str(form["activity"].value() or "")
+    context = {"form": form, "activity_facts": facts, "chosen_facts": facts.get(chosen)}
+    return render(request, "activities/request_form.html", context)
+
+
+def _activity_facts(activities: QuerySet[Activity], remaining: Decimal | None) -> dict:
+    """What each activity costs and needs, as sentences in the reader's language, for the
+    request form (its script shows those of the chosen activity; SPEC H3, H6, H10): the
+    minimum hours, the notice in working days, whether an estimate comes first, and how much
+    of the remaining hours of the licence year it uses (for the referent)."""
+    facts = {}
+    for activity in activities:
+        minimum = formatting.hours(activity.minimum_hours)
+        lines = [_("Minimum charged: %(hours)s h per request.") % {"hours": minimum}]
+        days = activity.lead_time_working_days
+        if days:
+            lines.append(
+                ngettext(
+                    "It needs %(days)s working day of notice.",
+                    "It needs %(days)s working days of notice.",
+                    days,
+                )
+                % {"days": days}
+            )
+        else:
+            lines.append(_("No notice needed: it can be scheduled as soon as possible."))
+        if activity.estimate_first:
+            lines.append(
+                _(
+                    "An estimate comes first: the feasibility analysis is charged %(hours)s h "
+                    "whatever its outcome, and the work starts only after you confirm the "
+                    "estimate."
+                )
+                % {"hours": minimum}
+            )
+        uses = ""
+        if remaining is not None:
+            values = {"minimum": minimum, "remaining": formatting.hours(remaining)}
+            if remaining >= activity.minimum_hours:
+                uses = _("This uses at least %(minimum)s h of your %(remaining)s h.") % values
+            else:
+                uses = (
+                    _(
+                        "This uses at least %(minimum)s h, more than the %(remaining)s h you "
+                        "have left: extra hours come in packs of at least 8 h."
+                    )
+                    % values
+                )
+        facts[str(activity.pk)] = {"name": str(activity.name), "facts": lines, "uses": uses}
+    return facts
 
 
 @role_required(*READERS)
@@ -274,7 +331,14 @@ def work_log(request: HttpRequest, request_id: int) -> HttpResponse:
             _("Time logged. %(explanation)s") % {"explanation": plan.explanation},
         )
         return redirect(activity_request)
-    context = {"req": activity_request, "form": form, **_preview(request, activity_request, form)}
+    # After a refusal the preview still shows the submitted values: computed from a fresh form,
+    # not from the one that now carries the service's errors.
+    submitted = WorkLogForm(request.POST) if request.method == "POST" else form
+    context = {
+        "req": activity_request,
+        "form": form,
+        **_preview(request, activity_request, submitted),
+    }
     return render(request, "activities/work_log.html", context)
 
 
@@ -291,9 +355,21 @@ def work_preview(request: HttpRequest, request_id: int) -> HttpResponse:
 
 
 def _preview(request: HttpRequest, activity_request: ActivityRequest, form: WorkLogForm) -> dict:
-    """The charge a valid form would lead to, or why it cannot be logged."""
-    if not form.is_bound or not form.is_valid():
+    """The charge a valid form would lead to, or why it cannot be logged (every reason of an
+    invalid form, so the preview answers each input as it is typed)."""
+    if not form.is_bound:
         return {"plan": None, "problems": []}
+    if not form.is_valid():
+        problems: list[str] = []
+        for name, messages_of_field in form.errors.items():
+            # Named after its field ("Data: Questo campo è obbligatorio."): the preview stands
+            # apart from the inputs, and Django's own messages do not say which field.
+            label = form.fields[name].label if name in form.fields else ""
+            for message in messages_of_field:
+                problem = f"{label}: {message}" if label else message
+                if problem not in problems:
+                    problems.append(problem)
+        return {"plan": None, "problems": problems}
     data = form.cleaned_data
     try:
         plan = services.work_plan(

@@ -31,6 +31,7 @@ from contracts.models import (
     SalesChannel,
     TermsDocument,
 )
+from csm_portal import formatting
 
 # Plausible contract dates; anything else is a typing error (and would make thousands of years).
 EARLIEST = date(2000, 1, 1)
@@ -369,7 +370,7 @@ def ledger_charge(
                     "This charge of %(hours)s h would take the licence year to %(after)s h. "
                     "An admin must approve the overrun, or a pack of hours must be added first."
                 )
-                % {"hours": hours, "after": remaining - hours}
+                % {"hours": formatting.hours(hours), "after": formatting.hours(remaining - hours)}
             )
     return LedgerEntry.objects.create(
         licence_year=year,

@@ -1,22 +1,24 @@
 """Display of hours: exact decimals, localised, without useless trailing zeros (1,5 h; 20 h)."""
 
+from datetime import date, datetime
 from decimal import Decimal
 
 from django import template
-from django.utils import formats
+
+from csm_portal import formatting
 
 register = template.Library()
 
 
 @register.filter
 def hours(value: Decimal | None) -> str:
-    if value is None or value == "":
-        return "—"
-    quantized = Decimal(value).quantize(Decimal("0.01"))
-    places = (
-        0 if quantized == quantized.to_integral_value() else (1 if quantized * 10 % 1 == 0 else 2)
-    )
-    return formats.number_format(quantized, decimal_pos=places, use_l10n=True)
+    return formatting.hours(value)
+
+
+@register.filter
+def day(value: date | datetime | None) -> str:
+    """A date in words of the reader's language (26 novembre 2026; 26 November 2026)."""
+    return formatting.day(value)
 
 
 @register.filter

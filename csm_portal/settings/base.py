@@ -159,6 +159,8 @@ MFA_TOTP_ISSUER = "CSM Portal"
 LANGUAGE_CODE = "it"
 LANGUAGES = [("it", _("Italian")), ("en", _("English")), ("fr", _("French")), ("es", _("Spanish"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# English users are in Europe: day-month dates (csm_portal/formats/en/formats.py).
+FORMAT_MODULE_PATH = ["csm_portal.formats"]
 TIME_ZONE = "Europe/Rome"
 USE_I18N = True
 USE_TZ = True

@@ -32,6 +32,7 @@ from accounts.roles import Role
 from accounts.tenancy import customer_write_refusal, tenancy_for
 from activities.models import Activity, ActivityRequest
 from contracts.selectors import terms_refusal
+from csm_portal import formatting
 from csm_portal.files import delete_file_on_rollback, files_removed_on_failure
 from onboarding import steps
 from onboarding.library import calendar, files
@@ -510,7 +511,7 @@ def meeting_record_minutes(
         with translation.override(organisation.language):
             title = _("Minutes: %(title)s (%(date)s)") % {
                 "title": locked.title,
-                "date": timezone.localtime(locked.scheduled_at).date().isoformat(),
+                "date": formatting.day(locked.scheduled_at),
             }
         pdf = _minutes_pdf(locked)
         _deliverable_add(

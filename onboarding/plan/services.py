@@ -25,6 +25,7 @@ from accounts.roles import Role
 from accounts.tenancy import customer_write_refusal, tenancy_for
 from contracts.models import Acceptance, Contract
 from contracts.selectors import terms_accepted
+from csm_portal import formatting
 from onboarding import steps as codes
 from onboarding.models import (
     Meeting,
@@ -353,7 +354,7 @@ def plan_go_live_set(*, plan: OnboardingPlan, go_live_on: date, by: User) -> Onb
             {
                 "go_live_on": [
                     _("Go-live cannot be before the kick-off (%(date)s).")
-                    % {"date": kickoff_on.isoformat()}
+                    % {"date": formatting.day(kickoff_on)}
                 ]
             }
         )
