@@ -1,11 +1,17 @@
 from django.urls import path
+from django.views.generic import RedirectView
 
 from contracts import views
 
 urlpatterns = [
     path("contracts/", views.contract_list, name="contract_list"),
     path("contracts/new/", views.contract_create, name="contract_create"),
-    path("contracts/win-back/", views.win_back, name="win_back"),
+    # The win-back page moved to onboarding (it shows the win-back meetings, SPEC C6).
+    path(
+        "contracts/win-back/",
+        RedirectView.as_view(pattern_name="win_back", permanent=True),
+        name="win_back_old",
+    ),
     path("contracts/<int:contract_id>/", views.contract_detail, name="contract_detail"),
     path(
         "contracts/<int:contract_id>/activate/", views.contract_activate, name="contract_activate"

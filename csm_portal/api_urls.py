@@ -17,7 +17,9 @@ from contracts import api as contracts_api
 from csm_portal import api  # noqa: F401  (registers the token scheme with drf-spectacular)
 from onboarding.library import api as library_api
 from onboarding.plan import api as plan_api
+from onboarding.siem.projects import api as siem_projects_api
 from onboarding.userlist import api as userlist_api
+from onboarding.winback import api as winback_api
 from tickets import api as tickets_api
 
 ERROR_SCHEMA = {
@@ -124,6 +126,24 @@ router.register("deliverables", library_api.DeliverableViewSet, basename="delive
 router.register(
     "provider-documents", library_api.ProviderDocumentViewSet, basename="provider-document"
 )
+router.register("siem-projects", siem_projects_api.SiemProjectViewSet, basename="siem-project")
+router.register(
+    "siem-deficiencies", siem_projects_api.DeficiencyViewSet, basename="siem-deficiency"
+)
+router.register(
+    "siem-operations", siem_projects_api.OperationsDutyViewSet, basename="siem-operation"
+)
+router.register(
+    "siem-dashboard-offers",
+    siem_projects_api.DashboardOfferViewSet,
+    basename="siem-dashboard-offer",
+)
+router.register(
+    "siem-dashboard-choices",
+    siem_projects_api.DashboardChoiceViewSet,
+    basename="siem-dashboard-choice",
+)
+router.register("win-back", winback_api.WinBackViewSet, basename="win-back")
 
 # Every view of the API documents the error answers; a view served outside the router is listed
 # here too. (Naming ApiAutoSchema in REST_FRAMEWORK's DEFAULT_SCHEMA_CLASS would do the same.)

@@ -4,4 +4,6 @@ urlpatterns = [
     path("", include("onboarding.plan.urls")),
     path("", include("onboarding.library.urls")),
     path("", include("onboarding.userlist.urls")),
+    path("", include("onboarding.siem.projects.urls")),
+    path("", include("onboarding.winback.urls")),
 ]
