@@ -33,6 +33,16 @@ from tests.onboarding.library.objects import (
     meeting_of,
     with_library,
 )
+from tests.onboarding.siem.projects.objects import (
+    choice_of,
+    deficiency_of,
+    duty_of,
+    notice_of,
+    project_of,
+    siem_title,
+    with_siem_projects,
+    workshop_of,
+)
 
 # No character that HTML escapes: the marker must match pages as well as JSON.
 B_REQUEST_DETAILS = "Bravo kick-off agenda: confidential board phishing drill"
@@ -56,6 +66,7 @@ def with_activity(tenant_b: Tenant) -> Tenant:
     with_tickets(tenant_b)
     with_prerequisites(tenant_b)
     with_library(tenant_b)
+    with_siem_projects(tenant_b)
     return tenant_b
 
 
@@ -246,6 +257,11 @@ OBJECT_ARGUMENTS = {
     "deliverable_id": lambda b: deliverable_of(b).pk,
     # Provider-wide documents are shared by every customer: an absent id must be a 404.
     "provider_document_id": lambda b: 999_999,
+    "workshop_id": lambda b: workshop_of(b).pk,
+    "project_id": lambda b: project_of(b).pk,
+    "deficiency_id": lambda b: deficiency_of(b).pk,
+    "duty_id": lambda b: duty_of(b).pk,
+    "notice_id": lambda b: notice_of(b).pk,
 }
 # The API router names every object argument "pk": which object is told by the resource.
 API_RESOURCES = {
@@ -277,6 +293,13 @@ API_RESOURCES = {
     "deliverables": lambda b: deliverable_of(b).pk,
     # Shared by every customer: no B-owned id exists; an absent id must still be a 404.
     "provider-documents": lambda b: 999_999,
+    "siem-projects": lambda b: project_of(b).pk,
+    "siem-deficiencies": lambda b: deficiency_of(b).pk,
+    "siem-operations": lambda b: duty_of(b).pk,
+    # The catalogue of dashboards is the provider's, shared: an absent id must be a 404.
+    "siem-dashboard-offers": lambda b: 999_999,
+    "siem-dashboard-choices": lambda b: choice_of(b).pk,
+    "win-back": lambda b: notice_of(b).pk,
 }
 # Arguments that are credentials or names rather than ids: no 404 is owed, but still no B data.
 OPAQUE_ARGUMENTS = {
@@ -352,6 +375,7 @@ def b_markers(tenant_b: Tenant) -> list[bytes]:
         B_TICKET_SUBJECT.encode(),
         f"walk-held@{tenant_b.referent.email.split('@')[1]}".encode(),
         library_title(tenant_b).encode(),
+        siem_title(tenant_b).encode(),
     ]
 
 
@@ -415,6 +439,24 @@ def b_row_counts(tenant_b: Tenant) -> dict[str, int]:
             "deliverables": _model("onboarding", "Deliverable")
             .objects.filter(organisation=org)
             .count(),
+            "siem_projects": _model("onboarding", "SiemProject")
+            .objects.filter(organisation=org, status="open")
+            .count(),
+            "deficiencies_open": _model("onboarding", "Deficiency")
+            .objects.filter(organisation=org, status="open")
+            .count(),
+            "duties_customer_runs": _model("onboarding", "OperationsDuty")
+            .objects.filter(organisation=org, customer="R")
+            .count(),
+            "duties": _model("onboarding", "OperationsDuty")
+            .objects.filter(organisation=org)
+            .count(),
+            "dashboard_choices": _model("onboarding", "DashboardChoice")
+            .objects.filter(organisation=org)
+            .count(),
+            "win_back_pending": CancellationNotice.objects.filter(
+                organisation=org, outcome="pending"
+            ).count(),
         }
 
 

@@ -29,8 +29,12 @@ def add_months(day: date, months: int) -> date:
 
 
 def latest_end(starts_on: date) -> date:
-    """The last day a project starting on ``starts_on`` may end (SPEC W4)."""
-    return add_months(starts_on, MAX_MONTHS)
+    """The last day a project starting on ``starts_on`` may end (SPEC W4); past the calendar's
+    end (year 9999), the calendar's last day."""
+    try:
+        return add_months(starts_on, MAX_MONTHS)
+    except ValueError:
+        return date.max
 
 
 def period_problems(starts_on: date, ends_on: date) -> dict[str, str]:

@@ -85,3 +85,9 @@ def test_w6_stepping_in_makes_the_customer_responsible_and_out_hands_it_back():
     tasks = [task for task, _p, _c in domain.STANDARD_MODEL]
     assert any("clean-up" in task for task in tasks)  # the seed's ongoing clean-up of the data
     assert len(set(tasks)) == len(tasks)
+
+
+def test_w4_the_end_of_the_calendar_is_not_a_crash():
+    """A start in October 9999 has no date three months on: the limit is the last date."""
+    assert domain.latest_end(date(9999, 10, 15)) == date(9999, 12, 31)
+    assert domain.period_problems(date(9999, 10, 15), date(9999, 12, 31)) == {}

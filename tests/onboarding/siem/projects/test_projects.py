@@ -227,3 +227,17 @@ def test_c5_staff_start_no_project_for_a_read_only_customer(workshop, cstm, tena
     with pytest.raises(ValidationError):
         create(workshop, cstm)
     assert count() == 0
+
+
+def test_w4_the_hub_panel_summarises_projects_operations_and_dashboards(workshop, cstm):
+    """The panel the workshop's hub includes: the project in progress and the counts, with the
+    links to the three pages."""
+    from django.template.loader import render_to_string
+
+    create(workshop, cstm)
+    with scopes_disabled():
+        services.operations_propose_standard(workshop=workshop, by=cstm)
+        html = render_to_string("onboarding/siem/projects/panel.html", {"workshop": workshop})
+    assert "Raccolta log" in html
+    for name in ("siem_project_list", "siem_operations", "siem_dashboards"):
+        assert reverse(name, args=[workshop.pk]) in html
