@@ -41,8 +41,15 @@ def next_of(project: SiemProject) -> SiemProject | None:
     return SiemProject.objects.filter(previous=project).first()
 
 
-def open_project(workshop: SiemWorkshop) -> SiemProject | None:
-    return SiemProject.objects.filter(workshop=workshop, status=SiemProject.Status.OPEN).first()
+def last_closed(workshop: SiemWorkshop) -> SiemProject | None:
+    """The project the next one will follow (SPEC W4)."""
+    return (
+        SiemProject.objects.filter(
+            workshop=workshop, status=SiemProject.Status.CLOSED, next__isnull=True
+        )
+        .order_by("-closed_at", "-pk")
+        .first()
+    )
 
 
 def deficiency_list() -> QuerySet[Deficiency]:

@@ -24,7 +24,7 @@ from onboarding.models import (
     SiemProject,
     SiemWorkshop,
 )
-from onboarding.siem.projects import domain
+from onboarding.siem.projects import domain, selectors
 
 MANAGERS = (Role.PROVIDER_ADMIN, Role.CSTM)
 
@@ -96,11 +96,7 @@ def project_create(
     projects = SiemProject.objects.filter(workshop=locked)
     if projects.filter(status=SiemProject.Status.OPEN).exists():
         errors["__all__"] = [_("Close the project in progress before starting the next one.")]
-    previous = (
-        projects.filter(status=SiemProject.Status.CLOSED, next__isnull=True)
-        .order_by("-closed_at", "-pk")
-        .first()
-    )
+    previous = selectors.last_closed(locked)
     if previous is not None and goals and domain.same_goals(previous.goals, goals):
         errors["goals"] = [
             _("The next project starts with new goals: these are the previous project's.")

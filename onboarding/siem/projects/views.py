@@ -84,11 +84,7 @@ def project_create(request: HttpRequest, workshop_id: int) -> HttpResponse:
     if project is not NOT_DONE:
         messages.success(request, _("Project started."))
         return redirect("siem_project_detail", project_id=project.pk)
-    previous = (
-        SiemProject.objects.filter(workshop=workshop, status=SiemProject.Status.CLOSED)
-        .order_by("-closed_at", "-pk")
-        .first()
-    )
+    previous = selectors.last_closed(workshop)
     return render(
         request,
         "onboarding/siem/projects/project_form.html",
