@@ -79,3 +79,17 @@ def test_w6_another_organisation_gets_404(workshop, tenant_b):
     assert client.get(url).status_code == 404
     assert client.post(url, {"offers": [offer.pk]}).status_code == 404
     assert chosen(workshop) == set()
+
+
+def test_w6_a_closed_customer_ticks_nothing_even_through_staff(workshop, tenant_a, cstm):
+    """From day 31 after expiry nothing is written for the customer, whoever asks (C5)."""
+    from django.core.exceptions import ValidationError
+
+    from onboarding.siem.projects import services
+
+    set_access(tenant_a, "closed")
+    offer = DashboardOffer.objects.filter(active=True).first()
+    for user in (tenant_a.referent, cstm):
+        with scopes_disabled(), pytest.raises(ValidationError):
+            services.dashboards_choose(workshop=workshop, offers=[offer], by=user)
+    assert chosen(workshop) == set()
