@@ -98,8 +98,9 @@ class AcceptanceAdmin(admin.ModelAdmin):
 
 @admin.register(CancellationNotice)
 class CancellationNoticeAdmin(admin.ModelAdmin):
-    list_display = ("contract", "notice_on", "won_back")
-    list_filter = ("won_back",)
+    list_display = ("contract", "notice_on", "outcome", "won_back_on")
+    list_filter = ("outcome",)
+    readonly_fields = ("outcome_recorded_by", "outcome_recorded_at")
 
 
 @admin.register(DeletionRecord)

@@ -350,7 +350,14 @@ class Acceptance(models.Model):
 
 
 class CancellationNotice(models.Model):
-    """A cancellation notice with its reason (SPEC C6): the customer enters the win-back list."""
+    """A cancellation notice with its reason (SPEC C6): the customer enters the win-back
+    list, where a win-back meeting is held and the outcome recorded (won back with its date, or
+    not won back)."""
+
+    class Outcome(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        WON_BACK = "won_back", _("Won back")
+        LOST = "lost", _("Not won back")
 
     contract = models.OneToOneField(Contract, on_delete=models.CASCADE, related_name="cancellation")
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
@@ -360,7 +367,14 @@ class CancellationNotice(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
     win_back_note = models.TextField(_("win-back notes"), blank=True)
-    won_back = models.BooleanField(_("won back"), default=False)
+    outcome = models.CharField(
+        _("win-back outcome"), max_length=10, choices=Outcome.choices, default=Outcome.PENDING
+    )
+    won_back_on = models.DateField(_("won back on"), null=True, blank=True)
+    outcome_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    outcome_recorded_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ScopedManager(organisation="organisation")

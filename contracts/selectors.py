@@ -4,7 +4,19 @@ the database with one subquery per sum, so pages use a constant number of querie
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import DecimalField, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import (
+    Case,
+    DecimalField,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -120,9 +132,13 @@ def current_year(years: list[LicenceYear], today: date | None = None) -> Licence
 
 
 def win_back_list() -> QuerySet[CancellationNotice]:
+    """Pending win-backs first, then the latest notices (SPEC C6)."""
+    pending_first = Case(
+        When(outcome=CancellationNotice.Outcome.PENDING, then=Value(0)), default=Value(1)
+    )
     return CancellationNotice.objects.select_related(
-        "contract", "organisation", "recorded_by"
-    ).order_by("won_back", "-notice_on")
+        "contract", "organisation", "recorded_by", "outcome_recorded_by"
+    ).order_by(pending_first, "-notice_on", "-pk")
 
 
 def terms_documents() -> QuerySet[TermsDocument]:

@@ -500,6 +500,57 @@ def cancellation_record(
     )
 
 
+@transaction.atomic
+def win_back_record(
+    *,
+    notice: CancellationNotice,
+    outcome: str,
+    by: User,
+    won_back_on: date | None = None,
+    note: str | None = None,
+    today: date | None = None,
+) -> CancellationNotice:
+    """SPEC C6: the outcome of the win-back of a cancelled customer (pending, won back, not won
+    back). "Won back" needs the day it happened: not in the future, not before the notice. The
+    notes are kept as they are when ``note`` is None. Staff may record it whatever the state of
+    the contract: a cancelled customer is often expired or closed, and that is the point."""
+    from accounts.tenancy import tenancy_for
+
+    if tenancy_for(by).role not in (Role.PROVIDER_ADMIN, Role.CSTM):
+        raise ValidationError(_("Only CSTMs and admins can do this."))
+    today = today or timezone.localdate()
+    locked = CancellationNotice.objects.select_for_update().get(pk=notice.pk)
+    errors: dict[str, list[str]] = {}
+    if outcome not in CancellationNotice.Outcome.values:
+        errors["outcome"] = [_("Choose the outcome.")]
+    if outcome == CancellationNotice.Outcome.WON_BACK:
+        if won_back_on is None:
+            errors["won_back_on"] = [_("Give the day the customer was won back.")]
+        elif won_back_on > today:
+            errors["won_back_on"] = [
+                _("The day the customer was won back cannot be in the future.")
+            ]
+        elif won_back_on < locked.notice_on:
+            errors["won_back_on"] = [
+                _("The customer cannot be won back before the cancellation notice (%(day)s).")
+                % {"day": locked.notice_on.isoformat()}
+            ]
+    elif won_back_on is not None:
+        errors["won_back_on"] = [_("A date is recorded only when the customer is won back.")]
+    if note is not None and len(note) > 10000:
+        errors["note"] = [_("At most %(n)s characters.") % {"n": 10000}]
+    if errors:
+        raise ValidationError(errors)
+    locked.outcome = outcome
+    locked.won_back_on = won_back_on if outcome == CancellationNotice.Outcome.WON_BACK else None
+    if note is not None:
+        locked.win_back_note = note.strip()
+    locked.outcome_recorded_by = by
+    locked.outcome_recorded_at = timezone.now()
+    locked.save()
+    return locked
+
+
 IDEMPOTENCY_KEY_LIFETIME = timedelta(hours=24)
 
 

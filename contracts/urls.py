@@ -1,4 +1,5 @@
 from django.urls import path
+from django.views.generic import RedirectView
 
 from contracts import exports, views
 
@@ -6,7 +7,12 @@ urlpatterns = [
     path("contracts/", views.contract_list, name="contract_list"),
     path("contracts/export/", exports.contract_export, name="contract_export"),
     path("contracts/new/", views.contract_create, name="contract_create"),
-    path("contracts/win-back/", views.win_back, name="win_back"),
+    # The win-back page moved to onboarding (it shows the win-back meetings, SPEC C6).
+    path(
+        "contracts/win-back/",
+        RedirectView.as_view(pattern_name="win_back", permanent=True),
+        name="win_back_old",
+    ),
     path("contracts/<int:contract_id>/", views.contract_detail, name="contract_detail"),
     path(
         "contracts/<int:contract_id>/ledger/export/",

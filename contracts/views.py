@@ -210,13 +210,6 @@ def cancellation_record(request: HttpRequest, contract_id: int) -> HttpResponse:
     return render(request, "contracts/cancellation_form.html", {"form": form, "contract": contract})
 
 
-@role_required(*MANAGERS)
-def win_back(request: HttpRequest) -> HttpResponse:
-    return render(
-        request, "contracts/win_back.html", {"page": paginate(request, selectors.win_back_list())}
-    )
-
-
 @role_required(*PROVIDER_ROLES, Role.REFERENT)
 def hours(request: HttpRequest, organisation_id: int | None = None) -> HttpResponse:
     """The live balance of the current licence year, every charge and why, past years (H10)."""

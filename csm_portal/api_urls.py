@@ -18,7 +18,9 @@ from csm_portal import api  # noqa: F401  (registers the token scheme with drf-s
 from onboarding.library import api as library_api
 from onboarding.plan import api as plan_api
 from onboarding.siem.charter import api as siem_charter_api
+from onboarding.siem.projects import api as siem_projects_api
 from onboarding.userlist import api as userlist_api
+from onboarding.winback import api as winback_api
 from tickets import api as tickets_api
 
 ERROR_SCHEMA = {
@@ -131,6 +133,24 @@ router.register(
     basename="siem-retention-decision",
 )
 router.register("siem-charters", siem_charter_api.SiemCharterViewSet, basename="siem-charter")
+router.register("siem-projects", siem_projects_api.SiemProjectViewSet, basename="siem-project")
+router.register(
+    "siem-deficiencies", siem_projects_api.DeficiencyViewSet, basename="siem-deficiency"
+)
+router.register(
+    "siem-operations", siem_projects_api.OperationsDutyViewSet, basename="siem-operation"
+)
+router.register(
+    "siem-dashboard-offers",
+    siem_projects_api.DashboardOfferViewSet,
+    basename="siem-dashboard-offer",
+)
+router.register(
+    "siem-dashboard-choices",
+    siem_projects_api.DashboardChoiceViewSet,
+    basename="siem-dashboard-choice",
+)
+router.register("win-back", winback_api.WinBackViewSet, basename="win-back")
 
 # Every view of the API documents the error answers; a view served outside the router is listed
 # here too. (Naming ApiAutoSchema in REST_FRAMEWORK's DEFAULT_SCHEMA_CLASS would do the same.)

@@ -5,4 +5,6 @@ urlpatterns = [
     path("", include("onboarding.library.urls")),
     path("", include("onboarding.userlist.urls")),
     path("", include("onboarding.siem.charter.urls")),
+    path("", include("onboarding.siem.projects.urls")),
+    path("", include("onboarding.winback.urls")),
 ]

@@ -217,6 +217,21 @@ def pinned_objects(user, tenant_a: Tenant, tenant_b: Tenant) -> dict[str, dict[s
     )
     manual = provider_document(_admin())
     spare, _secret = services.api_token_create(user=user, name="spare, to be revoked")
+    from tests.onboarding.siem.projects import objects as siem
+
+    siem.with_siem_projects(tenant_a)
+    siem.with_siem_projects(tenant_b)
+    with scopes_disabled():
+        siem_ids = {
+            resource: {key: get(t).pk for key, t in (("A", tenant_a), ("B", tenant_b))}
+            for resource, get in (
+                ("siem-projects", siem.project_of),
+                ("siem-deficiencies", siem.deficiency_of),
+                ("siem-operations", siem.duty_of),
+                ("siem-dashboard-choices", siem.choice_of),
+                ("win-back", siem.notice_of),
+            )
+        }
     from tests.test_route_walk import _b_plan, _b_plan_step, _b_training
 
     plan_a, plan_b = _b_plan(tenant_a), _b_plan(tenant_b)
@@ -227,6 +242,9 @@ def pinned_objects(user, tenant_a: Tenant, tenant_b: Tenant) -> dict[str, dict[s
     (workshop_a, decision_a), (workshop_b, decision_b) = with_siem(tenant_a), with_siem(tenant_b)
     return {
         **prerequisites,
+        **siem_ids,
+        # The catalogue of dashboards is the provider's, shared by every customer: none is B's.
+        "siem-dashboard-offers": {"A": siem.offer().pk, "B": 999_998},
         "organisations": {"A": tenant_a.organisation.pk, "B": tenant_b.organisation.pk},
         "people": {"A": membership_a, "B": membership_b},
         "cstm-assignments": {"A": tenant_a.assignment.pk, "B": tenant_b.assignment.pk},

@@ -39,6 +39,15 @@ from tests.onboarding.siem.charter.objects import (
     with_siem,
     workshop_title,
 )
+from tests.onboarding.siem.projects.objects import (
+    choice_of,
+    deficiency_of,
+    duty_of,
+    notice_of,
+    project_of,
+    siem_title,
+    with_siem_projects,
+)
 
 # No character that HTML escapes: the marker must match pages as well as JSON.
 B_REQUEST_DETAILS = "Bravo kick-off agenda: confidential board phishing drill"
@@ -63,6 +72,7 @@ def with_activity(tenant_b: Tenant) -> Tenant:
     with_prerequisites(tenant_b)
     with_library(tenant_b)
     with_siem(tenant_b)
+    with_siem_projects(tenant_b)
     return tenant_b
 
 
@@ -255,6 +265,10 @@ OBJECT_ARGUMENTS = {
     "provider_document_id": lambda b: 999_999,
     "workshop_id": lambda b: siem_workshop_of(b).pk,
     "decision_id": lambda b: decision_of(b).pk,
+    "project_id": lambda b: project_of(b).pk,
+    "deficiency_id": lambda b: deficiency_of(b).pk,
+    "duty_id": lambda b: duty_of(b).pk,
+    "notice_id": lambda b: notice_of(b).pk,
 }
 # The API router names every object argument "pk": which object is told by the resource.
 API_RESOURCES = {
@@ -288,6 +302,13 @@ API_RESOURCES = {
     "provider-documents": lambda b: 999_999,
     "siem-retention-decisions": lambda b: decision_of(b).pk,
     "siem-charters": lambda b: siem_workshop_of(b).pk,
+    "siem-projects": lambda b: project_of(b).pk,
+    "siem-deficiencies": lambda b: deficiency_of(b).pk,
+    "siem-operations": lambda b: duty_of(b).pk,
+    # The catalogue of dashboards is the provider's, shared: an absent id must be a 404.
+    "siem-dashboard-offers": lambda b: 999_999,
+    "siem-dashboard-choices": lambda b: choice_of(b).pk,
+    "win-back": lambda b: notice_of(b).pk,
 }
 # Arguments that are credentials or names rather than ids: no 404 is owed, but still no B data.
 OPAQUE_ARGUMENTS = {
@@ -372,6 +393,7 @@ def b_markers(tenant_b: Tenant) -> list[bytes]:
         f"walk-held@{tenant_b.referent.email.split('@')[1]}".encode(),
         library_title(tenant_b).encode(),
         workshop_title(tenant_b).encode(),
+        siem_title(tenant_b).encode(),
     ]
 
 
@@ -441,6 +463,24 @@ def b_row_counts(tenant_b: Tenant) -> dict[str, int]:
             "siem_purpose": _model("onboarding", "SiemWorkshop")
             .objects.filter(organisation=org, purpose_recorded_at__isnull=True)
             .count(),
+            "siem_projects": _model("onboarding", "SiemProject")
+            .objects.filter(organisation=org, status="open")
+            .count(),
+            "deficiencies_open": _model("onboarding", "Deficiency")
+            .objects.filter(organisation=org, status="open")
+            .count(),
+            "duties_customer_runs": _model("onboarding", "OperationsDuty")
+            .objects.filter(organisation=org, customer="R")
+            .count(),
+            "duties": _model("onboarding", "OperationsDuty")
+            .objects.filter(organisation=org)
+            .count(),
+            "dashboard_choices": _model("onboarding", "DashboardChoice")
+            .objects.filter(organisation=org)
+            .count(),
+            "win_back_pending": CancellationNotice.objects.filter(
+                organisation=org, outcome="pending"
+            ).count(),
         }
 
 

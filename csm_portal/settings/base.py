@@ -310,6 +310,11 @@ SPECTACULAR_SETTINGS = {
         "DocumentKindEnum": "onboarding.models.documents.DocumentKind",
         "ReleaseItemKindEnum": "onboarding.models.plan.ReleaseItem.Kind",
         "StepOwnerEnum": "onboarding.models.plan.PlanStep.Owner",
+        "SiemProjectStatusEnum": "onboarding.models.siem.SiemProject.Status",
+        "DeficiencyStatusEnum": "onboarding.models.siem.Deficiency.Status",
+        "RaciEnum": "onboarding.models.siem.OperationsDuty.Raci",
+        "DashboardKindEnum": "onboarding.models.siem.DashboardOffer.Kind",
+        "WinBackOutcomeEnum": "contracts.models.CancellationNotice.Outcome",
     },
     "SCHEMA_PATH_PREFIX": "/api/v1",
     # The contract itself is public; every operation in it needs a session or a token.

@@ -31,6 +31,7 @@ from accounts.models import Membership, Organisation, User
 from accounts.roles import Role
 from accounts.tenancy import customer_write_refusal, tenancy_for
 from activities.models import Activity, ActivityRequest
+from contracts.models import CancellationNotice
 from contracts.selectors import terms_refusal
 from csm_portal import formatting
 from csm_portal.files import delete_file_on_rollback, files_removed_on_failure
@@ -67,17 +68,21 @@ def _check_staff(by: User) -> None:
         raise ValidationError(_("Only CSTMs and admins can do this."))
 
 
-def _check_terms(organisation: Organisation) -> None:
-    """SPEC C4: no meeting is scheduled or minuted before the referent accepted the terms."""
+def _check_terms(organisation: Organisation, kind: str = "") -> None:
+    """SPEC C4: no meeting is scheduled or minuted before the referent accepted the terms.
+    A win-back meeting (SPEC C6) is about the contract ending, not about the service: no gate."""
+    if kind == Meeting.Kind.WIN_BACK:
+        return
     if refusal := terms_refusal(organisation):
         raise ValidationError(refusal)
 
 
-def _check_writable(organisation: Organisation) -> None:
-    """SPEC C5: staff write nothing new for a customer past expiry (read-only, then closed)."""
+def _check_writable(organisation: Organisation, kind: str = "") -> None:
+    """SPEC C5: staff write nothing new for a customer past expiry (read-only, then closed).
+    Except a win-back meeting (SPEC C6): it is held with a cancelled customer, often expired."""
     if organisation.kind != Organisation.Kind.CUSTOMER:
         raise ValidationError(_("Meetings and deliverables belong to a customer organisation."))
-    refusal = customer_write_refusal(organisation)
+    refusal = "" if kind == Meeting.Kind.WIN_BACK else customer_write_refusal(organisation)
     if refusal:
         raise ValidationError(refusal)
 
@@ -141,7 +146,7 @@ def _check_details(
     now: datetime,
 ) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
-    if kind not in SCHEDULABLE_KINDS:
+    if kind not in (*SCHEDULABLE_KINDS, Meeting.Kind.WIN_BACK):
         errors["kind"] = [_("Choose the kind of meeting.")]
     if not title.strip():
         errors["title"] = [_("Give the meeting a title.")]
@@ -236,14 +241,24 @@ def meeting_schedule(
     agenda: str = "",
     activity_request: ActivityRequest | None = None,
     record_request: bool = False,
+    cancellation: CancellationNotice | None = None,
     now: datetime | None = None,
 ) -> Meeting:
     """SPEC O1/O4: a CSTM or admin schedules a meeting with attendees on both sides (a meeting
-    without them is bad input); each attendee is invited once the transaction commits."""
+    without them is bad input); each attendee is invited once the transaction commits. A
+    win-back meeting (SPEC C6) names the organisation's cancellation notice it is about."""
     now = now or timezone.now()
     _check_staff(by)
-    _check_writable(organisation)
-    _check_terms(organisation)
+    _check_writable(organisation, kind)
+    _check_terms(organisation, kind)
+    if kind == Meeting.Kind.WIN_BACK and (
+        cancellation is None or cancellation.organisation_id != organisation.pk
+    ):
+        raise ValidationError(
+            {"kind": [_("A win-back meeting is scheduled from the cancellation it is about.")]}
+        )
+    if kind != Meeting.Kind.WIN_BACK:
+        cancellation = None
     attendees = _validated(
         kind=kind,
         title=title,
@@ -272,6 +287,7 @@ def meeting_schedule(
         agenda=agenda.strip(),
         attendees=attendees,
         activity_request=linked,
+        cancellation=cancellation,
         created_by=by,
     )
     meeting.full_clean()
@@ -299,7 +315,7 @@ def meeting_update(
     now = now or timezone.now()
     _check_staff(by)
     locked = Meeting.objects.select_for_update().select_related("organisation").get(pk=meeting.pk)
-    _check_writable(locked.organisation)
+    _check_writable(locked.organisation, locked.kind)
     if locked.status != Meeting.Status.PLANNED:
         raise ValidationError(_("Only a planned meeting can be changed."))
     attendees = _validated(
@@ -491,8 +507,8 @@ def meeting_record_minutes(
             .get(pk=meeting.pk)
         )
         organisation = locked.organisation
-        _check_writable(organisation)
-        _check_terms(organisation)
+        _check_writable(organisation, locked.kind)
+        _check_terms(organisation, locked.kind)
         if locked.status == Meeting.Status.CANCELLED:
             raise ValidationError(_("This meeting was cancelled."))
         if locked.scheduled_at > now:

@@ -104,7 +104,10 @@ def meeting_detail(request: HttpRequest, meeting_id: int) -> HttpResponse:
         "provider": [a for a in meeting.attendees if a.get("side") == "provider"],
         "customer": [a for a in meeting.attendees if a.get("side") == "customer"],
         "minutes_document": selectors.minutes_of(meeting),
-        "write_refusal": customer_write_refusal(meeting.organisation),
+        # A win-back meeting (SPEC C6) is held with a cancelled customer, expired or not.
+        "write_refusal": ""
+        if meeting.kind == Meeting.Kind.WIN_BACK
+        else customer_write_refusal(meeting.organisation),
     }
     return render(request, "onboarding/library/meeting_detail.html", context)
 
