@@ -163,7 +163,8 @@ def cancellation_facts(organisation_ids: list[int], today: date) -> dict[int, di
     from contracts.models import CancellationNotice
 
     ids = (
-        CancellationNotice.objects.filter(organisation_id__in=organisation_ids, won_back=False)
+        CancellationNotice.objects.filter(organisation_id__in=organisation_ids)
+        .exclude(outcome=CancellationNotice.Outcome.WON_BACK)
         .order_by()
         .values_list("organisation_id", flat=True)
         .distinct()

@@ -120,7 +120,7 @@ def cancellation_alerts(organisation_ids: list[int], today: date) -> list[cockpi
     notices = (
         CancellationNotice.objects.filter(
             organisation_id__in=organisation_ids,
-            won_back=False,
+            outcome=CancellationNotice.Outcome.PENDING,
             contract__status__in=(
                 Contract.Status.ACTIVE,
                 Contract.Status.RENEWED,
