@@ -4,4 +4,5 @@ urlpatterns = [
     path("", include("onboarding.plan.urls")),
     path("", include("onboarding.library.urls")),
     path("", include("onboarding.userlist.urls")),
+    path("", include("onboarding.siem.urls")),
 ]
