@@ -17,6 +17,7 @@ from contracts import api as contracts_api
 from csm_portal import api  # noqa: F401  (registers the token scheme with drf-spectacular)
 from onboarding.library import api as library_api
 from onboarding.plan import api as plan_api
+from onboarding.siem import api as siem_api
 from onboarding.userlist import api as userlist_api
 from tickets import api as tickets_api
 
@@ -123,6 +124,10 @@ router.register("meetings", library_api.MeetingViewSet, basename="meeting")
 router.register("deliverables", library_api.DeliverableViewSet, basename="deliverable")
 router.register(
     "provider-documents", library_api.ProviderDocumentViewSet, basename="provider-document"
+)
+router.register("siem-workshops", siem_api.SiemWorkshopViewSet, basename="siem-workshop")
+router.register(
+    "siem-log-source-types", siem_api.LogSourceTypeViewSet, basename="siem-log-source-type"
 )
 
 # Every view of the API documents the error answers; a view served outside the router is listed

@@ -33,6 +33,7 @@ from tests.onboarding.library.objects import (
     meeting_of,
     with_library,
 )
+from tests.onboarding.siem.objects import with_workshop, workshop_of, workshop_title
 
 # No character that HTML escapes: the marker must match pages as well as JSON.
 B_REQUEST_DETAILS = "Bravo kick-off agenda: confidential board phishing drill"
@@ -56,6 +57,7 @@ def with_activity(tenant_b: Tenant) -> Tenant:
     with_tickets(tenant_b)
     with_prerequisites(tenant_b)
     with_library(tenant_b)
+    with_workshop(tenant_b)
     return tenant_b
 
 
@@ -246,6 +248,9 @@ OBJECT_ARGUMENTS = {
     "deliverable_id": lambda b: deliverable_of(b).pk,
     # Provider-wide documents are shared by every customer: an absent id must be a 404.
     "provider_document_id": lambda b: 999_999,
+    "workshop_id": lambda b: workshop_of(b).pk,
+    # The log-source catalogue is the provider's (admins only): an absent id must be a 404.
+    "log_source_type_id": lambda b: 999_999,
 }
 # The API router names every object argument "pk": which object is told by the resource.
 API_RESOURCES = {
@@ -277,6 +282,9 @@ API_RESOURCES = {
     "deliverables": lambda b: deliverable_of(b).pk,
     # Shared by every customer: no B-owned id exists; an absent id must still be a 404.
     "provider-documents": lambda b: 999_999,
+    "siem-workshops": lambda b: workshop_of(b).pk,
+    # The catalogue is the provider's, shared by every customer: an absent id must be a 404.
+    "siem-log-source-types": lambda b: 999_999,
 }
 # Arguments that are credentials or names rather than ids: no 404 is owed, but still no B data.
 OPAQUE_ARGUMENTS = {
@@ -352,6 +360,7 @@ def b_markers(tenant_b: Tenant) -> list[bytes]:
         B_TICKET_SUBJECT.encode(),
         f"walk-held@{tenant_b.referent.email.split('@')[1]}".encode(),
         library_title(tenant_b).encode(),
+        workshop_title(tenant_b).encode(),
     ]
 
 
@@ -413,6 +422,12 @@ def b_row_counts(tenant_b: Tenant) -> dict[str, int]:
             .count(),
             "meetings": _model("onboarding", "Meeting").objects.filter(organisation=org).count(),
             "deliverables": _model("onboarding", "Deliverable")
+            .objects.filter(organisation=org)
+            .count(),
+            "siem_workshops": _model("onboarding", "SiemWorkshop")
+            .objects.filter(organisation=org, title=workshop_title(tenant_b))
+            .count(),
+            "siem_sources": _model("onboarding", "SiemLogSource")
             .objects.filter(organisation=org)
             .count(),
         }
