@@ -286,31 +286,32 @@ def build(
 
 
 def as_strings(report: Report) -> dict:
-    """The sizing for the API: every figure as a string of its exact Decimal."""
+    """The sizing for the API: every figure as a string of its exact Decimal (without trailing
+    zeros)."""
     s = report.sizing
     return {
-        "sustained_eps": str(s.sustained_eps),
-        "peak_eps": str(s.peak_eps),
-        "raw_gb_per_day": str(s.raw_gb_per_day),
-        "indexed_gb_per_day": str(s.indexed_gb_per_day),
+        "sustained_eps": plain(s.sustained_eps),
+        "peak_eps": plain(s.peak_eps),
+        "raw_gb_per_day": plain(s.raw_gb_per_day),
+        "indexed_gb_per_day": plain(s.indexed_gb_per_day),
         "retention_months": report.retention_months,
-        "retention_days": str(s.retention_days),
+        "retention_days": plain(s.retention_days),
         "tiers": {
             name: {
-                "days": str(tier.days),
-                "data_gb": str(tier.data_gb),
-                "storage_gb": str(tier.storage_gb),
+                "days": plain(tier.days),
+                "data_gb": plain(tier.data_gb),
+                "storage_gb": plain(tier.storage_gb),
                 "nodes": tier.nodes,
             }
             for name, tier in s.tiers.items()
         },
-        "data_gb": str(s.data_gb),
-        "storage_gb": str(s.storage_gb),
-        "headroom_gb": str(s.headroom_gb),
+        "data_gb": plain(s.data_gb),
+        "storage_gb": plain(s.storage_gb),
+        "headroom_gb": plain(s.headroom_gb),
         "failover_node": s.failover_node,
         "data_nodes": s.data_nodes,
-        "splunk_storage_gb": str(s.splunk_storage_gb),
+        "splunk_storage_gb": plain(s.splunk_storage_gb),
         "licence_metric": report.metric,
-        "licence_unit": str(report.unit),
+        "licence_unit": plain(report.unit),
         "licences": report.licences,
     }
