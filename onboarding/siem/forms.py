@@ -74,6 +74,11 @@ class BaseSourceFormSet(forms.BaseFormSet):
         self.types = types
         super().__init__(*args, **kwargs)
 
+    def add_fields(self, form, index) -> None:
+        super().add_fields(form, index)
+        # The column header says it; the checkbox carries its own name for screen readers.
+        form.fields["DELETE"].widget.attrs["aria-label"] = gettext_lazy("Remove")
+
     def get_form_kwargs(self, index):
         return {**super().get_form_kwargs(index), "types": self.types}
 
