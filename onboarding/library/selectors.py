@@ -38,6 +38,7 @@ def meeting_get(*, meeting_id: int) -> Meeting:
             "named_referent",
             "minutes_recorded_by",
             "created_by",
+            "workshop",
         ),
         pk=meeting_id,
     )

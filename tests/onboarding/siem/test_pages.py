@@ -242,6 +242,7 @@ def test_h3_a_meeting_scheduled_from_the_hub_is_logged_on_its_topics_request(ten
     assert "Dimensionamento SIEM" in hub and hub.count('class="series-planned"') == 1
     detail = client.get(reverse("meeting_detail", args=[meeting.pk])).content.decode()
     assert reverse("work_log", args=[meeting.activity_request_id]) in detail
+    assert reverse("siem_workshop_hub", args=[workshop.pk]) in detail  # back to the series
     referent_hub = client_for(tenant_a.referent).get(
         reverse("siem_workshop_hub", args=[workshop.pk])
     )
