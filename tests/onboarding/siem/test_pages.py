@@ -294,3 +294,49 @@ def test_w2_admins_edit_the_catalogue_and_prices_on_the_portal(tenant_a, cstm, a
     staff = client_for(cstm)
     for name in ("siem_catalogue", "siem_log_source_type_create", "siem_pricing"):
         assert staff.get(reverse(name)).status_code == 404
+
+
+def test_w6_the_list_and_the_hub_make_a_fixed_number_of_queries(tenant_a, cstm):
+    """Two workshops or six, one meeting of the series or four: the same number of queries
+    (counts and meetings come with their page's queries, none per row)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from onboarding.models import SiemPricing
+    from tests.onboarding.library.conftest import attendees
+
+    SiemPricing.current()  # the pricing row is made on first need: not what is counted here
+    client = client_for(cstm)
+    workshops = [workshop_for(tenant_a, cstm, title=f"SIEM {n}") for n in range(2)]
+
+    def meeting(topic: str) -> None:
+        with scopes_disabled():
+            from onboarding.siem import services
+
+            services.workshop_meeting_schedule(
+                workshop=workshops[0],
+                topic=topic,
+                title=f"Riunione {topic}",
+                scheduled_at=timezone.now() + timedelta(days=2),
+                attendees=attendees(tenant_a, cstm),
+                by=cstm,
+                record_request=True,
+            )
+
+    meeting("purpose")
+    hub = reverse("siem_workshop_hub", args=[workshops[0].pk])
+    with CaptureQueriesContext(connection) as few_rows:
+        client.get(reverse("siem_workshop_list"))
+    with CaptureQueriesContext(connection) as few_meetings:
+        client.get(hub)
+    for n in range(4):
+        workshop_for(tenant_a, cstm, title=f"SIEM altro {n}")
+    for topic in ("sizing", "alignment", "retention"):
+        meeting(topic)
+    with CaptureQueriesContext(connection) as many_rows:
+        listed = client.get(reverse("siem_workshop_list")).content.decode()
+    with CaptureQueriesContext(connection) as many_meetings:
+        page = client.get(hub).content.decode()
+    assert listed.count("SIEM altro") == 4 and page.count('class="series-planned"') == 4
+    assert len(many_rows.captured_queries) == len(few_rows.captured_queries)
+    assert len(many_meetings.captured_queries) == len(few_meetings.captured_queries)
