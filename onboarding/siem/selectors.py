@@ -43,5 +43,12 @@ def log_source_types(*, active_only: bool = True) -> QuerySet[LogSourceType]:
     return types.filter(active=True) if active_only else types
 
 
+def log_source_types_for(workshop: SiemWorkshop) -> QuerySet[LogSourceType]:
+    """The types a workshop's rows may name: those offered, and those its sources already use
+    (a type the admin stopped offering stays valid where it was chosen)."""
+    used = workshop.sources.exclude(source_type=None).values("source_type_id")
+    return LogSourceType.objects.filter(Q(active=True) | Q(pk__in=used))
+
+
 def log_source_type_get(*, log_source_type_id: int) -> LogSourceType:
     return get_object_or_404(LogSourceType, pk=log_source_type_id)

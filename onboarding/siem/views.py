@@ -211,7 +211,7 @@ def _live_report(arguments: dict) -> report.Report:
 def workshop_sizing(request: HttpRequest, workshop_id: int) -> HttpResponse:
     workshop = selectors.workshop_get(workshop_id=workshop_id)
     can_write, refusal = _can_write(request, workshop)
-    types = selectors.log_source_types()
+    types = selectors.log_source_types_for(workshop)
     form, formset = _sizing_forms(request, workshop, types)
     errors: list[str] = []
     if request.method == "POST":
@@ -258,7 +258,7 @@ def workshop_calculate(request: HttpRequest, workshop_id: int) -> HttpResponse:
     """The live figures for what the form holds now (htmx partial): computed on the server by
     the same pure functions as the saved sizing, nothing written."""
     workshop = selectors.workshop_get(workshop_id=workshop_id)
-    types = selectors.log_source_types()
+    types = selectors.log_source_types_for(workshop)
     form = SizingForm(request.POST)
     formset = SourceFormSet(request.POST, prefix="sources", types=types)
     errors: list[str] = []

@@ -340,3 +340,47 @@ def test_w6_the_list_and_the_hub_make_a_fixed_number_of_queries(tenant_a, cstm):
     assert listed.count("SIEM altro") == 4 and page.count('class="series-planned"') == 4
     assert len(many_rows.captured_queries) == len(few_rows.captured_queries)
     assert len(many_meetings.captured_queries) == len(few_meetings.captured_queries)
+
+
+def test_w2_a_type_the_admin_stops_offering_stays_valid_where_it_was_chosen(tenant_a, cstm):
+    """The workshop saved with "Firewall"; the admin withdraws the type; the CSTM saves the
+    sizing again unchanged: accepted (new rows only see the offered types)."""
+    workshop = workshop_for(tenant_a, cstm)
+    client = client_for(cstm)
+    url = reverse("siem_workshop_sizing", args=[workshop.pk])
+    firewall = {**FIREWALLS, "source_type": type_id("Firewall")}
+    assert client.post(url, sizing_post([firewall])).status_code == 302
+    LogSourceType.objects.filter(name="Firewall").update(active=False)
+    assert client.post(url, sizing_post([firewall])).status_code == 302
+    other = workshop_for(tenant_a, cstm, title="SIEM nuovo")
+    refused = client.post(reverse("siem_workshop_sizing", args=[other.pk]), sizing_post([firewall]))
+    assert refused.status_code == 200 and sources_of(other) == []
+
+
+def test_o1_a_workshop_meeting_is_changed_on_the_librarys_page_like_any_meeting(tenant_a, cstm):
+    """The library's change form takes a SIEM meeting with its topic's request: the new time
+    is saved and the request stays linked."""
+    from tests.onboarding.siem.test_services import schedule_siem
+
+    workshop = workshop_for(tenant_a, cstm)
+    meeting = schedule_siem(tenant_a, cstm, workshop)
+    when = timezone.localtime(timezone.now() + timedelta(days=5))
+    response = client_for(cstm).post(
+        reverse("meeting_edit", args=[meeting.pk]),
+        once(
+            {
+                "title": "Dimensionamento (spostato)",
+                "date": when.date().isoformat(),
+                "time": "15:00",
+                "duration_minutes": "60",
+                "provider_attendees": f"Carla, {cstm.email}",
+                "customer_attendees": f"Rita, {tenant_a.referent.email}",
+                "activity_request": str(meeting.activity_request_id),
+            }
+        ),
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    with scopes_disabled():
+        changed = Meeting.objects.get(pk=meeting.pk)
+    assert changed.title == "Dimensionamento (spostato)"
+    assert changed.activity_request_id == meeting.activity_request_id and changed.topic == "sizing"
