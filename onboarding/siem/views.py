@@ -50,8 +50,15 @@ def _can_write(request: HttpRequest, workshop: SiemWorkshop) -> tuple[bool, str]
 
 @role_required(*READERS)
 def workshop_list(request: HttpRequest) -> HttpResponse:
-    page = paginate(request, selectors.workshop_list())
-    return render(request, "onboarding/siem/workshop_list.html", {"page": page})
+    """The workshops in the user's scope; ``?organisation=<id>`` keeps one customer's."""
+    raw = request.GET.get("organisation", "")
+    organisation_id = int(raw) if raw.isdigit() and len(raw) < 10 else None
+    page = paginate(request, selectors.workshop_list(organisation_id=organisation_id))
+    return render(
+        request,
+        "onboarding/siem/workshop_list.html",
+        {"page": page, "organisation_id": organisation_id},
+    )
 
 
 @role_required(*MANAGERS)

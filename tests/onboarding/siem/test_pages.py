@@ -384,3 +384,24 @@ def test_o1_a_workshop_meeting_is_changed_on_the_librarys_page_like_any_meeting(
         changed = Meeting.objects.get(pk=meeting.pk)
     assert changed.title == "Dimensionamento (spostato)"
     assert changed.activity_request_id == meeting.activity_request_id and changed.topic == "sizing"
+
+
+def test_t1_the_list_filtered_by_a_customer_shows_only_that_customers_workshops(
+    tenant_a, tenant_b, cstm, admin_user
+):
+    """An admin sees both customers' workshops and one customer's with ``?organisation=``; A's
+    CSTM filtering on B's organisation sees nothing of B."""
+    workshop_for(tenant_a, cstm, title="SIEM Alfa")
+    workshop_for(tenant_b, tenant_b.assignment.cstm, title="SIEM Bravo")
+    admin = client_for(admin_user)
+    everything = admin.get(reverse("siem_workshop_list")).content.decode()
+    assert "SIEM Alfa" in everything and "SIEM Bravo" in everything
+    only_a = admin.get(
+        reverse("siem_workshop_list"), {"organisation": tenant_a.organisation.pk}
+    ).content.decode()
+    assert "SIEM Alfa" in only_a and "SIEM Bravo" not in only_a
+    assert f"?organisation={tenant_a.organisation.pk}" in only_a  # "new workshop" for A
+    foreign = client_for(cstm).get(
+        reverse("siem_workshop_list"), {"organisation": tenant_b.organisation.pk}
+    )
+    assert foreign.status_code == 200 and b"SIEM Bravo" not in foreign.content
