@@ -131,8 +131,44 @@ def load_demo_data() -> list[DemoLogin]:
                     kind=CstmAssignment.Kind.PERMANENT,
                 )
             _demo_contract(organisation, index, cstms[index % 2])
+            if index == 1:
+                _demo_siem_workshop(organisation, cstms[index % 2])
         _demo_tickets()
     return logins
+
+
+def _demo_siem_workshop(organisation: Organisation, cstm: User) -> None:
+    """A SIEM onboarding workshop (issue 13) for the Danish customer, as in the seed: four
+    kinds of log sources sized for 13 months of retention."""
+    from onboarding.models import LogSourceType, SiemWorkshop
+    from onboarding.siem import services as siem_services
+    from onboarding.siem.sizing import CONSTANT_DEFAULTS
+
+    if SiemWorkshop.objects.filter(organisation=organisation).exists():
+        return
+    siem_services.log_source_types_seed()
+    workshop = siem_services.workshop_create(
+        organisation=organisation, title="SIEM onboarding 2026", by=cstm
+    )
+    kinds = {t.name: t for t in LogSourceType.objects.all()}
+    sources = [
+        ("Firewall", 12),
+        ("Windows server", 180),
+        ("Domain controller", 4),
+        ("Cloud audit log", 3),
+    ]
+    siem_services.workshop_sizing_save(
+        workshop=workshop,
+        sources=[
+            {"source_type": kinds[name], "name": name, "devices": devices}
+            for name, devices in sources
+        ],
+        constants=dict(CONSTANT_DEFAULTS),
+        retention_months=13,
+        hot_days=7,
+        warm_days=30,
+        by=cstm,
+    )
 
 
 def _demo_tickets() -> None:

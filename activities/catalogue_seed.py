@@ -654,3 +654,170 @@ CATALOGUE: list[dict] = [
         ),
     },
 ]
+
+
+def _siem(code: str, position: int, hours: str, names: tuple, descriptions: tuple) -> dict:
+    it, en, fr, es = names
+    d_it, d_en, d_fr, d_es = descriptions
+    return {
+        "code": code,
+        "position": position,
+        "phase": "onboarding",
+        "obligation": "on_request",
+        "minimum_hours": Decimal(hours),
+        "estimate_first": False,
+        "is_kickoff": False,
+        "lead_time_working_days": None,
+        "frequency": "",
+        "name_it": it,
+        "name_en": en,
+        "name_fr": fr,
+        "name_es": es,
+        "description_it": d_it,
+        "description_en": d_en,
+        "description_fr": d_fr,
+        "description_es": d_es,
+    }
+
+
+# The meetings of a SIEM onboarding workshop (SPEC W1–W6): each is an activity request of the
+# catalogue, charged on the topic's activity (onboarding.siem.series.TOPIC_ACTIVITY). Admins
+# edit the minimums afterwards like any other activity.
+SIEM_WORKSHOPS: list[dict] = [
+    _siem(
+        "siem_purpose",
+        101,
+        "2",
+        (
+            "Workshop SIEM: incontro sullo scopo",
+            "SIEM workshop: purpose meeting",
+            "Atelier SIEM : réunion sur la finalité",
+            "Taller SIEM: reunión sobre la finalidad",
+        ),
+        (
+            "Perché un SIEM, a cosa serve, sfide, obblighi di segnalazione, dati sensibili GDPR, "
+            "chi lo gestisce e come si riferisce alla direzione.",
+            "Why a SIEM, what for, challenges, legal reporting duties, GDPR-sensitive data, who "
+            "operates it and how management is reported to.",
+            "Pourquoi un SIEM, à quoi il sert, défis, obligations de déclaration, données "
+            "sensibles RGPD, qui l'exploite et comment rendre compte à la direction.",
+            "Por qué un SIEM, para qué, retos, obligaciones de notificación, datos sensibles "
+            "RGPD, quién lo opera y cómo se informa a la dirección.",
+        ),
+    ),
+    _siem(
+        "siem_sizing",
+        102,
+        "3",
+        (
+            "Workshop SIEM: dimensionamento",
+            "SIEM workshop: sizing",
+            "Atelier SIEM : dimensionnement",
+            "Taller SIEM: dimensionamiento",
+        ),
+        (
+            "Dalle sorgenti di log del cliente: EPS, dati al giorno, spazio per la retention, "
+            "licenze e server.",
+            "From the customer's log sources: EPS, data a day, storage for the retention, "
+            "licences and servers.",
+            "À partir des sources de journaux du client : EPS, données par jour, stockage pour "
+            "la rétention, licences et serveurs.",
+            "A partir de las fuentes de registros del cliente: EPS, datos al día, "
+            "almacenamiento para la retención, licencias y servidores.",
+        ),
+    ),
+    _siem(
+        "siem_alignment",
+        103,
+        "2",
+        (
+            "Workshop SIEM: allineamento delle aspettative",
+            "SIEM workshop: expectation alignment",
+            "Atelier SIEM : alignement des attentes",
+            "Taller SIEM: alineación de expectativas",
+        ),
+        (
+            "Scopo, processo, perimetro, contenuti, stime, tempi, prerequisiti, rischi, ruoli "
+            "ed economia.",
+            "Purpose, process, scope, content, estimates, timeline, prerequisites, risks, roles "
+            "and economics.",
+            "Finalité, processus, périmètre, contenu, estimations, calendrier, prérequis, "
+            "risques, rôles et aspects économiques.",
+            "Finalidad, proceso, alcance, contenido, estimaciones, calendario, requisitos "
+            "previos, riesgos, funciones y economía.",
+        ),
+    ),
+    _siem(
+        "siem_retention",
+        104,
+        "1",
+        (
+            "Workshop SIEM: decisione sulla retention",
+            "SIEM workshop: retention decision",
+            "Atelier SIEM : décision de rétention",
+            "Taller SIEM: decisión de retención",
+        ),
+        (
+            "Mesi di retention contro costo e spazio: la decisione del cliente.",
+            "Months of retention against cost and storage: the customer's decision.",
+            "Mois de rétention face au coût et au stockage : la décision du client.",
+            "Meses de retención frente a coste y almacenamiento: la decisión del cliente.",
+        ),
+    ),
+    _siem(
+        "siem_operations",
+        105,
+        "2",
+        (
+            "Workshop SIEM: modello operativo",
+            "SIEM workshop: operations model",
+            "Atelier SIEM : modèle d'exploitation",
+            "Taller SIEM: modelo operativo",
+        ),
+        (
+            "Chi gestisce cosa, inclusa la pulizia continua dei dati.",
+            "Who runs what, including the ongoing clean-up of the data.",
+            "Qui fait quoi, y compris le nettoyage continu des données.",
+            "Quién hace qué, incluida la limpieza continua de los datos.",
+        ),
+    ),
+    _siem(
+        "siem_dashboards",
+        106,
+        "1",
+        (
+            "Workshop SIEM: dashboard e report",
+            "SIEM workshop: dashboards and reports",
+            "Atelier SIEM : tableaux de bord et rapports",
+            "Taller SIEM: paneles e informes",
+        ),
+        (
+            "Il catalogo di dashboard e report proposti, da cui il cliente sceglie.",
+            "The catalogue of dashboards and reports proposed, from which the customer picks.",
+            "Le catalogue des tableaux de bord et rapports proposés, parmi lesquels le client "
+            "choisit.",
+            "El catálogo de paneles e informes propuestos, entre los que el cliente elige.",
+        ),
+    ),
+    _siem(
+        "siem_project_review",
+        107,
+        "1",
+        (
+            "Workshop SIEM: revisione di progetto",
+            "SIEM workshop: project review",
+            "Atelier SIEM : revue de projet",
+            "Taller SIEM: revisión de proyecto",
+        ),
+        (
+            "Fine di un progetto di al massimo tre mesi: lista delle carenze, valutazione e "
+            "obiettivi del successivo.",
+            "End of a project of at most three months: deficiency list, evaluation and the "
+            "next project's goals.",
+            "Fin d'un projet de trois mois au plus : liste des manques, évaluation et objectifs "
+            "du suivant.",
+            "Fin de un proyecto de tres meses como máximo: lista de deficiencias, evaluación y "
+            "objetivos del siguiente.",
+        ),
+    ),
+]

@@ -838,9 +838,11 @@ def activity_save(*, activity: Activity) -> Activity:
 def catalogue_seed() -> int:
     """Add the activities of the SPEC table that are missing (by code); returns how many. The
     data migration seeds a new database; tests that flush tables call this again."""
-    from activities.catalogue_seed import CATALOGUE
+    from activities.catalogue_seed import CATALOGUE, SIEM_WORKSHOPS
 
     existing = set(Activity.objects.values_list("code", flat=True))
-    missing = [Activity(**row) for row in CATALOGUE if row["code"] not in existing]
+    missing = [
+        Activity(**row) for row in (*CATALOGUE, *SIEM_WORKSHOPS) if row["code"] not in existing
+    ]
     Activity.objects.bulk_create(missing)
     return len(missing)

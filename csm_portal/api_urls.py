@@ -17,6 +17,7 @@ from contracts import api as contracts_api
 from csm_portal import api  # noqa: F401  (registers the token scheme with drf-spectacular)
 from onboarding.library import api as library_api
 from onboarding.plan import api as plan_api
+from onboarding.siem import api as siem_api
 from onboarding.siem.charter import api as siem_charter_api
 from onboarding.siem.projects import api as siem_projects_api
 from onboarding.userlist import api as userlist_api
@@ -151,6 +152,10 @@ router.register(
     basename="siem-dashboard-choice",
 )
 router.register("win-back", winback_api.WinBackViewSet, basename="win-back")
+router.register("siem-workshops", siem_api.SiemWorkshopViewSet, basename="siem-workshop")
+router.register(
+    "siem-log-source-types", siem_api.LogSourceTypeViewSet, basename="siem-log-source-type"
+)
 
 # Every view of the API documents the error answers; a view served outside the router is listed
 # here too. (Naming ApiAutoSchema in REST_FRAMEWORK's DEFAULT_SCHEMA_CLASS would do the same.)

@@ -7,4 +7,5 @@ urlpatterns = [
     path("", include("onboarding.siem.charter.urls")),
     path("", include("onboarding.siem.projects.urls")),
     path("", include("onboarding.winback.urls")),
+    path("", include("onboarding.siem.urls")),
 ]

@@ -55,6 +55,7 @@ from accounts import services
 from accounts.models import Membership
 from activities import services as activity_services
 from activities.models import Activity, Statement
+from onboarding.models import LogSourceType
 from tests.conftest import Tenant
 
 ALL_ROLES = ("provider_admin", "cstm", "agent", "referent", "end_user")
@@ -216,6 +217,11 @@ def pinned_objects(user, tenant_a: Tenant, tenant_b: Tenant) -> dict[str, dict[s
         with_library(tenant_b),
     )
     manual = provider_document(_admin())
+    from tests.onboarding.siem.objects import with_workshop
+
+    sized_a, sized_b = with_workshop(tenant_a), with_workshop(tenant_b)
+    with scopes_disabled():
+        firewall = LogSourceType.objects.get(name="Firewall").pk
     spare, _secret = services.api_token_create(user=user, name="spare, to be revoked")
     from tests.onboarding.siem.projects import objects as siem
 
@@ -273,6 +279,9 @@ def pinned_objects(user, tenant_a: Tenant, tenant_b: Tenant) -> dict[str, dict[s
         "provider-documents": {"A": manual.pk, "B": 999_998},
         "siem-charters": {"A": workshop_a.pk, "B": workshop_b.pk},
         "siem-retention-decisions": {"A": decision_a.pk, "B": decision_b.pk},
+        "siem-workshops": {"A": sized_a.pk, "B": sized_b.pk},
+        # The log-source catalogue is the provider's, shared by every customer: none is B's.
+        "siem-log-source-types": {"A": firewall, "B": 999_998},
     }
 
 

@@ -39,6 +39,9 @@ from tests.onboarding.siem.charter.objects import (
     with_siem,
     workshop_title,
 )
+from tests.onboarding.siem.objects import with_workshop
+from tests.onboarding.siem.objects import workshop_of as sized_workshop_of
+from tests.onboarding.siem.objects import workshop_title as sized_workshop_title
 from tests.onboarding.siem.projects.objects import (
     choice_of,
     deficiency_of,
@@ -73,6 +76,7 @@ def with_activity(tenant_b: Tenant) -> Tenant:
     with_library(tenant_b)
     with_siem(tenant_b)
     with_siem_projects(tenant_b)
+    with_workshop(tenant_b)
     return tenant_b
 
 
@@ -269,6 +273,8 @@ OBJECT_ARGUMENTS = {
     "deficiency_id": lambda b: deficiency_of(b).pk,
     "duty_id": lambda b: duty_of(b).pk,
     "notice_id": lambda b: notice_of(b).pk,
+    # The log-source catalogue is the provider's (admins only): an absent id must be a 404.
+    "log_source_type_id": lambda b: 999_999,
 }
 # The API router names every object argument "pk": which object is told by the resource.
 API_RESOURCES = {
@@ -309,6 +315,9 @@ API_RESOURCES = {
     "siem-dashboard-offers": lambda b: 999_999,
     "siem-dashboard-choices": lambda b: choice_of(b).pk,
     "win-back": lambda b: notice_of(b).pk,
+    "siem-workshops": lambda b: sized_workshop_of(b).pk,
+    # The catalogue is the provider's, shared by every customer: an absent id must be a 404.
+    "siem-log-source-types": lambda b: 999_999,
 }
 # Arguments that are credentials or names rather than ids: no 404 is owed, but still no B data.
 OPAQUE_ARGUMENTS = {
@@ -394,6 +403,7 @@ def b_markers(tenant_b: Tenant) -> list[bytes]:
         library_title(tenant_b).encode(),
         workshop_title(tenant_b).encode(),
         siem_title(tenant_b).encode(),
+        sized_workshop_title(tenant_b).encode(),
     ]
 
 
@@ -481,6 +491,12 @@ def b_row_counts(tenant_b: Tenant) -> dict[str, int]:
             "win_back_pending": CancellationNotice.objects.filter(
                 organisation=org, outcome="pending"
             ).count(),
+            "siem_workshops": _model("onboarding", "SiemWorkshop")
+            .objects.filter(organisation=org, title=sized_workshop_title(tenant_b))
+            .count(),
+            "siem_sources": _model("onboarding", "SiemLogSource")
+            .objects.filter(organisation=org)
+            .count(),
         }
 
 

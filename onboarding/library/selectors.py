@@ -9,6 +9,7 @@ from accounts.models import Membership, Organisation, User
 from accounts.roles import Role
 from activities.models import ActivityRequest
 from onboarding.models import Deliverable, Meeting, ProviderDocument
+from onboarding.siem.series import SIEM_ACTIVITY_CODES
 
 
 def meeting_list(
@@ -37,6 +38,7 @@ def meeting_get(*, meeting_id: int) -> Meeting:
             "named_referent",
             "minutes_recorded_by",
             "created_by",
+            "workshop",
         ),
         pk=meeting_id,
     )
@@ -50,7 +52,13 @@ def requests_for_meetings() -> QuerySet[ActivityRequest]:
     """Open activity requests a meeting can be charged on."""
     return ActivityRequest.objects.filter(
         status__in=ActivityRequest.OPEN_STATUSES,
-        activity__code__in=("kickoff", "pre-go-live", "sal-review", "platform-support"),
+        activity__code__in=(
+            "kickoff",
+            "pre-go-live",
+            "sal-review",
+            "platform-support",
+            *SIEM_ACTIVITY_CODES,
+        ),
     ).select_related("activity", "organisation")
 
 

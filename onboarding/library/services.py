@@ -39,6 +39,7 @@ from onboarding import steps
 from onboarding.library import calendar, files
 from onboarding.models import Deliverable, Meeting, ProviderDocument
 from onboarding.models.documents import DocumentKind
+from onboarding.siem.series import TOPIC_ACTIVITY
 
 MANAGERS = (Role.PROVIDER_ADMIN, Role.CSTM)
 SIDES = ("provider", "customer")
@@ -58,6 +59,14 @@ SCHEDULABLE_KINDS = (
     Meeting.Kind.SAL,
     Meeting.Kind.OTHER,
 )
+
+
+def activity_code(kind: str, topic: str = "") -> str | None:
+    """The catalogue activity a meeting is charged on: by its kind, or for a SIEM workshop
+    meeting by its topic (onboarding.siem.series.TOPIC_ACTIVITY)."""
+    if kind == Meeting.Kind.SIEM:
+        return TOPIC_ACTIVITY.get(topic)
+    return KIND_ACTIVITY.get(kind)
 
 
 # --------------------------------------------------------------------------- checks
@@ -144,9 +153,15 @@ def _check_details(
     duration_minutes: int,
     video_link: str,
     now: datetime,
+    workshop: Any = None,
+    topic: str = "",
 ) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
-    if kind not in (*SCHEDULABLE_KINDS, Meeting.Kind.WIN_BACK):
+    if kind == Meeting.Kind.SIEM and workshop is not None:
+        # A SIEM workshop meeting is scheduled from its workshop, on one topic (SPEC W1–W6).
+        if topic not in Meeting.Topic.values:
+            errors["topic"] = [_("Choose the topic of the meeting.")]
+    elif kind not in (*SCHEDULABLE_KINDS, Meeting.Kind.WIN_BACK):
         errors["kind"] = [_("Choose the kind of meeting.")]
     if not title.strip():
         errors["title"] = [_("Give the meeting a title.")]
@@ -186,10 +201,11 @@ def _request_for(
     title: str,
     scheduled_at: datetime,
     by: User,
+    topic: str = "",
 ) -> ActivityRequest | None:
     """The activity request the meeting is charged on: the one given (of the organisation, for
     the meeting's activity, open), or a new one recorded by staff (to be formalised, H8)."""
-    code = KIND_ACTIVITY.get(kind)
+    code = activity_code(kind, topic)
     if activity_request is not None:
         if activity_request.organisation_id != organisation.pk:
             raise ValidationError(
@@ -243,10 +259,14 @@ def meeting_schedule(
     record_request: bool = False,
     cancellation: CancellationNotice | None = None,
     now: datetime | None = None,
+    workshop: Any = None,
+    topic: str = "",
 ) -> Meeting:
     """SPEC O1/O4: a CSTM or admin schedules a meeting with attendees on both sides (a meeting
     without them is bad input); each attendee is invited once the transaction commits. A
-    win-back meeting (SPEC C6) names the organisation's cancellation notice it is about."""
+    win-back meeting (SPEC C6) names the organisation's cancellation notice it is about. A SIEM
+    workshop meeting (kind SIEM) names its workshop, of the same organisation, and its topic
+    (SPEC W1–W6); it is charged on the topic's catalogue activity."""
     now = now or timezone.now()
     _check_staff(by)
     _check_writable(organisation, kind)
@@ -259,6 +279,10 @@ def meeting_schedule(
         )
     if kind != Meeting.Kind.WIN_BACK:
         cancellation = None
+    if workshop is not None and (
+        kind != Meeting.Kind.SIEM or workshop.organisation_id != organisation.pk
+    ):
+        raise ValidationError(_("This workshop is not of the meeting's organisation."))
     attendees = _validated(
         kind=kind,
         title=title,
@@ -267,6 +291,8 @@ def meeting_schedule(
         video_link=video_link,
         attendees=attendees,
         now=now,
+        workshop=workshop,
+        topic=topic,
     )
     linked = _request_for(
         organisation=organisation,
@@ -276,6 +302,7 @@ def meeting_schedule(
         title=title,
         scheduled_at=scheduled_at,
         by=by,
+        topic=topic,
     )
     meeting = Meeting(
         organisation=organisation,
@@ -289,6 +316,8 @@ def meeting_schedule(
         activity_request=linked,
         cancellation=cancellation,
         created_by=by,
+        workshop=workshop,
+        topic=topic if workshop is not None else "",
     )
     meeting.full_clean()
     meeting.save()
@@ -326,11 +355,14 @@ def meeting_update(
         video_link=video_link,
         attendees=attendees,
         now=now,
+        workshop=locked.workshop_id,
+        topic=locked.topic,
     )
     if activity_request is not None and activity_request.pk != locked.activity_request_id:
         locked.activity_request = _request_for(
             organisation=locked.organisation,
             kind=locked.kind,
+            topic=locked.topic,
             activity_request=activity_request,
             record_request=False,
             title=title,

@@ -248,3 +248,117 @@ def validate(
     if not _whole(replicas):
         add("replicas", _("Replicas must be a whole number, zero or more."))
     return errors
+
+
+# Names of the constants as the workshop stores them, with their documented defaults.
+CONSTANT_DEFAULTS: dict[str, Decimal] = {
+    "peak_factor": Decimal("2"),
+    "index_ratio": Decimal("1"),
+    "replicas": Decimal("1"),
+    "disk_watermark": Decimal("0.15"),
+    "margin": Decimal("0.10"),
+    "ram_per_node_gb": Decimal("64"),
+    "ratio_hot": Decimal("30"),
+    "ratio_warm": Decimal("160"),
+    "ratio_cold": Decimal("500"),
+    "compression_hot": Decimal("1"),
+    "compression_warm": Decimal("1"),
+    "compression_cold": Decimal("1"),
+    "failover_from_nodes": Decimal("3"),
+    "splunk_raw_ratio": Decimal("0.15"),
+    "splunk_index_ratio": Decimal("0.35"),
+    "splunk_replication_factor": Decimal("3"),
+    "splunk_search_factor": Decimal("2"),
+}
+WHOLE_CONSTANTS = (
+    "replicas",
+    "failover_from_nodes",
+    "splunk_replication_factor",
+    "splunk_search_factor",
+)
+
+
+def constants_from(values: dict[str, Decimal]) -> Constants:
+    """The calculator's constants from the workshop's names (validated first)."""
+    v = {**CONSTANT_DEFAULTS, **values}
+    return Constants(
+        peak_factor=v["peak_factor"],
+        index_ratio=v["index_ratio"],
+        replicas=int(v["replicas"]),
+        disk_watermark=v["disk_watermark"],
+        margin=v["margin"],
+        ram_per_node_gb=v["ram_per_node_gb"],
+        memory_data_ratio={t: v[f"ratio_{t}"] for t in TIERS},
+        compression={t: v[f"compression_{t}"] for t in TIERS},
+        failover_from_nodes=int(v["failover_from_nodes"]),
+        splunk_raw_ratio=v["splunk_raw_ratio"],
+        splunk_index_ratio=v["splunk_index_ratio"],
+        splunk_replication_factor=int(v["splunk_replication_factor"]),
+        splunk_search_factor=int(v["splunk_search_factor"]),
+    )
+
+
+def validate_constants(values: dict[str, object]) -> dict[str, list[str]]:
+    """Bad constants (SPEC W2) as messages in the user's language, by field; empty when valid.
+    A missing constant is bad input too: every constant is shown and must be given."""
+    errors: dict[str, list[str]] = {}
+
+    def add(name: str, message: str) -> None:
+        errors.setdefault(name, []).append(message)
+
+    numbers: dict[str, Decimal] = {}
+    for name in CONSTANT_DEFAULTS:
+        value = values.get(name)
+        number = isinstance(value, int | Decimal) and not isinstance(value, bool)
+        if not number or not Decimal(value).is_finite():  # type: ignore[arg-type]
+            add(name, _("Give a number."))
+        else:
+            numbers[name] = Decimal(value)  # type: ignore[arg-type]
+    for name in WHOLE_CONSTANTS:
+        if name in numbers and not _whole(numbers[name]):
+            if name == "replicas":
+                add(name, _("Replicas must be a whole number, zero or more."))
+            else:
+                add(name, _("This must be a whole number, zero or more."))
+    rules = [
+        ("peak_factor", lambda x: x >= 1, _("The peak factor is 1 or more.")),
+        ("index_ratio", lambda x: x > 0, _("The index ratio must be more than zero.")),
+        ("replicas", lambda x: x <= 10, _("At most 10 replicas.")),
+        ("disk_watermark", lambda x: 0 <= x < 1, _("Give a share between 0 and 1 (0.15 = 15 %).")),
+        ("margin", lambda x: 0 <= x < 1, _("Give a share between 0 and 1 (0.10 = 10 %).")),
+        ("ram_per_node_gb", lambda x: x > 0, _("The RAM per node must be more than zero.")),
+        ("failover_from_nodes", lambda x: 1 <= x <= 1000, _("Give a number of nodes from 1.")),
+        ("splunk_raw_ratio", lambda x: 0 <= x <= 1, _("Give a share between 0 and 1.")),
+        ("splunk_index_ratio", lambda x: 0 <= x <= 1, _("Give a share between 0 and 1.")),
+        ("splunk_replication_factor", lambda x: 1 <= x <= 10, _("From 1 to 10.")),
+        ("splunk_search_factor", lambda x: 1 <= x <= 10, _("From 1 to 10.")),
+    ]
+    for tier in TIERS:
+        rules.append(
+            (f"ratio_{tier}", lambda x: x > 0, _("The memory:data ratio must be more than zero."))
+        )
+        rules.append(
+            (
+                f"compression_{tier}",
+                lambda x: 0 < x <= 10,
+                _("The compression is a factor more than zero (1 = as indexed)."),
+            )
+        )
+    for name, good, message in rules:
+        if name in numbers and name not in errors and not good(numbers[name]):
+            add(name, message)
+    search, replication = (
+        numbers.get("splunk_search_factor"),
+        numbers.get("splunk_replication_factor"),
+    )
+    if (
+        search is not None
+        and replication is not None
+        and "splunk_search_factor" not in errors
+        and search > replication
+    ):
+        add(
+            "splunk_search_factor",
+            _("The search factor cannot exceed the replication factor."),
+        )
+    return errors

@@ -165,3 +165,79 @@ def test_w2_nodes_never_fall_short_of_storage(sources, days, replicas):
         assert tier.nodes * capacity >= tier.storage_gb
         assert tier.nodes == 0 or (tier.nodes - 1) * capacity < tier.storage_gb
     assert isinstance(sizing.storage_gb, Decimal)
+
+
+def test_w2_licences_per_metric_worked_by_hand_on_a_second_example():
+    """30 Windows servers × 5 EPS × 1,200 B + 4 domain controllers × 40 EPS × 1,500 B, 30 days
+    all hot. EPS 150 + 160 = 310. Raw (30 × 5 × 1,200 + 4 × 40 × 1,500) × 86,400 / 10^9 =
+    (180,000 + 240,000) × 86,400 / 10^9 = 36.288 GB/day. Hot data 36.288 × 30 × 2 = 2,177.28;
+    storage × 1.25 = 2,721.6 → ⌈2,721.6 / 1,920⌉ = 2 nodes, below 3: no failover node.
+    Licences: per 100 EPS ⌈3.1⌉ = 4; per 10 GB/day ⌈3.6288⌉ = 4; per 5 GB/day ⌈7.2576⌉ = 8;
+    per node (1 each) 2; per 2 nodes 1."""
+    sources = [
+        LogSource("Windows", devices=30, eps_per_device=D(5), event_bytes=D(1200)),
+        LogSource("DC", devices=4, eps_per_device=D(40), event_bytes=D(1500)),
+    ]
+    sizing = size(sources, retention_days=D(30), hot_days=30, warm_days=0)
+    assert sizing.sustained_eps == D(310)
+    assert sizing.raw_gb_per_day == D("36.288")
+    assert sizing.tiers["hot"].storage_gb == D("2721.6")
+    assert sizing.tiers["hot"].nodes == 2 and not sizing.failover_node and sizing.data_nodes == 2
+    assert licences(sizing, metric="eps", unit=D(100)) == 4
+    assert licences(sizing, metric="gb_per_day", unit=D(10)) == 4
+    assert licences(sizing, metric="gb_per_day", unit=D(5)) == 8
+    assert licences(sizing, metric="node", unit=D(1)) == 2
+    assert licences(sizing, metric="node", unit=D(2)) == 1
+    assert (
+        licences(size([], retention_days=D(30), hot_days=7, warm_days=0), metric="eps", unit=D(500))
+        == 0
+    )
+
+
+def test_w2_the_failover_node_comes_at_the_threshold_exactly():
+    """320 EPS × 1,000 B × 86,400 / 10^9 = 27.648 GB/day; 30 hot days, 1 replica: data
+    27.648 × 30 × 2 = 1,658.88 GB, storage × 1.25 = 2,073.6 GB → ⌈2,073.6 / (64 × 30)⌉ = 2
+    data nodes. With the failover threshold at 2 nodes one failover node more (3); at 3, none."""
+    source = LogSource("Proxy", devices=1, eps_per_device=D(320), event_bytes=D(1000))
+    at_two = size(
+        [source],
+        retention_days=D(30),
+        hot_days=30,
+        warm_days=0,
+        constants=Constants(failover_from_nodes=2),
+    )
+    assert at_two.raw_gb_per_day == D("27.648")
+    assert at_two.tiers["hot"].storage_gb == D("2073.600")
+    assert at_two.tiers["hot"].nodes == 2 and at_two.failover_node and at_two.data_nodes == 3
+    at_three = size(
+        [source],
+        retention_days=D(30),
+        hot_days=30,
+        warm_days=0,
+        constants=Constants(failover_from_nodes=3),
+    )
+    assert not at_three.failover_node and at_three.data_nodes == 2
+
+
+def test_w2_bad_constants_are_refused_with_a_reason_each():
+    """Constants: a replica count that is not whole, a watermark of 100 %, a peak factor below
+    1, a search factor above the replication factor, a missing RAM figure."""
+    from onboarding.siem.sizing import CONSTANT_DEFAULTS, validate_constants
+
+    assert validate_constants(dict(CONSTANT_DEFAULTS)) == {}
+    bad = {
+        **CONSTANT_DEFAULTS,
+        "replicas": D("1.5"),
+        "disk_watermark": D(1),
+        "peak_factor": D("0.5"),
+        "splunk_search_factor": D(4),
+    }
+    del bad["ram_per_node_gb"]
+    errors = validate_constants(bad)
+    assert set(errors) == {
+        "replicas",
+        "disk_watermark",
+        "peak_factor",
+        "splunk_search_factor",
+        "ram_per_node_gb",
+    }
