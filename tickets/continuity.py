@@ -11,6 +11,7 @@ from decimal import ROUND_DOWN, Decimal
 from zoneinfo import ZoneInfo
 
 ROME = ZoneInfo("Europe/Rome")
+UTC = ZoneInfo("UTC")
 HUNDRED = Decimal(100)
 # Availability is shown to the thousandth of a percent and rounded down: never rounded up
 # into meeting a target it missed.
@@ -77,12 +78,17 @@ def availability(
 ) -> list[MonthAvailability]:
     """Per month: the time counted, the time down (outages merged, clipped to the month, an
     outage still open counted until ``now``) and the availability in percent."""
-    outages = list(outages)
+    # In UTC: Python subtracts two times of the same zone by their wall clocks, which would
+    # lose (or add) the hour of a clock change.
+    now = now.astimezone(UTC)
+    outages = [
+        (start.astimezone(UTC), end.astimezone(UTC) if end else None) for start, end in outages
+    ]
     intervals = merged((start, end or now) for start, end in outages)
     result = []
     for first in months:
-        start = month_start(first)
-        end = min(month_start(next_month(first)), now)
+        start = month_start(first).astimezone(UTC)
+        end = min(month_start(next_month(first)).astimezone(UTC), now)
         seconds = max(int((end - start).total_seconds()), 0)
         down = 0
         for out_start, out_end in intervals:

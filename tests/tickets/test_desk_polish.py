@@ -558,3 +558,45 @@ def test_s5_the_clock_state_follows_the_stored_warning_instant(box, tenant_a):
     assert sla.clock(ticket, datetime(2026, 11, 23, 13, 1, tzinfo=ROME))["state"] == "breached"
     assert ticket.first_response_warn_at == datetime(2026, 11, 23, 12, 30, tzinfo=ROME)
     assert ticket.resolution_warn_at == ticket.resolution_due - timedelta(minutes=30)
+
+
+def test_s5_the_api_refuses_a_resolution_before_the_first_response_too(admin_user):
+    """The API's policy creation runs the portal's service: the same rule, nothing written."""
+    before = SlaPolicy.objects.count()
+    SlaPolicy.objects.filter(ticket_type="service_request", priority="urgent").delete()
+    response = client_for(admin_user).post(
+        "/api/v1/sla-policies/",
+        {
+            "name": "Richiesta urgente",
+            "ticket_type": "service_request",
+            "priority": "urgent",
+            "first_response_minutes": 120,
+            "resolution_minutes": 60,
+            "warn_before_minutes": 30,
+        },
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert "resolution_minutes" in response.json()
+    assert SlaPolicy.objects.count() <= before
+    assert not SlaPolicy.objects.filter(name="Richiesta urgente").exists()
+
+
+def test_s5_l2_the_every_minute_job_warns_at_the_configured_instant(box, tenant_a, agent):
+    """The beat task itself, with the clock travelled: a 45-minute "warn before" on a 4-hour
+    first response opened Monday 09:00 warns at 12:15, not at 12:00 (a fixed hour before)."""
+    from tickets.tasks import check_sla
+
+    incident_policy(warn_before_minutes=45)
+    ticket = ticket_at(box, MONDAY_9, "<j1@x>")
+    with scopes_disabled():
+        Ticket.objects.filter(pk=ticket.pk).update(owner=agent)
+    mail.outbox.clear()
+    with time_machine.travel(datetime(2026, 11, 23, 12, 0, tzinfo=ROME), tick=False):
+        assert check_sla() == 0
+    with time_machine.travel(datetime(2026, 11, 23, 12, 14, tzinfo=ROME), tick=False):
+        assert check_sla() == 0
+    with time_machine.travel(datetime(2026, 11, 23, 12, 15, tzinfo=ROME), tick=False):
+        assert check_sla() == 1
+        assert check_sla() == 0  # once (SPEC L4)
+    assert [m.to for m in mail.outbox] == [[agent.email]]
