@@ -600,3 +600,18 @@ def test_s5_l2_the_every_minute_job_warns_at_the_configured_instant(box, tenant_
         assert check_sla() == 1
         assert check_sla() == 0  # once (SPEC L4)
     assert [m.to for m in mail.outbox] == [[agent.email]]
+
+
+def test_the_admins_pages_and_the_triage_page_show_their_forms(box, admin_user, agent):
+    """The canned responses' list and form, and a held message with its two actions."""
+    admin = client_for(admin_user)
+    admin.post(reverse("canned_new"), canned_post())
+    canned = CannedResponse.objects.get()
+    listing = admin.get(reverse("canned_list")).content.decode()
+    assert "Reset password" in listing and "it · en · fr" in listing
+    form = admin.get(reverse("canned_edit", args=[canned.pk])).content.decode()
+    assert 'name="body_fr"' in form and "la demande {number}" in form
+    inbound = held(box)
+    page = client_for(agent).get(reverse("triage_item", args=[inbound.pk])).content.decode()
+    assert 'data-testid="triage-open"' in page and 'data-testid="triage-dismiss"' in page
+    assert 'name="action" value="open"' in page and 'name="action" value="dismiss"' in page
