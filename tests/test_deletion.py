@@ -35,7 +35,7 @@ from onboarding.models import Deliverable, Meeting
 from tests.conftest import make_tenant
 from tests.factories import PASSWORD
 from tests.tickets.conftest import authentication_passed, local_mailbox
-from tickets import desk
+from tickets import desk, outages
 from tickets.ingest import ingest, record_failure
 from tickets.models import InboundMessage, Mailbox, SlaPolicy, SlaWarning, Ticket
 
@@ -362,6 +362,21 @@ def fill(marker: str, *, cstm: User, agent: User, admin: User, mailbox: Mailbox)
             desk.ticket_reply(ticket=ticket, body=f"reply {marker}", by=agent)
         with transaction.atomic():
             desk.ticket_reply(ticket=ticket, body=f"note {marker}", by=agent, internal=True)
+        # An agent's reply with a file (issue 14) and an outage on the incident (SPEC S9).
+        desk.ticket_reply(
+            ticket=ticket,
+            body=f"reply with a file {marker}",
+            by=agent,
+            attachments=[SimpleUploadedFile(f"guide-{marker}.txt", f"guide {marker}".encode())],
+        )
+        Ticket.objects.filter(pk=ticket.pk).update(type=Ticket.Type.INCIDENT)
+        outages.outage_record(
+            ticket=ticket,
+            by=agent,
+            service=f"Platform {marker}",
+            started_at=timezone.now() - timedelta(hours=3),
+            ended_at=timezone.now() - timedelta(hours=1),
+        )
         SlaWarning.objects.create(
             ticket=ticket,
             organisation=organisation,
@@ -461,13 +476,13 @@ def test_l3_day_90_leaves_nothing_of_the_organisation_in_the_database_or_the_med
         )
         statement = Statement.objects.get(organisation=alfa.organisation).pdf.name
         bravo_statement = Statement.objects.get(organisation=bravo.organisation).pdf.name
-    # Its files: the statement PDF, two attachments, four raw mails, the kick-off minutes, the
-    # user-list CSV and two logos (with the marker).
+    # Its files: the statement PDF, three attachments (one sent with an agent's reply), four raw
+    # mails, the kick-off minutes, the user-list CSV and two logos (with the marker).
     alfa_files = {statement, *files_with(A, settings.MEDIA_ROOT)}
     bravo_files = {bravo_statement, *files_with(B, settings.MEDIA_ROOT)}
     bravo_rows = database_rows_with(B)
     assert database_rows_with(A) and files_with(A, settings.MEDIA_ROOT)
-    assert len(alfa_files) == 11
+    assert len(alfa_files) == 12
 
     with time_machine.travel(at(expiry - timedelta(days=60)), tick=False):
         lifecycle.run_daily()  # the expiry warnings
@@ -485,7 +500,7 @@ def test_l3_day_90_leaves_nothing_of_the_organisation_in_the_database_or_the_med
     assert {"accounts_securityevent", "tickets_attachment", "activities_activityrequest"} <= set(
         kept
     )
-    assert len(bravo_files) == 11
+    assert len(bravo_files) == 12
     assert all((settings.MEDIA_ROOT / name).exists() for name in bravo_files)
     with scopes_disabled():
         record = DeletionRecord.objects.get(organisation_ref=alfa.organisation.pk)
@@ -500,7 +515,7 @@ def test_l3_day_90_leaves_nothing_of_the_organisation_in_the_database_or_the_med
     ]
     assert empty == []
     assert record.counts["received_mails"] == 4
-    assert record.counts["attachments"] == 2
+    assert record.counts["attachments"] == 3  # two came by mail, one with an agent's reply
     assert record.counts["people"] == 4 and record.counts["memberships"] == 4
     assert record.counts["admin_log_entries"] == 2
     assert A not in str(record.counts).lower() + str(record.contract_numbers).lower()

@@ -8,6 +8,7 @@ fails the test until the argument is mapped below, so no view escapes the walk.
 
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
@@ -189,6 +190,20 @@ def _b_attachment(b: Tenant):
     return Attachment.objects.with_scopes_disabled().get(organisation=b.organisation)
 
 
+def _b_outage(b: Tenant):
+    from tickets.models import Outage
+
+    ticket = _b_ticket(b)
+    with scopes_disabled():
+        outage = Outage.objects.filter(ticket=ticket).first()
+        if outage is None:
+            started = timezone.now() - timedelta(hours=2)
+            outage = Outage.objects.create(
+                organisation=b.organisation, ticket=ticket, service="Walk", started_at=started
+            )
+    return outage
+
+
 def _model(app: str, name: str):
     from django.apps import apps
 
@@ -260,6 +275,10 @@ OBJECT_ARGUMENTS = {
     "ticket_id": lambda b: _b_ticket(b).pk,
     "inbound_id": lambda b: _b_held(b).pk,
     "attachment_id": lambda b: _b_attachment(b).pk,
+    "outage_id": lambda b: _b_outage(b).pk,
+    # Canned responses and SLA policies are the provider's, shared: an absent id must be a 404.
+    "canned_id": lambda b: 999_999,
+    "policy_id": lambda b: 999_999,
     "upload_id": lambda b: _b_prerequisite(b, "UserListUpload"),
     "logo_id": lambda b: _b_prerequisite(b, "Logo"),
     "step_id": lambda b: _b_plan_step(b).pk,

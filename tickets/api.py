@@ -24,7 +24,7 @@ from csm_portal.api import (
     StrictCharField,
 )
 from csm_portal.api_auth import require_role
-from tickets import desk, kpi, selectors, sla, triage
+from tickets import desk, desk_settings, kpi, selectors, sla, triage
 from tickets.models import InboundMessage, SlaPolicy, Ticket, TicketEvent, TicketMessage
 
 DESK = (Role.AGENT, Role.PROVIDER_ADMIN)
@@ -294,14 +294,18 @@ class SlaPolicyViewSet(
         return SlaPolicy.objects.filter(contract__isnull=True).order_by("ticket_type", "priority")
 
     def perform_create(self, serializer: serializers.Serializer) -> None:
-        from django.core.exceptions import ValidationError
-
+        """The portal's rules (tickets.desk_settings.sla_policy_save): admins only, resolution
+        not before first response, one general policy per type and priority."""
         data = serializer.validated_data
-        if SlaPolicy.objects.filter(
-            ticket_type=data["ticket_type"], priority=data["priority"], contract__isnull=True
-        ).exists():
-            raise ValidationError({"priority": ["A policy for this type and priority exists."]})
-        serializer.save()
+        serializer.instance = desk_settings.sla_policy_save(
+            by=self.request.user,
+            name=data["name"],
+            ticket_type=data["ticket_type"],
+            priority=data["priority"],
+            first_response_minutes=data["first_response_minutes"],
+            resolution_minutes=data["resolution_minutes"],
+            warn_before_minutes=data.get("warn_before_minutes", 60),
+        )
 
 
 class KpiView(APIView):

@@ -1,6 +1,7 @@
 """The every-minute SLA check (SPEC S5, L2): warnings before and at breach go to the ticket's
 owner and the L2 leads, once each (a row per warning, so running twice or late sends nothing
-twice)."""
+twice). The warning comes at the instant the ticket's policy sets ("warn before", in support
+minutes), stored on the ticket when its deadlines are computed."""
 
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
@@ -9,34 +10,34 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from csm_portal.business_calendar import add_support_minutes
 from tickets import sla
 from tickets.desk import l2_leads
 from tickets.models import SlaWarning, Ticket
 
-WARN_BEFORE_MINUTES = 60
-
 
 def warn_due(now=None) -> int:
     now = now or timezone.now()
-    # A deadline at or before this instant is within the warning window (or already past).
-    warn_until = add_support_minutes(now, WARN_BEFORE_MINUTES)
     sent = 0
     open_tickets = (
         Ticket.objects.filter(status__in=Ticket.OPEN_STATUSES, paused_since__isnull=True)
         .filter(
-            Q(resolution_due__lte=warn_until)
-            | Q(first_response_at__isnull=True, first_response_due__lte=warn_until)
+            Q(resolution_warn_at__lte=now)
+            | Q(first_response_at__isnull=True, first_response_warn_at__lte=now)
         )
         .select_related("owner", "organisation")
     )
     leads = l2_leads()
     for ticket in open_tickets:
-        for target, due in (
-            ("first_response", ticket.first_response_due if not ticket.first_response_at else None),
-            ("resolution", ticket.resolution_due),
+        first = ticket.first_response_at is None
+        for target, due, warn_at in (
+            (
+                "first_response",
+                ticket.first_response_due if first else None,
+                ticket.first_response_warn_at,
+            ),
+            ("resolution", ticket.resolution_due, ticket.resolution_warn_at),
         ):
-            if due is None or due > warn_until:
+            if due is None or warn_at is None or warn_at > now:
                 continue
             stage = "breached" if now >= due else "before"
             sent += _warn(ticket, target, stage, due, leads)

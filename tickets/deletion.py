@@ -1,7 +1,8 @@
 """What the day-90 deletion removes of an organisation in the service desk (SPEC L3): its
 tickets with their messages, events and warnings, every mail received from it (raw .eml files
-included, held and failed ones too), attachments (files included), the auto-replies sent to its
-people and the SLA terms of its contracts. Registered in the registry of
+included, held and failed ones too), attachments (files included, agents' replies' too), the
+outages recorded on its incidents, the auto-replies sent to its people and the SLA terms of its
+contracts. Registered in the registry of
 ``csm_portal.deletion`` from ``TicketsConfig.ready()``."""
 
 import logging
@@ -17,6 +18,7 @@ from tickets.models import (
     Attachment,
     AutoReply,
     InboundMessage,
+    Outage,
     SlaPolicy,
     SlaWarning,
     Ticket,
@@ -113,6 +115,7 @@ def register_steps() -> None:
     register(
         count="ticket_events", model=TicketEvent, rows=_of_tickets(TicketEvent), order=TICKETS + 30
     )
+    register(count="outages", model=Outage, rows=_of_tickets(Outage), order=TICKETS + 35)
     register(
         count="attachments",
         model=Attachment,

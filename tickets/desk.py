@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.utils import timezone
@@ -14,10 +15,13 @@ from django.utils.translation import gettext as _
 from accounts.models import Membership, User
 from accounts.roles import AgentLevel, Role
 from accounts.tenancy import customer_write_refusal, tenancy_for
+from csm_portal.files import files_removed_on_failure, save_file
 from tickets import selectors, sla
 from tickets.history import event
-from tickets.models import Mailbox, Ticket, TicketEvent, TicketMessage
+from tickets.models import Attachment, Mailbox, Ticket, TicketEvent, TicketMessage
 from tickets.outgoing import own_message_id, reply_headers, subject_line
+from tickets.parsing import safe_filename
+from tickets.portal import attachment_problems
 
 Kind = TicketEvent.Kind
 
@@ -61,15 +65,54 @@ def _repeated(ticket: Ticket, *, by: User, text: str, direction: str, now) -> Ti
     return None
 
 
-@transaction.atomic
 def ticket_reply(
-    *, ticket: Ticket, body: str, by: User, internal: bool = False, wait: bool = False
+    *,
+    ticket: Ticket,
+    body: str,
+    by: User,
+    internal: bool = False,
+    wait: bool = False,
+    attachments: list[UploadedFile] | None = None,
 ) -> TicketMessage:
     """An agent's reply goes out by mail, threaded, with the number in the subject; a referent's
     or end user's reply from the portal is a customer message. A note stays internal. SPEC C5:
     an expired customer's reply is refused (PermissionDenied) and nothing is written. SPEC S6:
     the first reply of an active agent or admin (not a CSTM) makes them the owner. SPEC L5: a
-    double submit records and sends once."""
+    double submit records and sends once. Staff may attach files (the checks of customers'
+    attachments; stored under random names, sent with the mail); a customer posting files here
+    is refused and nothing is written."""
+    files = list(attachments or [])
+    if files:
+        if not tenancy_for(by).is_provider_staff:
+            raise PermissionDenied(_("Only the service desk attaches files to replies here."))
+        if problems := attachment_problems(files):
+            raise ValidationError({"attachments": problems})
+    with files_removed_on_failure():
+        return _reply(ticket=ticket, body=body, by=by, internal=internal, wait=wait, files=files)
+
+
+def _store_attachments(message: TicketMessage, files: list[UploadedFile]) -> list[Attachment]:
+    stored = []
+    for upload in files:
+        upload.seek(0)
+        attachment = Attachment(
+            ticket_id=message.ticket_id,
+            organisation_id=message.organisation_id,
+            message=message,
+            filename=safe_filename(upload.name or "attachment"),
+            content_type=(upload.content_type or "application/octet-stream")[:150],
+            size=upload.size,
+        )
+        save_file(attachment.file, "attachment", upload.read())
+        attachment.save()
+        stored.append(attachment)
+    return stored
+
+
+@transaction.atomic
+def _reply(
+    *, ticket: Ticket, body: str, by: User, internal: bool, wait: bool, files: list[UploadedFile]
+) -> TicketMessage:
     locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
     refusal = reply_refusal(ticket=locked, by=by)
     if refusal:
@@ -121,6 +164,7 @@ def ticket_reply(
             author=by,
             body_text=text,
         )
+        _store_attachments(message, files)
         event(locked, Kind.NOTE, actor=by)
         return message
     headers = reply_headers(locked)
@@ -134,6 +178,7 @@ def ticket_reply(
         body_text=text,
         message_id=message_id,
     )
+    stored = _store_attachments(message, files)
     if locked.first_response_at is None:
         locked.first_response_at = now
     if locked.owner is None and role in DESK_ROLES and by.is_active:
@@ -158,6 +203,9 @@ def ticket_reply(
         [locked.requester_email],
         headers={"Message-ID": message_id, **headers},
     )
+    for attachment in stored:
+        with attachment.file.open("rb") as handle:
+            mail.attach(attachment.filename, handle.read(), attachment.content_type)
     transaction.on_commit(lambda: mail.send(fail_silently=True))
     return message
 

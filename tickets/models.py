@@ -3,10 +3,11 @@ tickets with their messages, contractual events and full history, SLA policies a
 
 import ipaddress
 import secrets
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -228,6 +229,14 @@ class Ticket(models.Model):
     paused_minutes = models.PositiveIntegerField(default=0)
     first_response_due = models.DateTimeField(_("first response due"), null=True, blank=True)
     resolution_due = models.DateTimeField(_("resolution due"), null=True, blank=True)
+    # The policy's "warn before" (support minutes) and the instants it gives, stored so the
+    # "breaching soon" filter and the SLA check are indexed queries with no calendar per row.
+    sla_policy = models.ForeignKey(
+        "SlaPolicy", on_delete=models.SET_NULL, null=True, blank=True, related_name="tickets"
+    )
+    warn_before_minutes = models.PositiveIntegerField(null=True, blank=True)
+    first_response_warn_at = models.DateTimeField(null=True, blank=True)
+    resolution_warn_at = models.DateTimeField(null=True, blank=True)
 
     objects = ScopedManager(organisation="organisation")
 
@@ -238,6 +247,8 @@ class Ticket(models.Model):
         indexes = [
             models.Index(fields=["status", "resolution_due"]),
             models.Index(fields=["organisation", "created_at"]),
+            models.Index(fields=["status", "first_response_warn_at"], name="ticket_first_warn"),
+            models.Index(fields=["status", "resolution_warn_at"], name="ticket_resolution_warn"),
         ]
 
     def __str__(self) -> str:
@@ -389,6 +400,14 @@ class Attachment(models.Model):
     size = models.PositiveBigIntegerField()
     file = models.FileField(upload_to=_attachment_path, blank=True)
     rejected_reason = models.CharField(max_length=300, blank=True)
+    # The agent's reply (or internal note) it was sent with; none for customers' files.
+    message = models.ForeignKey(
+        "TicketMessage",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="attachments",
+    )
 
     objects = ScopedManager(organisation="organisation")
 
@@ -436,6 +455,7 @@ class TicketEvent(models.Model):
         MESSAGE = "message", _("Customer message")
         NOTE = "note", _("Internal note")
         SLA_WARNING = "sla_warning", _("SLA warning")
+        OUTAGE = "outage", _("Outage recorded")
 
     CONTRACTUAL = (Kind.OPENED, Kind.CLOSED, Kind.OUTCOME)
 
@@ -478,6 +498,17 @@ class SlaPolicy(models.Model):
     first_response_minutes = models.PositiveIntegerField(_("first response (support minutes)"))
     resolution_minutes = models.PositiveIntegerField(_("resolution (support minutes)"))
     warn_before_minutes = models.PositiveIntegerField(_("warn before breach (minutes)"), default=60)
+    # SPEC S9: the monthly availability the contract promises (percent of the month's time
+    # without outage), read from the incident policies of the customer's contract, else the
+    # general ones.
+    availability_target = models.DecimalField(
+        _("availability target (%)"),
+        max_digits=6,
+        decimal_places=3,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+    )
 
     class Meta:
         ordering = ["ticket_type", "priority"]
@@ -497,6 +528,29 @@ class SlaPolicy(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        super().clean()
+        if (
+            self.first_response_minutes is not None
+            and self.resolution_minutes is not None
+            and self.resolution_minutes < self.first_response_minutes
+        ):
+            raise ValidationError(
+                {
+                    "resolution_minutes": _(
+                        "The resolution target cannot come before the first response."
+                    )
+                }
+            )
+        if self.first_response_minutes == 0:
+            raise ValidationError(
+                {
+                    "first_response_minutes": _(
+                        "The first-response target must be at least one minute."
+                    )
+                }
+            )
 
 
 class SlaWarning(models.Model):
@@ -530,3 +584,70 @@ class AutoReply(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sender} {self.sent_at:%Y-%m-%d %H:%M}"
+
+
+class Outage(models.Model):
+    """An interruption of a customer's service recorded on an incident ticket (SPEC S9): from
+    when to when (open while it lasts) and which service. Overlapping outages count once in the
+    monthly availability."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="outages")
+    service = models.CharField(_("affected service"), max_length=120)
+    started_at = models.DateTimeField(_("start"))
+    ended_at = models.DateTimeField(_("end"), null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedManager(organisation="organisation")
+
+    class Meta:
+        ordering = ["started_at", "pk"]
+        verbose_name = _("outage")
+        verbose_name_plural = _("outages")
+        indexes = [models.Index(fields=["organisation", "started_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ended_at__isnull=True) | Q(ended_at__gt=models.F("started_at")),
+                name="outage_ends_after_it_starts",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} {self.service} {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class CannedResponse(models.Model):
+    """A reply text admins prepare for agents (the provider's, shared by every customer), in the
+    four support languages (SPEC S8). Placeholders: {name} (the requester), {number} (the
+    ticket), {subject}, {agent}."""
+
+    LANGUAGES = ("it", "en", "fr", "es")
+
+    title_it = models.CharField(_("title (Italian)"), max_length=150)
+    title_en = models.CharField(_("title (English)"), max_length=150, blank=True)
+    title_fr = models.CharField(_("title (French)"), max_length=150, blank=True)
+    title_es = models.CharField(_("title (Spanish)"), max_length=150, blank=True)
+    body_it = models.TextField(_("text (Italian)"), max_length=20000)
+    body_en = models.TextField(_("text (English)"), max_length=20000, blank=True)
+    body_fr = models.TextField(_("text (French)"), max_length=20000, blank=True)
+    body_es = models.TextField(_("text (Spanish)"), max_length=20000, blank=True)
+    active = models.BooleanField(_("in use"), default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["title_it"]
+        verbose_name = _("canned response")
+        verbose_name_plural = _("canned responses")
+
+    def __str__(self) -> str:
+        return self.title_it
+
+    def title_in(self, language: str) -> str:
+        return getattr(self, f"title_{language[:2]}", "") or self.title_it
+
+    def body_in(self, language: str) -> str:
+        """The text in ``language``, Italian (the portal's first language) when missing."""
+        return getattr(self, f"body_{language[:2]}", "") or self.body_it

@@ -44,7 +44,7 @@ def categories_for(sender: Sender) -> list[tuple[str, str]]:
     ]
 
 
-def _attachment_problems(files: list[UploadedFile]) -> list[str]:
+def attachment_problems(files: list[UploadedFile]) -> list[str]:
     problems = []
     if len(files) > MAX_ATTACHMENTS:
         problems.append(_("At most %(n)s files per request.") % {"n": MAX_ATTACHMENTS})
@@ -96,7 +96,7 @@ def ticket_open(
         errors["subject"] = [_("Write a subject.")]
     if not description.strip():
         errors["description"] = [_("Describe the request.")]
-    if problems := _attachment_problems(files):
+    if problems := attachment_problems(files):
         errors["attachments"] = problems
     if errors:
         raise ValidationError(errors)

@@ -1,16 +1,65 @@
 """Reads of the service desk through the scoped managers (SPEC T1): a referent sees the
 organisation's tickets, an end user only their own, agents all."""
 
-from django.db.models import F, Q, QuerySet
+from datetime import datetime
+from decimal import Decimal
+
+from django.db.models import F, Max, Q, QuerySet
+from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from accounts.models import Membership, User
 from accounts.roles import Role
-from tickets.models import Attachment, InboundMessage, Ticket, TicketMessage
+from tickets import continuity
+from tickets.models import (
+    Attachment,
+    CannedResponse,
+    InboundMessage,
+    Outage,
+    SlaPolicy,
+    Ticket,
+    TicketMessage,
+)
 
 # The list's default filter: every ticket still being worked. Distinct from the status "open",
 # so that status can be filtered on its own.
 ACTIVE = "active"
+# The "time left" filter of the desk's list.
+BREACHING_SOON = "soon"
+BREACHED = "breached"
+
+
+def _at_risk(now: datetime) -> Q:
+    """Past the warning instant of the target that still runs (SPEC S5)."""
+    return Q(first_response_at__isnull=True, first_response_warn_at__lte=now) | Q(
+        resolution_warn_at__lte=now
+    )
+
+
+def _breached(now: datetime) -> Q:
+    return Q(first_response_at__isnull=True, first_response_due__lt=now) | Q(resolution_due__lt=now)
+
+
+def breaching_soon(*, now: datetime | None = None) -> QuerySet[Ticket]:
+    """Open tickets whose clock runs and has passed the warning instant of their policy ("warn
+    before"), not yet breached: nearest deadline first. Indexed on (status, *_warn_at); the
+    instants are stored when the deadlines are computed, so no calendar runs per row."""
+    now = now or timezone.now()
+    return (
+        Ticket.objects.filter(status__in=Ticket.OPEN_STATUSES, paused_since__isnull=True)
+        .filter(_at_risk(now))
+        .exclude(_breached(now))
+        .order_by(F("resolution_due").asc(nulls_last=True), "pk")
+    )
+
+
+def breached(*, now: datetime | None = None) -> QuerySet[Ticket]:
+    """Open tickets whose clock runs and whose running target is past due."""
+    now = now or timezone.now()
+    return Ticket.objects.filter(status__in=Ticket.OPEN_STATUSES, paused_since__isnull=True).filter(
+        _breached(now)
+    )
 
 
 def ticket_list(
@@ -21,9 +70,12 @@ def ticket_list(
     status: str = ACTIVE,
     level: str = "",
     mine: bool = False,
+    sla: str = "",
+    now: datetime | None = None,
 ) -> QuerySet[Ticket]:
     """``status``: ``ACTIVE`` for every ticket still being worked (new, open, waiting), a status
-    value for that status alone, "" for all."""
+    value for that status alone, "" for all. ``sla``: ``BREACHING_SOON`` or ``BREACHED`` for
+    the running clocks in that state (provider staff only)."""
     tickets = Ticket.objects.select_related("organisation", "owner")
     if tenancy.role == Role.END_USER:
         tickets = tickets.filter(Q(requester=user) | Q(requester_email__iexact=user.email))
@@ -35,6 +87,9 @@ def ticket_list(
         tickets = tickets.filter(level=level)
     if mine:
         tickets = tickets.filter(owner=user)
+    if sla in (BREACHING_SOON, BREACHED) and tenancy.is_provider_staff:
+        chosen = breaching_soon(now=now) if sla == BREACHING_SOON else breached(now=now)
+        tickets = tickets.filter(pk__in=chosen.values("pk"))
     if search:
         tickets = tickets.filter(
             Q(number__icontains=search)
@@ -70,7 +125,11 @@ def ticket_get(*, tenancy, user, ticket_id: int) -> Ticket:
 
 def conversation(ticket: Ticket, *, staff: bool) -> QuerySet[TicketMessage]:
     """The ticket's messages in order; internal notes only for provider staff."""
-    messages = ticket.messages.select_related("author").order_by("created_at", "pk")
+    messages = (
+        ticket.messages.select_related("author")
+        .prefetch_related("attachments")
+        .order_by("created_at", "pk")
+    )
     return messages if staff else messages.exclude(direction=TicketMessage.Direction.NOTE)
 
 
@@ -92,12 +151,108 @@ def inbound_get(*, inbound_id: int) -> InboundMessage:
 
 def attachment_get(*, tenancy, user, attachment_id: int) -> Attachment:
     attachment = get_object_or_404(
-        Attachment.objects.select_related("ticket").exclude(file=""), pk=attachment_id
+        Attachment.objects.select_related("ticket", "message").exclude(file=""), pk=attachment_id
     )
     if attachment.ticket_id is None and not tenancy.is_provider_staff:
-        from django.http import Http404
-
+        raise Http404
+    # A file attached to an internal note is the desk's: customers never reach it (T1).
+    internal = (
+        attachment.message is not None
+        and attachment.message.direction == TicketMessage.Direction.NOTE
+    )
+    if internal and not tenancy.is_provider_staff:
         raise Http404
     if attachment.ticket_id is not None:
         ticket_get(tenancy=tenancy, user=user, ticket_id=attachment.ticket_id)
     return attachment
+
+
+def ticket_attachments(ticket: Ticket, *, staff: bool) -> QuerySet[Attachment]:
+    """The ticket's files; those of internal notes only for provider staff."""
+    files = ticket.attachments.select_related("message").order_by("pk")
+    return files if staff else files.exclude(message__direction=TicketMessage.Direction.NOTE)
+
+
+def canned_responses() -> QuerySet[CannedResponse]:
+    return CannedResponse.objects.filter(active=True).order_by("title_it", "pk")
+
+
+def canned_response_get(*, canned_id: int, active_only: bool = True) -> CannedResponse:
+    responses = CannedResponse.objects.all()
+    if active_only:
+        responses = responses.filter(active=True)
+    return get_object_or_404(responses, pk=canned_id)
+
+
+# --------------------------------------------------------------------------- continuity (S9)
+
+
+def availability_target(organisation) -> Decimal | None:
+    """The monthly availability the customer's contract promises: the highest target among the
+    incident policies of its latest contract that has any, else among the general ones."""
+    policies = SlaPolicy.objects.filter(
+        ticket_type=Ticket.Type.INCIDENT, availability_target__isnull=False
+    )
+    own = (
+        policies.filter(contract__organisation=organisation)
+        .order_by("-contract__starts_on", "-availability_target")
+        .values_list("availability_target", flat=True)
+        .first()
+    )
+    if own is not None:
+        return own
+    return policies.filter(contract__isnull=True).aggregate(best=Max("availability_target"))["best"]
+
+
+def monthly_availability(
+    organisation, months: int = 6, *, now: datetime | None = None
+) -> list[continuity.MonthAvailability]:
+    """The customer's availability month by month (the current month and the ``months - 1``
+    before it, oldest first) against its contractual target (SPEC S9). Two queries."""
+    now = now or timezone.now()
+    firsts = continuity.months_back(timezone.localtime(now, continuity.ROME).date(), months)
+    since = continuity.month_start(firsts[0])
+    outages = Outage.objects.filter(organisation=organisation, started_at__lt=now).filter(
+        Q(ended_at__isnull=True) | Q(ended_at__gt=since)
+    )
+    return continuity.availability(
+        months=firsts,
+        outages=outages.values_list("started_at", "ended_at"),
+        now=now,
+        target=availability_target(organisation),
+    )
+
+
+def availability_overview(*, months: int = 3, now: datetime | None = None) -> list[dict]:
+    """For the KPI page: every customer with an outage in the period, its availability per month
+    against its target (customers without outages were available 100 %)."""
+    now = now or timezone.now()
+    firsts = continuity.months_back(timezone.localtime(now, continuity.ROME).date(), months)
+    since = continuity.month_start(firsts[0])
+    outages = (
+        Outage.objects.filter(started_at__lt=now)
+        .filter(Q(ended_at__isnull=True) | Q(ended_at__gt=since))
+        .select_related("organisation")
+        .order_by("organisation__name", "started_at")
+    )
+    by_organisation: dict = {}
+    for outage in outages:
+        by_organisation.setdefault(outage.organisation, []).append(
+            (outage.started_at, outage.ended_at)
+        )
+    return [
+        {
+            "organisation": organisation,
+            "months": continuity.availability(
+                months=firsts,
+                outages=intervals,
+                now=now,
+                target=availability_target(organisation),
+            ),
+        }
+        for organisation, intervals in by_organisation.items()
+    ]
+
+
+def outages_of(ticket: Ticket) -> QuerySet[Outage]:
+    return ticket.outages.select_related("recorded_by").order_by("started_at", "pk")

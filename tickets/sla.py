@@ -23,23 +23,29 @@ def apply_policy(ticket: Ticket) -> None:
     """Set the targets from the policy and compute the deadlines (call after a change of type,
     priority or contract)."""
     policy = policy_for(ticket)
+    ticket.sla_policy = policy
     ticket.first_response_target = policy.first_response_minutes if policy else None
     ticket.resolution_target = policy.resolution_minutes if policy else None
+    ticket.warn_before_minutes = policy.warn_before_minutes if policy else None
     recompute(ticket)
 
 
+def _at(start: datetime, minutes: int | None) -> datetime | None:
+    return add_support_minutes(start, max(minutes, 0)) if minutes is not None else None
+
+
 def recompute(ticket: Ticket) -> None:
+    """Deadlines and warning instants: the warning comes the policy's "warn before" support
+    minutes ahead of each deadline (at the opening if the target is shorter than that)."""
     start = ticket.created_at
     paused = ticket.paused_minutes
-    ticket.first_response_due = (
-        add_support_minutes(start, ticket.first_response_target + paused)
-        if ticket.first_response_target is not None
-        else None
-    )
-    ticket.resolution_due = (
-        add_support_minutes(start, ticket.resolution_target + paused)
-        if ticket.resolution_target is not None
-        else None
+    warn = ticket.warn_before_minutes if ticket.warn_before_minutes is not None else 60
+    first, resolution = ticket.first_response_target, ticket.resolution_target
+    ticket.first_response_due = _at(start, None if first is None else first + paused)
+    ticket.resolution_due = _at(start, None if resolution is None else resolution + paused)
+    ticket.first_response_warn_at = _at(start, None if first is None else first + paused - warn)
+    ticket.resolution_warn_at = _at(
+        start, None if resolution is None else resolution + paused - warn
     )
 
 
@@ -70,10 +76,20 @@ def clock(ticket: Ticket, now: datetime) -> dict:
         return {"target": None, "left": None, "paused": False}
     if ticket.first_response_at is None and ticket.first_response_due is not None:
         target, due = "first_response", ticket.first_response_due
+        warn_at = ticket.first_response_warn_at
     else:
         target, due = "resolution", ticket.resolution_due
+        warn_at = ticket.resolution_warn_at
     at = ticket.paused_since or now
     left = minutes_left(due, at)
+    # Amber from the policy's warning instant, red once breached (SPEC S5).
+    state = (
+        "breached"
+        if due is not None and at > due
+        else "soon"
+        if warn_at is not None and at >= warn_at
+        else "ok"
+    )
     hours, minutes = divmod(abs(left), 60) if left is not None else (None, None)
     return {
         "target": target,
@@ -83,4 +99,5 @@ def clock(ticket: Ticket, now: datetime) -> dict:
         "hours": hours,
         "minutes": minutes,
         "paused": ticket.paused_since is not None,
+        "state": state,
     }

@@ -2,26 +2,31 @@
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
 
 from accounts.roles import PROVIDER_ROLES, Role
 from accounts.tenancy import customer_write_refusal
 from csm_portal import charts
 from csm_portal.idempotency import already_done_redirects, form_once
 from csm_portal.web import NOT_DONE, add_service_errors, paginate, role_required, submit
-from tickets import desk, kpi, portal, selectors, sla
+from tickets import desk, desk_settings, kpi, outages, portal, selectors, sla
 from tickets.forms import (
     AgentReplyForm,
+    CannedResponseForm,
     NewRequestForm,
+    OutageForm,
     ReplyForm,
+    SlaPolicyForm,
     TicketUpdateForm,
-    TriageForm,
+    TriageDismissForm,
+    TriageOpenForm,
 )
-from tickets.models import Ticket
+from tickets.models import CannedResponse, SlaPolicy, Ticket
 from tickets.triage import held_dismiss, held_to_ticket
 
 DESK = (Role.AGENT, Role.PROVIDER_ADMIN)
@@ -34,6 +39,7 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", selectors.ACTIVE)
     level = request.GET.get("level", "")
     mine = request.GET.get("mine") == "1"
+    sla_filter = request.GET.get("sla", "")
     tickets = selectors.ticket_list(
         tenancy=request.tenancy,
         user=request.user,
@@ -41,6 +47,7 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
         status=status,
         level=level,
         mine=mine,
+        sla=sla_filter,
     )
     page = paginate(request, tickets)
     now = timezone.now()
@@ -52,6 +59,7 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
         "status": status,
         "level": level,
         "mine": mine,
+        "sla": sla_filter,
         "statuses": Ticket.Status.choices,
     }
     template = "tickets/partials/ticket_rows.html" if request.htmx else "tickets/ticket_list.html"
@@ -65,8 +73,12 @@ def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
     at_desk = request.tenancy.role in DESK
     # SPEC C5: an expired customer reads the ticket; a sentence takes the reply form's place.
     refusal = desk.reply_refusal(ticket=ticket, by=request.user)
-    form_class = AgentReplyForm if at_desk else ReplyForm
-    reply_form = None if refusal else form_class(request.POST or None)
+    if refusal:
+        reply_form = None
+    elif at_desk:
+        reply_form = AgentReplyForm(request.POST or None, request.FILES or None)
+    else:
+        reply_form = ReplyForm(request.POST or None)
     if request.method == "POST" and reply_form is not None:
         try:
             done = submit(
@@ -85,8 +97,11 @@ def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
         "thread": list(selectors.conversation(ticket, staff=staff)),
         "events": list(ticket.events.select_related("actor").order_by("at", "pk")) if staff else [],
         "contractual": list(ticket.events.filter(contractual=True).order_by("at", "pk")),
-        "attachments": list(ticket.attachments.order_by("pk")),
+        "attachments": list(selectors.ticket_attachments(ticket, staff=staff)),
         "clock": sla.clock(ticket, timezone.now()),
+        "canned": list(selectors.canned_responses()) if at_desk else [],
+        "outages": list(selectors.outages_of(ticket)) if staff else [],
+        "outage_form": OutageForm() if at_desk and ticket.type == Ticket.Type.INCIDENT else None,
         "reply_form": reply_form,
         "update_form": TicketUpdateForm(
             initial={
@@ -139,27 +154,51 @@ def triage(request: HttpRequest) -> HttpResponse:
     )
 
 
+TRIAGE_OPEN, TRIAGE_DISMISS = "open", "dismiss"
+
+
 @role_required(*DESK)
 def triage_item(request: HttpRequest, inbound_id: int) -> HttpResponse:
+    """Two distinct actions, each its own form and button: open a ticket for a customer, or
+    keep the message as not a ticket because of a reason (required). A POST names its action;
+    one without a known action changes nothing."""
     inbound = selectors.inbound_get(inbound_id=inbound_id)
-    form = TriageForm(request.POST or None, initial={"organisation": inbound.organisation_id})
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            if data["organisation"]:
-                ticket = held_to_ticket(
-                    inbound=inbound,
-                    organisation=data["organisation"],
-                    category=data["category"] or Ticket.Category.OTHER,
-                    by=request.user,
-                )
-                messages.success(request, _("Ticket %(n)s opened.") % {"n": ticket.number})
-                return redirect(ticket)
-            held_dismiss(inbound=inbound, reason=data["reason"], by=request.user)
+    action = request.POST.get("action") if request.method == "POST" else None
+    open_form = TriageOpenForm(
+        request.POST if action == TRIAGE_OPEN else None,
+        initial={"organisation": inbound.organisation_id, "category": Ticket.Category.OTHER},
+        prefix=TRIAGE_OPEN,
+    )
+    dismiss_form = TriageDismissForm(
+        request.POST if action == TRIAGE_DISMISS else None, prefix=TRIAGE_DISMISS
+    )
+    status = 200
+    if request.method == "POST" and action not in (TRIAGE_OPEN, TRIAGE_DISMISS):
+        messages.error(request, _("Choose one of the two actions."))
+        status = 400
+    elif action == TRIAGE_OPEN:
+        ticket = submit(
+            request,
+            open_form,
+            lambda data: held_to_ticket(
+                inbound=inbound,
+                organisation=data["organisation"],
+                category=data["category"],
+                by=request.user,
+            ),
+        )
+        if ticket is not NOT_DONE:
+            messages.success(request, _("Ticket %(n)s opened.") % {"n": ticket.number})
+            return redirect(ticket)
+    elif action == TRIAGE_DISMISS:
+        done = submit(
+            request,
+            dismiss_form,
+            lambda data: held_dismiss(inbound=inbound, reason=data["reason"], by=request.user),
+        )
+        if done is not NOT_DONE:
             messages.success(request, _("Kept as not a ticket."))
             return redirect("triage")
-        except ValidationError as error:
-            add_service_errors(form, error)
     with inbound.raw.open("rb") as handle:
         from tickets.parsing import parse
 
@@ -167,7 +206,13 @@ def triage_item(request: HttpRequest, inbound_id: int) -> HttpResponse:
     return render(
         request,
         "tickets/triage_item.html",
-        {"inbound": inbound, "parsed": parsed, "form": form},
+        {
+            "inbound": inbound,
+            "parsed": parsed,
+            "open_form": open_form,
+            "dismiss_form": dismiss_form,
+        },
+        status=status,
     )
 
 
@@ -187,6 +232,7 @@ def attachment_download(request: HttpRequest, attachment_id: int) -> FileRespons
 @role_required(*PROVIDER_ROLES)
 def kpi_page(request: HttpRequest) -> HttpResponse:
     context = kpi.overview(months=6)
+    context["availability"] = selectors.availability_overview(months=3)
     rows = context["by_month"]
     context["month_chart"] = charts.bars_and_line(
         labels=[date_format(row["month"], "F Y") for row in rows],
@@ -230,3 +276,142 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
     # A refused write (C5) is a 403 with the reason on the page; nothing was written.
     status = 403 if refusal and request.method == "POST" else 200
     return render(request, "tickets/ticket_new.html", context, status=status)
+
+
+# --------------------------------------------------------------------------- canned responses
+
+
+@role_required(*DESK)
+@require_GET
+def canned_insert(request: HttpRequest, ticket_id: int, canned_id: int) -> JsonResponse:
+    """The canned response for this ticket: in its requester's language, placeholders filled.
+    The reply box's script asks for it (static JS, no inline script under the CSP)."""
+    ticket = selectors.ticket_get(tenancy=request.tenancy, user=request.user, ticket_id=ticket_id)
+    canned = selectors.canned_response_get(canned_id=canned_id)
+    return JsonResponse(
+        {"text": desk_settings.canned_text(canned, ticket=ticket, agent=request.user)}
+    )
+
+
+@role_required(Role.PROVIDER_ADMIN)
+def canned_list(request: HttpRequest) -> HttpResponse:
+    responses = CannedResponse.objects.order_by("-active", "title_it", "pk")
+    return render(request, "tickets/canned_list.html", {"responses": responses})
+
+
+@role_required(Role.PROVIDER_ADMIN)
+def canned_edit(request: HttpRequest, canned_id: int | None = None) -> HttpResponse:
+    canned = (
+        selectors.canned_response_get(canned_id=canned_id, active_only=False)
+        if canned_id is not None
+        else None
+    )
+    initial = (
+        {
+            field: getattr(canned, field)
+            for field in CannedResponseForm.base_fields
+            if hasattr(canned, field)
+        }
+        if canned
+        else {"active": True}
+    )
+    form = CannedResponseForm(request.POST or None, initial=initial)
+    saved = submit(
+        request,
+        form,
+        lambda data: desk_settings.canned_response_save(by=request.user, canned=canned, **data),
+    )
+    if saved is not NOT_DONE:
+        messages.success(request, _("Canned response saved."))
+        return redirect("canned_list")
+    return render(request, "tickets/canned_edit.html", {"form": form, "canned": canned})
+
+
+# --------------------------------------------------------------------------- SLA policies
+
+
+@role_required(Role.PROVIDER_ADMIN)
+def sla_policy_list(request: HttpRequest) -> HttpResponse:
+    policies = SlaPolicy.objects.select_related("contract__organisation").order_by(
+        "contract__organisation__name", "contract__number", "ticket_type", "priority"
+    )
+    return render(request, "tickets/sla_policy_list.html", {"policies": policies})
+
+
+@role_required(Role.PROVIDER_ADMIN)
+def sla_policy_edit(request: HttpRequest, policy_id: int | None = None) -> HttpResponse:
+    policy = get_object_or_404(SlaPolicy, pk=policy_id) if policy_id is not None else None
+    initial = (
+        {
+            "name": policy.name,
+            "ticket_type": policy.ticket_type,
+            "priority": policy.priority,
+            "contract": policy.contract_id,
+            "first_response_minutes": policy.first_response_minutes,
+            "resolution_minutes": policy.resolution_minutes,
+            "warn_before_minutes": policy.warn_before_minutes,
+            "availability_target": policy.availability_target,
+        }
+        if policy
+        else {"warn_before_minutes": 60}
+    )
+    form = SlaPolicyForm(request.POST or None, initial=initial)
+    saved = submit(
+        request,
+        form,
+        lambda data: desk_settings.sla_policy_save(by=request.user, policy=policy, **data),
+    )
+    if saved is not NOT_DONE:
+        messages.success(request, _("SLA policy saved."))
+        return redirect("sla_policy_list")
+    return render(request, "tickets/sla_policy_edit.html", {"form": form, "policy": policy})
+
+
+# --------------------------------------------------------------------------- outages (S9)
+
+
+@role_required(*DESK)
+@require_POST
+def outage_add(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    ticket = selectors.ticket_get(tenancy=request.tenancy, user=request.user, ticket_id=ticket_id)
+    form = OutageForm(request.POST)
+    done = submit(
+        request,
+        form,
+        lambda data: outages.outage_record(
+            ticket=ticket, by=request.user, **form.service_arguments()
+        ),
+    )
+    if done is NOT_DONE:
+        problems = [str(e) for errors in form.errors.values() for e in errors]
+        messages.error(request, " ".join(problems) or _("The outage was not recorded."))
+    else:
+        messages.success(request, _("Outage recorded."))
+    return redirect(ticket)
+
+
+@role_required(*DESK)
+@require_POST
+def outage_close(request: HttpRequest, ticket_id: int, outage_id: int) -> HttpResponse:
+    ticket = selectors.ticket_get(tenancy=request.tenancy, user=request.user, ticket_id=ticket_id)
+    outage = get_object_or_404(ticket.outages, pk=outage_id)
+    form = OutageForm(
+        {
+            "service": outage.service,
+            "start_date": timezone.localtime(outage.started_at).date().isoformat(),
+            "start_time": timezone.localtime(outage.started_at).strftime("%H:%M"),
+            "end_date": request.POST.get("end_date", ""),
+            "end_time": request.POST.get("end_time", ""),
+        }
+    )
+    done = submit(
+        request,
+        form,
+        lambda data: outages.outage_end(outage=outage, by=request.user, ended_at=data["ended_at"]),
+    )
+    if done is NOT_DONE:
+        problems = [str(e) for errors in form.errors.values() for e in errors]
+        messages.error(request, " ".join(problems) or _("The end was not recorded."))
+    else:
+        messages.success(request, _("End of the outage recorded."))
+    return redirect(ticket)

@@ -125,7 +125,11 @@ def test_held_messages_are_triaged_never_dropped(box, tenant_a, agent):
         held = InboundMessage.objects.get(message_key="<h1@x>")
     response = client.post(
         reverse("triage_item", args=[held.pk]),
-        {"organisation": tenant_a.organisation.pk, "category": "malfunction"},
+        {
+            "action": "open",
+            "open-organisation": tenant_a.organisation.pk,
+            "open-category": "malfunction",
+        },
     )
     assert response.status_code == 302
     with scopes_disabled():

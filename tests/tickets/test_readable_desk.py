@@ -70,12 +70,14 @@ def test_s8_links_in_messages_work_and_html_stays_text(box, tenant_a):
 
 @time_machine.travel(datetime(2026, 11, 25, 15, 0, tzinfo=ZoneInfo("Europe/Rome")), tick=False)
 def test_s5_the_sla_badge_names_its_target_and_due_time(box, tenant_a, agent):
-    """A Wednesday at 15:00 in Rome, inside support hours: 30 minutes left is amber and names
-    the first-response target; five hours past it is red and says how late."""
+    """A Wednesday at 15:00 in Rome, inside support hours: 30 minutes left, past the policy's
+    warning instant, is amber and names the first-response target; five hours past it is red
+    and says how late."""
     ticket = receive(box, "referent@alfa.example", "Errore", "<r6@x>")
     with scopes_disabled():
         Ticket.objects.filter(pk=ticket.pk).update(
             first_response_due=timezone.now() + timedelta(minutes=30),
+            first_response_warn_at=timezone.now() - timedelta(minutes=30),
             resolution_due=timezone.now() + timedelta(days=3),
             paused_since=None,
         )
@@ -83,13 +85,13 @@ def test_s5_the_sla_badge_names_its_target_and_due_time(box, tenant_a, agent):
     agent.save(update_fields=["language"])
     client = client_for(agent)
     badge = _badge(client.get(reverse("ticket_list")).content.decode())
-    assert "First response due" in badge and "min left" in badge and " warn" in badge
+    assert "First response due" in badge and "min left" in badge and "sla-soon" in badge
     with scopes_disabled():
         Ticket.objects.filter(pk=ticket.pk).update(
             first_response_due=timezone.now() - timedelta(hours=5)
         )
     badge = _badge(client.get(reverse("ticket_list")).content.decode())
-    assert "First response overdue" in badge and "status-closed" in badge
+    assert "First response overdue" in badge and "sla-breached" in badge
 
 
 def _badge(html: str) -> str:

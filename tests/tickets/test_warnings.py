@@ -43,6 +43,8 @@ def test_s5_warnings_before_and_at_breach_go_once_to_owner_and_l2(
             created_at=datetime(2026, 11, 23, 9, 0, tzinfo=ROME),
             first_response_at=datetime(2026, 11, 23, 9, 5, tzinfo=ROME),
             resolution_due=datetime(2026, 11, 23, 13, 0, tzinfo=ROME),
+            # The policy's default "warn before": 60 support minutes.
+            resolution_warn_at=datetime(2026, 11, 23, 12, 0, tzinfo=ROME),
         )
         mail.outbox.clear()
         assert warn_due(now=datetime(2026, 11, 23, 11, 0, tzinfo=ROME)) == 0  # 2 h left
@@ -96,7 +98,9 @@ def test_s5_a_first_response_is_warned_even_when_resolution_is_far_away(box, ten
         Ticket.objects.filter(pk=inbound.ticket_id).update(
             owner=agent,
             first_response_due=datetime(2026, 11, 23, 11, 0, tzinfo=ROME),
+            first_response_warn_at=datetime(2026, 11, 23, 10, 0, tzinfo=ROME),
             resolution_due=datetime(2026, 12, 7, 11, 0, tzinfo=ROME),
+            resolution_warn_at=datetime(2026, 12, 7, 10, 0, tzinfo=ROME),
         )
         assert warn_due(now=datetime(2026, 11, 23, 10, 30, tzinfo=ROME)) == 1
         assert set(SlaWarning.objects.values_list("target", "stage")) == {
