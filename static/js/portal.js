@@ -29,11 +29,11 @@ document.addEventListener("click", (event) => {
 // A table wider than a phone scrolls inside itself: it then takes the keyboard focus, so that
 // it can be scrolled without a mouse (and screen readers announce it).
 function focusableScrollers() {
-  for (const table of document.querySelectorAll("main table")) {
-    if (table.scrollWidth > table.clientWidth + 1) {
-      table.setAttribute("tabindex", "0");
-    } else if (table.getAttribute("tabindex") === "0") {
-      table.removeAttribute("tabindex");
+  for (const box of document.querySelectorAll("main table, main .table-wrap")) {
+    if (box.scrollWidth > box.clientWidth + 1) {
+      box.setAttribute("tabindex", "0");
+    } else if (box.getAttribute("tabindex") === "0") {
+      box.removeAttribute("tabindex");
     }
   }
 }

@@ -11,9 +11,11 @@ from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 from django.contrib.staticfiles import finders
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext
 
 from tests.conftest import client_for
-from tests.factories import totp_authenticator
+from tests.factories import PASSWORD, totp_authenticator
 
 pytestmark = pytest.mark.django_db
 
@@ -29,8 +31,8 @@ def test_every_page_links_the_favicon_and_favicon_ico_leads_to_it(tenant_a):
     """The SVG icon is a static file, linked by every page (the layout) and reached from
     /favicon.ico, where browsers and bookmarks look for it."""
     assert finders.find("favicon.svg")
-    for client in (Client(), client_for(tenant_a.referent)):
-        page = client.get(reverse("account_login")).content.decode()
+    for client, url in ((Client(), "account_login"), (client_for(tenant_a.referent), "home")):
+        page = client.get(reverse(url)).content.decode()
         assert re.search(r'<link rel="icon" href="/static/favicon\.svg"', page)
     response = Client().get("/favicon.ico")
     assert response.status_code == 302 and response["Location"] == "/static/favicon.svg"
@@ -42,11 +44,14 @@ def _code(secret: str) -> str:
     return format_hotp_value(hotp_value(secret, int(time.time()) // 30))
 
 
+@pytest.mark.django_db(transaction=True)  # allauth records the activation after the commit
 def test_t4_staff_activating_their_authenticator_get_recovery_codes_to_keep(cstm):
     """A CSTM who sets up the authenticator app (SPEC T4: staff must) is then shown ten
     recovery codes, in the portal's layout, with a download link that gives them as a file."""
     totp_authenticator(cstm).delete()
-    client = client_for(cstm)
+    client = Client()
+    client.post(reverse("account_login"), {"login": cstm.email, "password": PASSWORD})
+    client.post(reverse("account_reauthenticate"), {"password": PASSWORD})  # allauth asks again
     page = client.get(reverse("mfa_activate_totp"))
     assert page.status_code == 200
     secret = page.context["form"].secret
@@ -58,7 +63,10 @@ def test_t4_staff_activating_their_authenticator_get_recovery_codes_to_keep(cstm
     assert len(unused) == 10
     shown = client.get(reverse("mfa_view_recovery_codes")).content.decode()
     assert all(code in shown for code in unused)
-    assert 'class="card' in shown and f'href="{reverse("mfa_download_recovery_codes")}"' in shown
+    assert (
+        'class="page allauth-page"' in shown
+        and f'href="{reverse("mfa_download_recovery_codes")}"' in shown
+    )
     download = client.get(reverse("mfa_download_recovery_codes"))
     assert download["Content-Disposition"].startswith("attachment")
     assert all(code in download.content.decode() for code in unused)
@@ -68,15 +76,19 @@ def test_t4_staff_activating_their_authenticator_get_recovery_codes_to_keep(cstm
     "url_name", ["mfa_index", "mfa_view_recovery_codes", "mfa_generate_recovery_codes"]
 )
 def test_the_mfa_pages_use_the_portals_cards_buttons_and_fields(cstm, url_name):
-    """allauth's MFA pages are drawn with the portal's own pieces (cards, buttons, fields), not
-    allauth's bare default elements."""
-    client = client_for(cstm)
-    client.get(reverse("mfa_generate_recovery_codes"))
+    """allauth's MFA pages are drawn with the portal's own pieces (the page card, cards for
+    each method, buttons, fields), not allauth's bare default elements."""
     from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 
     RecoveryCodes.activate(cstm)
+    client = client_for(cstm)
+    session = client.session  # the codes pages ask for a recent re-authentication
+    session["account_authentication_methods"][-1]["reauthenticated"] = True
+    session.save()
     html = client.get(reverse(url_name)).content.decode()
-    assert 'class="card' in html
+    assert 'class="page allauth-page"' in html
+    if url_name == "mfa_index":
+        assert html.count('<section class="card">') == 2  # authenticator app, recovery codes
     assert re.search(r'<(a|button)[^>]*class="button', html), html
 
 
@@ -89,5 +101,7 @@ def test_the_navigation_marks_the_current_page_and_offers_a_skip_link(tenant_a):
         nav = html.split('<nav class="mainnav"', 1)[1].split("</nav>", 1)[0]
         assert nav.count('aria-current="page"') == 1, url
         assert re.search(rf'href="{re.escape(url)}" aria-current="page">{label}</a>', nav)
-        assert 'class="skip-link" href="#content">Vai al contenuto</a>' in html
+        with translation.override("it"):
+            skip = gettext("Skip to content")  # "Vai al contenuto"
+        assert f'<a class="skip-link" href="#content">{skip}</a>' in html
         assert '<main id="content"' in html
