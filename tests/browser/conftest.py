@@ -62,3 +62,11 @@ def screenshot(page, name: str) -> Path:
     assert width <= page.viewport_size["width"], f"{name}: {width}px wide"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def open_menu(page) -> None:
+    """On a phone the main navigation folds behind "Menu" (issue 14): open it before clicking
+    one of its links. Nothing to do on a desktop or when it is already open."""
+    toggle = page.locator(".menu-toggle")
+    if toggle.count() and toggle.is_visible() and toggle.get_attribute("aria-expanded") != "true":
+        toggle.click()
