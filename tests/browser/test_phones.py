@@ -9,34 +9,10 @@ and closes it (static JavaScript, no inline script under the CSP).
 
 import pytest
 
-from tests.browser.conftest import VIEWPORTS, screenshot
+from tests.browser.conftest import OVERFLOW, VIEWPORTS, screenshot
 from tests.browser.walk import ROLES, make_world, pages_for, sign_in_context
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-# The elements that end beyond the right edge of the screen (not those inside a container that
-# scrolls by itself), as "tag.class#id (right edge px)".
-OVERFLOW = """() => {
-  const width = document.documentElement.clientWidth;
-  const scrolls = (el) => {
-    for (let p = el.parentElement; p; p = p.parentElement) {
-      if (p === document.documentElement || p === document.body) return false;
-      if (/(auto|scroll|hidden)/.test(getComputedStyle(p).overflowX)) return true;
-    }
-    return false;
-  };
-  const out = [];
-  for (const el of document.body.querySelectorAll("*")) {
-    const box = el.getBoundingClientRect();
-    if (box.width && box.right > width + 1 && !scrolls(el)) {
-      const cls = typeof el.className === "string" && el.className.trim()
-        ? "." + el.className.trim().split(/\\s+/).join(".") : "";
-      const id = el.id ? "#" + el.id : "";
-      out.push(`${el.tagName.toLowerCase()}${cls}${id} (${Math.round(box.right)}px)`);
-    }
-  }
-  return {scrollWidth: document.documentElement.scrollWidth, width, culprits: out.slice(-6)};
-}"""
 
 
 def phone_context(browser, live_server):
