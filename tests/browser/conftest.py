@@ -77,6 +77,15 @@ OVERFLOW = """() => {
       out.push(`${el.tagName.toLowerCase()}${cls}${id} (${Math.round(box.right)}px)`);
     }
   }
+  if (!out.length) {  // positioned elements escape their scrolling container
+    for (const el of document.body.querySelectorAll("*")) {
+      const box = el.getBoundingClientRect();
+      if (box.right > width + 1 && /(absolute|fixed)/.test(getComputedStyle(el).position)) {
+        const right = Math.round(box.right);
+        out.push(`${el.tagName.toLowerCase()}.${el.className} (positioned, ${right}px)`);
+      }
+    }
+  }
   return {scrollWidth: document.documentElement.scrollWidth, width, culprits: out.slice(-6)};
 }"""
 
