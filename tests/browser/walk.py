@@ -49,7 +49,27 @@ def make_world(provider_org) -> World:
             provider_org, Role.PROVIDER_ADMIN, email="admin@provider.example"
         ),
     }
+    _with_a_conversation(tenant, people[Role.AGENT])
     return World(tenant, people)
+
+
+def _with_a_conversation(tenant: Tenant, agent) -> None:
+    """The agent answers the tenant's ticket with a long link, so that the walks see a thread,
+    its history and a word wider than a phone (a ticket page once overflowed only after a
+    reply)."""
+    from django_scopes import scopes_disabled
+
+    from tickets.desk import ticket_reply
+    from tickets.models import Ticket
+
+    with scopes_disabled():
+        ticket = Ticket.objects.get(organisation=tenant.organisation)
+        ticket_reply(
+            ticket=ticket,
+            body="Abbiamo riavviato il servizio, vedere https://status.example/"
+            + "incidents/2026-11-26/board-portal-outage-and-recovery-report-with-details",
+            by=agent,
+        )
 
 
 def pages_for(world: World, role: str) -> list[str]:
