@@ -24,10 +24,11 @@ $(VENV)/.synced: uv.lock pyproject.toml | $(UV)
 
 venv: $(VENV)/.synced
 
-## Serve the portal on http://127.0.0.1:8000 with demo data, a Celery worker and beat.
+## Serve the portal on http://127.0.0.1:8000 with demo data, a Celery worker and beat; prints the
+## demo logins last (the demo's e-mails are files in var/mail/).
 run: venv
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py load_demo_data
+	$(PY) manage.py load_demo_data --no-logins
 	scripts/run-dev.sh
 
 ## The whole suite on PostgreSQL and Redis (tests/bootstrap.py starts throwaway servers).

@@ -1,7 +1,8 @@
 from django.contrib import admin
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.templatetags.static import static
 from django.urls import include, path, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
@@ -26,7 +27,13 @@ def admin_login(request: HttpRequest) -> HttpResponse:
     return redirect_to_login(next_url)
 
 
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers and bookmarks ask for /favicon.ico: the portal's SVG icon (static files)."""
+    return HttpResponseRedirect(static("favicon.svg"))
+
+
 urlpatterns = [
+    path("favicon.ico", favicon),
     # Before Django admin's own login view, which it replaces.
     path("admin/login/", admin_login),
     path("admin/", admin.site.urls),

@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "activities",
     "tickets",
     "onboarding",
+    # The demo data of `make run`: knows every app, so it sits above them all (docs/decisions.md).
+    "csm_portal.demo",
 ]
 
 MIDDLEWARE = [
@@ -190,6 +192,8 @@ AUTO_REPLIES_PER_SENDER_PER_HOUR = env_int("AUTO_REPLIES_PER_SENDER_PER_HOUR", 5
 MAILBOX_BATCH = env_int("MAILBOX_BATCH", 500)
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# Where Django's file-based mail backend writes (`make run` sends the demo's e-mails there).
+EMAIL_FILE_PATH = VAR_DIR / "mail"
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")

@@ -54,11 +54,58 @@ def page(request, browser, live_server):
     context.close()
 
 
+# Where a page gets wider than the screen: the elements that end beyond its right edge while their
+# parent does not (not those inside a container that scrolls by itself), as "tag.class#id (px)".
+OVERFLOW = """() => {
+  const width = document.documentElement.clientWidth;
+  const scrolls = (el) => {
+    for (let p = el.parentElement; p; p = p.parentElement) {
+      if (p === document.documentElement || p === document.body) return false;
+      if (/(auto|scroll|hidden)/.test(getComputedStyle(p).overflowX)) return true;
+    }
+    return false;
+  };
+  const out = [];
+  for (const el of document.body.querySelectorAll("*")) {
+    const box = el.getBoundingClientRect();
+    const parent = el.parentElement.getBoundingClientRect();
+    // Only where the overflow starts: the element sticks out, its parent does not.
+    if (box.width && box.right > width + 1 && parent.right <= width + 1 && !scrolls(el)) {
+      const cls = typeof el.className === "string" && el.className.trim()
+        ? "." + el.className.trim().split(/\\s+/).join(".") : "";
+      const id = el.id ? "#" + el.id : "";
+      out.push(`${el.tagName.toLowerCase()}${cls}${id} (${Math.round(box.right)}px)`);
+    }
+  }
+  if (!out.length) {  // positioned elements escape their scrolling container
+    for (const el of document.body.querySelectorAll("*")) {
+      const box = el.getBoundingClientRect();
+      if (box.right > width + 1 && /(absolute|fixed)/.test(getComputedStyle(el).position)) {
+        const right = Math.round(box.right);
+        out.push(`${el.tagName.toLowerCase()}.${el.className} (positioned, ${right}px)`);
+      }
+    }
+  }
+  return {scrollWidth: document.documentElement.scrollWidth, width, culprits: out.slice(-6)};
+}"""
+
+
 def screenshot(page, name: str) -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}-{getattr(page, 'viewport_name', 'desktop')}.png"
     # Nothing wider than the screen: a phone user never scrolls sideways to read a page.
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= page.viewport_size["width"], f"{name}: {width}px wide"
+    found = page.evaluate(OVERFLOW)
+    assert found["scrollWidth"] <= page.viewport_size["width"], (
+        f"{name} ({page.url}): {found['scrollWidth']}px wide; sticking out: "
+        + ", ".join(found["culprits"])
+    )
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def open_menu(page) -> None:
+    """On a phone the main navigation folds behind "Menu" (issue 14): open it before clicking
+    one of its links. Nothing to do on a desktop or when it is already open."""
+    toggle = page.locator(".menu-toggle")
+    if toggle.count() and toggle.is_visible() and toggle.get_attribute("aria-expanded") != "true":
+        toggle.click()

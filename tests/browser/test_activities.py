@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from activities import services
 from activities.models import Activity, ActivityRequest, Statement
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import open_menu, screenshot
 from tests.browser.test_sign_in import sign_in
 from tests.conftest import make_tenant
 
@@ -38,6 +38,7 @@ def test_cstm_logs_75_minutes_and_the_referent_sees_1_5_hours_and_the_statement(
     # The referent requests platform-use support in the portal (SPEC H8).
     referent = browser.new_context(base_url=live_server.url, locale="it-IT").new_page()
     sign_in(referent, alfa.referent, staff=False)
+    open_menu(referent)
     referent.locator("nav.mainnav").get_by_text("Attività", exact=True).click()
     referent.get_by_role("link", name="Richiedi un'attività").first.click()
     support = Activity.objects.get(code="platform-support")
@@ -69,6 +70,7 @@ def test_cstm_logs_75_minutes_and_the_referent_sees_1_5_hours_and_the_statement(
     assert page.inner_text("[data-testid=request-charged]") == "1,5 h"
 
     # The referent sees 1.5 h charged, why, and the new balance (SPEC H10).
+    open_menu(referent)
     referent.locator("nav.mainnav").get_by_text("Ore CSM", exact=True).click()
     referent.wait_for_selector("[data-testid=balance]")
     assert referent.inner_text("[data-testid=remaining-hours]") == "24"

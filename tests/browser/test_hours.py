@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from contracts import services
 from contracts.models import Contract
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import open_menu, screenshot
 from tests.browser.test_sign_in import sign_in
 from tests.conftest import make_tenant
 from tests.factories import CstmAssignmentFactory, OrganisationFactory, contract_for
@@ -21,6 +21,7 @@ def test_the_referent_sees_remaining_hours_and_why_each_was_charged(page, provid
     tenant = make_tenant("Alfa Assicurazioni S.p.A.", "alfa.example")
     make_tenant("Bravo Banca Segreta S.p.A.", "bravo-segreta.example")
     sign_in(page, tenant.referent, staff=False)
+    open_menu(page)
     page.get_by_role("link", name="Ore CSM").click()
     page.wait_for_selector("[data-testid=balance]")
     # 20 allocated + 8 pack − 1.5 charged, in Italian notation.
@@ -58,6 +59,7 @@ def test_the_cstm_sees_their_contracts_with_balances_burn_and_expiry(page, provi
             by=cstm,
         )
     sign_in(page, cstm, staff=True)
+    open_menu(page)
     page.locator("nav.mainnav").get_by_text("Contratti", exact=True).click()
     table = page.locator("[data-testid=contract-table]")
     table.wait_for()

@@ -9,34 +9,10 @@ and closes it (static JavaScript, no inline script under the CSP).
 
 import pytest
 
-from tests.browser.conftest import VIEWPORTS, screenshot
+from tests.browser.conftest import OVERFLOW, VIEWPORTS, screenshot
 from tests.browser.walk import ROLES, make_world, pages_for, sign_in_context
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-# The widest elements that end beyond the right edge of the screen (not those inside a
-# container that scrolls by itself), as "tag.class#id (right edge px)".
-OVERFLOW = """() => {
-  const width = document.documentElement.clientWidth;
-  const scrolls = (el) => {
-    for (let p = el.parentElement; p; p = p.parentElement) {
-      const style = getComputedStyle(p);
-      if (/(auto|scroll|hidden)/.test(style.overflowX) && p !== document.documentElement
-          && p !== document.body) return true;
-    }
-    return false;
-  };
-  const out = [];
-  for (const el of document.body.querySelectorAll("*")) {
-    const box = el.getBoundingClientRect();
-    if (box.width && box.right > width + 1 && !scrolls(el)) {
-      const cls = el.className && typeof el.className === "string"
-        ? "." + el.className.trim().split(/\\s+/).join(".") : "";
-      out.push(`${el.tagName.toLowerCase()}${cls}${el.id ? "#" + el.id : ""} (${Math.round(box.right)}px)`);
-    }
-  }
-  return {scrollWidth: document.documentElement.scrollWidth, width, culprits: out.slice(-5)};
-}"""
 
 
 def phone_context(browser, live_server):
@@ -72,7 +48,7 @@ def test_every_page_of_every_role_fits_a_390_px_phone(browser, live_server, prov
     assert not failures, f"{len(failures)} pages too wide for a phone:\n" + "\n".join(failures)
 
 
-@pytest.mark.parametrize("role", [Role_ for Role_ in ROLES if Role_ != "anonymous"])
+@pytest.mark.parametrize("role", [role for role in ROLES if role != "anonymous"])
 def test_on_a_phone_the_navigation_folds_behind_a_menu_button(
     browser, live_server, provider_org, role
 ):
@@ -82,6 +58,7 @@ def test_on_a_phone_the_navigation_folds_behind_a_menu_button(
     context = phone_context(browser, live_server)
     sign_in_context(context, live_server.url, world.people[role])
     page = context.new_page()
+    page.viewport_name = "phone"
     page.goto("/tickets/")
     toggle = page.get_by_role("button", name="Menu")
     nav = page.locator("nav.mainnav")
@@ -91,8 +68,7 @@ def test_on_a_phone_the_navigation_folds_behind_a_menu_button(
     assert nav.is_visible() and toggle.get_attribute("aria-expanded") == "true"
     current = nav.locator("[aria-current=page]")
     assert current.count() == 1 and current.inner_text() == "Ticket"
-    screenshot_page = page
-    screenshot(screenshot_page, f"phone-menu-open-{role}")
+    screenshot(page, f"phone-menu-open-{role}")
     toggle.tap()
     assert not nav.is_visible() and toggle.get_attribute("aria-expanded") == "false"
     context.close()

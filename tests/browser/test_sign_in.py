@@ -10,7 +10,7 @@ from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 from playwright.sync_api import expect
 
 from accounts.roles import AgentLevel, Role
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import open_menu, screenshot
 from tests.conftest import make_tenant
 from tests.factories import PASSWORD, person, totp_authenticator
 
@@ -99,6 +99,7 @@ def test_each_role_signs_in_and_sees_its_own_portal(page, world, role):
 
 def test_the_referent_sees_the_people_of_their_organisation(page, world):
     sign_in(page, world[Role.REFERENT], staff=False)
+    open_menu(page)
     page.get_by_text("La mia organizzazione", exact=True).click()
     table = page.locator("[data-testid=people-table]")
     assert world[Role.END_USER].email in table.inner_text()

@@ -7,7 +7,7 @@ from django_scopes import scopes_disabled
 from playwright.sync_api import expect
 
 from accounts.roles import AgentLevel, Role
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import open_menu, screenshot
 from tests.browser.test_sign_in import CSP_WATCH, sign_in
 from tests.conftest import make_tenant
 from tests.factories import person
@@ -52,6 +52,7 @@ def test_agent_sees_the_new_ticket_with_its_countdown_and_the_referent_sees_the_
     assert ticket.type == "incident" and ticket.first_response_due is not None
 
     sign_in(page, agent, staff=True)
+    open_menu(page)
     page.locator("nav.mainnav").get_by_text("Ticket", exact=True).click()
     row = page.locator("[data-testid=ticket-table] tr", has_text=ticket.number)
     row.wait_for()
@@ -80,6 +81,7 @@ def test_agent_sees_the_new_ticket_with_its_countdown_and_the_referent_sees_the_
 
     referent = browser.new_context(base_url=live_server.url, locale="it-IT").new_page()
     sign_in(referent, alfa.referent, staff=False)
+    open_menu(referent)
     referent.locator("nav.mainnav").get_by_text("Ticket", exact=True).click()
     referent.get_by_role("link", name=ticket.number).click()
     thread = referent.locator("[data-testid=thread]")
@@ -98,6 +100,7 @@ def test_the_referent_opens_a_request_in_the_portal_with_a_screenshot(
     shot = tmp_path / "schermata.png"
     shot.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)
     sign_in(page, alfa.referent, staff=False)
+    open_menu(page)
     page.locator("nav.mainnav").get_by_text("Ticket", exact=True).click()
     page.get_by_test_id("new-request").click()
     page.select_option("select[name=category]", "configuration")

@@ -4,7 +4,7 @@ from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from accounts.demo import demo_totp_secret
+from csm_portal.demo.data import demo_totp_secret
 
 
 class Command(BaseCommand):

@@ -1,4 +1,7 @@
-"""Demo data for `make run`: one provider and three customer organisations (idempotent)."""
+"""Demo data for `make run`: one provider and three customer organisations (idempotent).
+
+The logins are fixed (`demo_logins()`): `make run` prints them, and the README shows the same
+list (tests/test_demo.py compares the two)."""
 
 import base64
 import hashlib
@@ -68,6 +71,14 @@ def _person(
     return user
 
 
+STAFF = [
+    ("admin@csm-provider.example", "Anna", "Rossi", Role.PROVIDER_ADMIN, ""),
+    ("cstm1@csm-provider.example", "Marco", "Bianchi", Role.CSTM, ""),
+    ("cstm2@csm-provider.example", "Laura", "Conti", Role.CSTM, ""),
+    ("agent.l1@csm-provider.example", "Paolo", "Greco", Role.AGENT, AgentLevel.L1),
+    ("agent.l2@csm-provider.example", "Sara", "Marino", Role.AGENT, AgentLevel.L2),
+]
+
 CUSTOMERS = [
     ("Acme Logistica S.p.A.", "acme-logistica.example", "it", "Giulia", "Ferri"),
     ("Nordhavn Energi A/S", "nordhavn-energi.example", "en", "Mette", "Kristensen"),
@@ -75,9 +86,26 @@ CUSTOMERS = [
 ]
 
 
+def demo_logins() -> list[DemoLogin]:
+    """Who can sign in to the demo: every staff member, and each customer's referent and first
+    end user (the second end user exists too, with the same password)."""
+    logins = [
+        DemoLogin(
+            email,
+            f"{role}{' ' + level if level else ''}",
+            PROVIDER_NAME,
+            demo_totp_secret(email),
+        )
+        for email, _first, _last, role, level in STAFF
+    ]
+    for name, domain, _language, _first, _last in CUSTOMERS:
+        logins.append(DemoLogin(f"referent@{domain}", Role.REFERENT, name))
+        logins.append(DemoLogin(f"user1@{domain}", Role.END_USER, name))
+    return logins
+
+
 @transaction.atomic
 def load_demo_data() -> list[DemoLogin]:
-    logins: list[DemoLogin] = []
     with scopes_disabled():
         provider, _ = Organisation.objects.get_or_create(
             name=PROVIDER_NAME, defaults={"kind": Organisation.Kind.PROVIDER, "language": "it"}
@@ -85,24 +113,9 @@ def load_demo_data() -> list[DemoLogin]:
         OrganisationDomain.objects.get_or_create(
             organisation=provider, domain="csm-provider.example"
         )
-        staff = [
-            ("admin@csm-provider.example", "Anna", "Rossi", Role.PROVIDER_ADMIN, ""),
-            ("cstm1@csm-provider.example", "Marco", "Bianchi", Role.CSTM, ""),
-            ("cstm2@csm-provider.example", "Laura", "Conti", Role.CSTM, ""),
-            ("agent.l1@csm-provider.example", "Paolo", "Greco", Role.AGENT, AgentLevel.L1),
-            ("agent.l2@csm-provider.example", "Sara", "Marino", Role.AGENT, AgentLevel.L2),
-        ]
         people = {}
-        for email, first, last, role, level in staff:
+        for email, first, last, role, level in STAFF:
             people[email] = _person(provider, email, first, last, role, "it", level)
-            logins.append(
-                DemoLogin(
-                    email,
-                    f"{role}{' ' + level if level else ''}",
-                    PROVIDER_NAME,
-                    demo_totp_secret(email),
-                )
-            )
         cstms = [people["cstm1@csm-provider.example"], people["cstm2@csm-provider.example"]]
         start = timezone.localdate() - timedelta(days=90)
         for index, (name, domain, language, first, last) in enumerate(CUSTOMERS):
@@ -112,7 +125,6 @@ def load_demo_data() -> list[DemoLogin]:
             OrganisationDomain.objects.get_or_create(organisation=organisation, domain=domain)
             referent = f"referent@{domain}"
             _person(organisation, referent, first, last, Role.REFERENT, language)
-            logins.append(DemoLogin(referent, Role.REFERENT, name))
             for n in (1, 2):
                 _person(
                     organisation,
@@ -122,7 +134,6 @@ def load_demo_data() -> list[DemoLogin]:
                     Role.END_USER,
                     language,
                 )
-            logins.append(DemoLogin(f"user1@{domain}", Role.END_USER, name))
             if not CstmAssignment.objects.filter(organisation=organisation).exists():
                 CstmAssignment.objects.create(
                     organisation=organisation,
@@ -134,7 +145,7 @@ def load_demo_data() -> list[DemoLogin]:
             if index == 1:
                 _demo_siem_workshop(organisation, cstms[index % 2])
         _demo_tickets()
-    return logins
+    return demo_logins()
 
 
 def _demo_siem_workshop(organisation: Organisation, cstm: User) -> None:
