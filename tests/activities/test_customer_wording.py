@@ -46,6 +46,8 @@ STAFF_ONLY = {
     "referent confirms the request in the portal or by an authenticated mail.",
     # Agent levels, in the people form of admins: not rule codes.
     "Choose the agent's level (L1, L2 or L3).",
+    # The SLA policy form of admins: an agent level, not a rule code.
+    "The SLA warning goes to the owner and the L2 leads this long before.",
 }
 # The API's reference pages document the rules for integrators; they are not messages.
 DOCUMENTATION_ROUTES = ("api/v1/schema", "api/v1/docs", "api/v1/redoc")

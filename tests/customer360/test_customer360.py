@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django_scopes import scopes_disabled
 
 from contracts.timeline import hours_series
@@ -47,7 +47,11 @@ def test_customer_360_shows_contract_hours_tickets_activities_people_and_timelin
     assert "Alfa ticket 0" in html
     assert tenant_a.referent.email in html
     assert cstm.display_name in html
-    assert f"Invitation e-mailed to {tenant_a.invitation.user.email}" in html
+    with translation.override("it"):  # the CSTM reads Italian
+        invited = translation.gettext("Invitation e-mailed to %(email)s") % {
+            "email": tenant_a.invitation.user.email
+        }
+    assert invited in html
     # Every kind of touchpoint of the data made above appears in the timeline.
     kinds = set(re.findall(r'<li data-kind="([a-z]+)"', html))
     assert kinds == {

@@ -141,7 +141,7 @@ def test_s5_the_badge_is_amber_from_the_policys_warning_and_red_once_breached(bo
             html = client.get(reverse("ticket_list")).content.decode()
         states[(hour, minute)] = html
     assert 'data-sla-state="ok"' in states[(11, 29)]
-    assert "First response due 1 p.m." in states[(11, 29)]
+    assert "First response due 13:00" in states[(11, 29)]  # 24-hour times in European English
     assert 'data-sla-state="soon"' in states[(11, 30)] and "sla-soon" in states[(11, 30)]
     assert 'data-sla-state="breached"' in states[(13, 1)]
     assert "First response overdue 0 h 1 min" in states[(13, 1)]

@@ -12,7 +12,7 @@ from onboarding.siem.sizing import CONSTANT_DEFAULTS
 
 
 def workshop_title(tenant) -> str:
-    return f"SIEM of {tenant.organisation.name}"
+    return f"SIEM sizing of {tenant.organisation.name}"
 
 
 def sizing_arguments(**overrides) -> dict:

@@ -3,7 +3,7 @@
 import pytest
 from django_scopes import scopes_disabled
 
-from accounts.demo import load_demo_data
+from csm_portal.demo.data import load_demo_data
 from onboarding.models import SiemLogSource, SiemWorkshop
 
 pytestmark = pytest.mark.django_db
