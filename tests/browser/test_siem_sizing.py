@@ -47,6 +47,7 @@ def test_w2_w5_a_cstm_sizes_three_log_sources_records_13_months_and_the_referent
 
     page.click("[data-testid=open-sizing]")
     expect(page.locator("[data-testid=sizing-form]")).to_be_visible()
+    page.wait_for_load_state("load")  # the page's script (deferred) fills rows from then on
     # Firewalls: the catalogue's 50 EPS × 500 bytes are filled in when the type is chosen.
     choose_type(page, 0, "Firewall", 100)
     expect(page.locator("input[name=sources-0-eps_per_device]")).to_have_value("50")
