@@ -28,9 +28,9 @@ from onboarding.library.api import CustomerField, MeetingChangeSerializer, Meeti
 from onboarding.library.selectors import meeting_get
 from onboarding.models import LogSourceType, Meeting, SiemLogSource, SiemPricing, SiemWorkshop
 from onboarding.siem import inputs, report, selectors, services
+from onboarding.siem.access import MANAGERS
 from onboarding.siem.sizing import CONSTANT_DEFAULTS
 
-MANAGERS = (Role.PROVIDER_ADMIN, Role.CSTM)
 READERS = (*PROVIDER_ROLES, Role.REFERENT, Role.END_USER)
 NUMBER = {"max_digits": 18, "decimal_places": 4, "coerce_to_string": True}
 

@@ -60,6 +60,10 @@ class SourceForm(forms.Form):
         self.fields["source_type"].queryset = (
             types if types is not None else selectors.log_source_types()
         )
+        # The row's cells sit under the table's headers: each field names itself for screen
+        # readers (a table row has no <label>s).
+        for field in self.fields.values():
+            field.widget.attrs.setdefault("aria-label", str(field.label or ""))
 
     def is_blank(self) -> bool:
         data = getattr(self, "cleaned_data", {})

@@ -24,9 +24,9 @@ from activities.models import ActivityRequest
 from onboarding.library import services as library
 from onboarding.models import LogSourceType, Meeting, SiemLogSource, SiemPricing, SiemWorkshop
 from onboarding.siem import sizing
+from onboarding.siem.access import MANAGERS
 from onboarding.siem.catalogue_seed import rows as seed_rows
 
-MANAGERS = (Role.PROVIDER_ADMIN, Role.CSTM)
 MAX_SOURCES = 200
 MAX_DEVICES = 2_000_000
 MAX_FIGURE = Decimal("9999999999")  # what the database keeps (14 digits, 4 decimals)

@@ -21,6 +21,7 @@ from csm_portal.idempotency import already_done_redirects, form_once
 from csm_portal.web import NOT_DONE, add_service_errors, paginate, role_required, submit
 from onboarding.models import LogSourceType, Meeting, SiemPricing, SiemWorkshop
 from onboarding.siem import inputs, report, selectors, services
+from onboarding.siem.access import MANAGERS
 from onboarding.siem.forms import (
     LogSourceTypeForm,
     PricingForm,
@@ -32,7 +33,6 @@ from onboarding.siem.forms import (
 )
 from onboarding.siem.series import TOPIC_ACTIVITY
 
-MANAGERS = (Role.PROVIDER_ADMIN, Role.CSTM)
 READERS = (*PROVIDER_ROLES, Role.REFERENT, Role.END_USER)
 
 

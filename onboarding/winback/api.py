@@ -9,15 +9,13 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.roles import Role
 from contracts import services as contract_services
 from contracts.models import CancellationNotice
 from csm_portal.api import ModelSerializer, StrictCharField
 from csm_portal.idempotency import idempotent, once_schema
 from onboarding.library.api import AttendeeSerializer, MeetingSerializer
+from onboarding.siem.access import MANAGERS
 from onboarding.winback import selectors, services
-
-MANAGERS = (Role.PROVIDER_ADMIN, Role.CSTM)
 
 
 class WinBackSerializer(ModelSerializer):

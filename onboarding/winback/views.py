@@ -9,16 +9,14 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.roles import Role
 from contracts import services as contract_services
 from csm_portal.idempotency import already_done_redirects, form_once
 from csm_portal.web import NOT_DONE, paginate, role_required, submit
 from onboarding.library.forms import attendee_lines
 from onboarding.library.selectors import referents_of
+from onboarding.siem.access import MANAGERS
 from onboarding.winback import selectors, services
 from onboarding.winback.forms import OutcomeForm, WinBackMeetingForm
-
-MANAGERS = (Role.PROVIDER_ADMIN, Role.CSTM)
 
 
 @role_required(*MANAGERS)

@@ -29,7 +29,7 @@ document.addEventListener("click", (event) => {
 // A table wider than a phone scrolls inside itself: it then takes the keyboard focus, so that
 // it can be scrolled without a mouse (and screen readers announce it).
 function focusableScrollers() {
-  for (const box of document.querySelectorAll("main table, main .table-wrap")) {
+  for (const box of document.querySelectorAll("main table, main .table-wrap, main .table-scroll")) {
     if (box.scrollWidth > box.clientWidth + 1) {
       box.setAttribute("tabindex", "0");
     } else if (box.getAttribute("tabindex") === "0") {

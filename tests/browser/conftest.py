@@ -106,6 +106,10 @@ def screenshot(page, name: str) -> Path:
 def open_menu(page) -> None:
     """On a phone the main navigation folds behind "Menu" (issue 14): open it before clicking
     one of its links. Nothing to do on a desktop or when it is already open."""
+    # The menu button shows once the deferred portal.js has run: wait for it, or the menu
+    # may fold after this looked and found nothing to open.
+    page.wait_for_load_state("load")
     toggle = page.locator(".menu-toggle")
     if toggle.count() and toggle.is_visible() and toggle.get_attribute("aria-expanded") != "true":
         toggle.click()
+        page.locator("nav.mainnav.open").wait_for(state="visible")

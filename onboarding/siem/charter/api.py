@@ -18,11 +18,11 @@ from csm_portal.api import FilterSet, ModelSerializer, StrictCharField
 from csm_portal.idempotency import idempotent, once_schema
 from onboarding.library.api import DeliverableSerializer
 from onboarding.models import Meeting, RetentionDecision, SiemWorkshop
+from onboarding.siem.access import MANAGERS
 from onboarding.siem.charter import frozen, selectors, services
 from onboarding.siem.charter.sections import CHARTER_SECTIONS, PURPOSE_QUESTIONS, TEXT_MAX
 from onboarding.siem.sizing import MAX_RETENTION_MONTHS
 
-MANAGERS = (Role.PROVIDER_ADMIN, Role.CSTM)
 READERS = (*PROVIDER_ROLES, Role.REFERENT)
 EVERYONE = (*READERS, Role.END_USER)
 

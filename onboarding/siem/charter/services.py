@@ -19,14 +19,15 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from accounts.roles import Role
-from accounts.tenancy import customer_write_refusal, tenancy_for
 from csm_portal.files import files_removed_on_failure
 from onboarding.library import files
 from onboarding.library.services import _deliverable_add
 from onboarding.models import Deliverable, Meeting, RetentionDecision, SiemPricing, SiemWorkshop
 from onboarding.models.documents import DocumentKind
 from onboarding.siem import sizing
+from onboarding.siem.access import check_staff as _check_staff
+from onboarding.siem.access import check_writable as _check_writable
+from onboarding.siem.access import locked_workshop as _locked
 from onboarding.siem.charter import frozen, pdf, selectors
 from onboarding.siem.charter.sections import (
     CHARTER_KEYS,
@@ -37,28 +38,8 @@ from onboarding.siem.charter.sections import (
 )
 from onboarding.siem.inputs import constants_of, sources_of
 
-MANAGERS = (Role.PROVIDER_ADMIN, Role.CSTM)
 ATTENDEES_MAX = 50
 NOTE_MAX = 5_000
-
-
-def _check_staff(by: User) -> None:
-    if tenancy_for(by).role not in MANAGERS:
-        raise ValidationError(_("Only CSTMs and admins can do this."))
-
-
-def _check_writable(workshop: SiemWorkshop) -> None:
-    """SPEC C5: nothing new is written for a customer past expiry (read-only, then closed)."""
-    if refusal := customer_write_refusal(workshop.organisation):
-        raise ValidationError(refusal)
-
-
-def _locked(workshop: SiemWorkshop) -> SiemWorkshop:
-    return (
-        SiemWorkshop.objects.select_for_update(of=("self",))
-        .select_related("organisation")
-        .get(pk=workshop.pk)
-    )
 
 
 # --------------------------------------------------------------------------- W5 retention

@@ -25,11 +25,11 @@ from csm_portal import charts
 from csm_portal.idempotency import already_done_redirects, form_once
 from csm_portal.web import NOT_DONE, role_required, submit
 from onboarding.models import Deliverable, RetentionDecision, SiemWorkshop
+from onboarding.siem.access import MANAGERS
 from onboarding.siem.charter import frozen, pdf, prefill, selectors, services
 from onboarding.siem.charter.forms import CharterForm, PurposeForm, RetentionDecisionForm
 from onboarding.siem.charter.sections import CHARTER_SECTIONS, PURPOSE_QUESTIONS, labelled
 
-MANAGERS = (Role.PROVIDER_ADMIN, Role.CSTM)
 READERS = (*PROVIDER_ROLES, Role.REFERENT)
 EVERYONE = (*READERS, Role.END_USER)
 

@@ -29,9 +29,9 @@ from onboarding.models import (
     SiemProject,
     SiemWorkshop,
 )
+from onboarding.siem.access import MANAGERS
 from onboarding.siem.projects import domain, selectors, services
 
-MANAGERS = (Role.PROVIDER_ADMIN, Role.CSTM)
 CUSTOMER_SIDE = (*MANAGERS, Role.REFERENT)
 READERS = (*PROVIDER_ROLES, Role.REFERENT, Role.END_USER)
 

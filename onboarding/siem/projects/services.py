@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.roles import Role
-from accounts.tenancy import customer_write_refusal, tenancy_for
+from accounts.tenancy import tenancy_for
 from onboarding.models import (
     DashboardChoice,
     DashboardOffer,
@@ -24,17 +24,13 @@ from onboarding.models import (
     SiemProject,
     SiemWorkshop,
 )
+from onboarding.siem.access import MANAGERS
+from onboarding.siem.access import check_staff as _check_staff
+from onboarding.siem.access import check_writable as _check_writable
+from onboarding.siem.access import locked_workshop as _locked_workshop
 from onboarding.siem.projects import domain, selectors
 
-MANAGERS = (Role.PROVIDER_ADMIN, Role.CSTM)
-
-
 # --------------------------------------------------------------------------- checks
-
-
-def _check_staff(by: User) -> None:
-    if tenancy_for(by).role not in MANAGERS:
-        raise ValidationError(_("Only CSTMs and admins can do this."))
 
 
 def _check_customer_side(by: User, workshop: SiemWorkshop) -> None:
@@ -45,20 +41,6 @@ def _check_customer_side(by: User, workshop: SiemWorkshop) -> None:
     if tenancy.role == Role.REFERENT and tenancy.home_organisation_id == workshop.organisation_id:
         return
     raise ValidationError(_("Only the service referent or the CSTM can do this."))
-
-
-def _check_writable(workshop: SiemWorkshop) -> None:
-    """SPEC C5: nothing new for a customer past expiry (read-only, then closed)."""
-    if refusal := customer_write_refusal(workshop.organisation):
-        raise ValidationError(refusal)
-
-
-def _locked_workshop(workshop: SiemWorkshop) -> SiemWorkshop:
-    return (
-        SiemWorkshop.objects.select_for_update(of=("self",))
-        .select_related("organisation")
-        .get(pk=workshop.pk)
-    )
 
 
 def _text(value: str, field: str, message: str, limit: int, errors: dict) -> str:

@@ -19,6 +19,7 @@ from accounts.roles import PROVIDER_ROLES, Role
 from accounts.tenancy import customer_write_refusal
 from csm_portal.web import NOT_DONE, role_required, submit
 from onboarding.models import DashboardOffer, OperationsDuty, SiemProject, SiemWorkshop
+from onboarding.siem.access import MANAGERS
 from onboarding.siem.projects import domain, selectors, services
 from onboarding.siem.projects.forms import (
     CloseForm,
@@ -29,7 +30,6 @@ from onboarding.siem.projects.forms import (
     ProjectForm,
 )
 
-MANAGERS = (Role.PROVIDER_ADMIN, Role.CSTM)
 CUSTOMER_SIDE = (*MANAGERS, Role.REFERENT)
 READERS = (*PROVIDER_ROLES, Role.REFERENT, Role.END_USER)
 
