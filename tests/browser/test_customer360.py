@@ -13,16 +13,20 @@ from tests.customer360.objects import add_touchpoints
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+@pytest.mark.parametrize("language", ["it", "en"])
 def test_a_cstm_opens_the_360_of_a_customer_with_the_hours_chart_and_timeline(
-    page, provider_org, cstm
+    page, provider_org, cstm, language
 ):
     alfa = make_tenant("Alfa Assicurazioni S.p.A.", "alfa.example", cstm=cstm)
     make_tenant("Bravo Banca Segreta S.p.A.", "bravo-segreta.example")  # not theirs
     add_touchpoints(alfa, copies=3, label="Alfa ")
     errors: list[str] = []
     page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+    cstm.language = language
+    cstm.save(update_fields=["language"])
     sign_in(page, cstm, staff=True)
     page.goto("/organisations/")
+    assert page.locator("html").get_attribute("lang") == language
     row = page.locator("[data-testid=organisation-table] tr", has_text="Alfa Assicurazioni")
     row.get_by_role("link", name="360").click()
     expect(page.locator("[data-testid=c360-contract]")).to_contain_text(alfa.contract.number)
@@ -35,7 +39,7 @@ def test_a_cstm_opens_the_360_of_a_customer_with_the_hours_chart_and_timeline(
     expect(page.locator("[data-testid=c360-people]")).to_contain_text(alfa.referent.email)
     assert "Bravo" not in page.content()
     assert not [e for e in errors if "Content Security Policy" in e], errors
-    screenshot(page, "cstm-customer-360")
+    screenshot(page, f"cstm-customer-360-{language}")
     # Filter the timeline to the meetings only.
     page.select_option("select[name=kind]", "meetings")
     page.locator("[data-testid=c360-timeline] button[type=submit]").click()
