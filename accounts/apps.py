@@ -19,3 +19,8 @@ class AccountsConfig(AppConfig):
 
         # Issue 14: what the customer-360 shows of an organisation from here.
         register_timeline()
+
+        from accounts.signals import connect
+
+        # Issue 15: cached tenancies are forgotten when what they were made of changes.
+        connect()

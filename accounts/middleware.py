@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django_scopes import scope
 
 from accounts.services import api_token_resolve
-from accounts.tenancy import tenancy_for
+from accounts.tenancy import request_tenancy, tenancy_for
 
 # Paths a staff member without MFA may still reach: setting MFA up, signing out, static files.
 MFA_SETUP_ALLOWED_PREFIXES = ("/accounts/", "/static/", "/i18n/", "/jsi18n/")
@@ -23,6 +23,7 @@ API_PREFIX = "/api/v1/"
 
 
 def staff_lacks_mfa(user: object) -> bool:
+    """Asks the database; the middlewares use the request's tenancy (``has_totp``) instead."""
     return not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
 
 
@@ -59,13 +60,15 @@ class ApiTokenMiddleware:
                 request.api_token_error = _("Invalid or revoked token.")  # type: ignore[attr-defined]
             elif (owner := tenancy_for(token.user)).is_closed:
                 request.api_token_error = _("The service for your organisation has ended.")  # type: ignore[attr-defined]
-            elif owner.is_provider_staff and staff_lacks_mfa(token.user):
+            elif owner.is_provider_staff and not owner.has_totp:
                 request.api_token_error = _(  # type: ignore[attr-defined]
                     "Provider staff must set up two-factor authentication before using the API."
                 )
             else:
                 request.user = token.user
                 request.api_token = token  # type: ignore[attr-defined]
+                # Resolved once: TenantMiddleware takes it as it is (issue 15).
+                request.tenancy = owner  # type: ignore[attr-defined]
                 # A Bearer header cannot be sent cross-site without CORS, so an API request with
                 # a valid token needs no CSRF token, also on the API's plain-Django views (its
                 # JSON 404). Pages and Django admin never get here (SPEC T4).
@@ -81,7 +84,9 @@ class TenantMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        tenancy = tenancy_for(request.user)
+        tenancy = getattr(request, "tenancy", None)  # a token's owner (ApiTokenMiddleware)
+        if tenancy is None:
+            tenancy = tenancy_for(request.user)
         if tenancy.is_closed:
             # The organisation closed while this session was open (SPEC C5).
             logout(request)
@@ -91,7 +96,8 @@ class TenantMiddleware:
             # The personal preference wins over the browser's and the cookie's.
             translation.activate(request.user.language)
             request.LANGUAGE_CODE = request.user.language
-        with scope(organisation=tenancy.organisation_ids):
+        # The services this request calls with its user get the same tenancy (issue 15).
+        with request_tenancy(request.user, tenancy), scope(organisation=tenancy.organisation_ids):
             return self.get_response(request)
 
 
@@ -109,7 +115,7 @@ class StaffMfaRequiredMiddleware:
         if not tenancy.is_provider_staff or getattr(request, "api_token", None) is not None:
             return self.get_response(request)
         is_api = request.path.startswith("/api/")
-        if staff_lacks_mfa(request.user):
+        if not tenancy.has_totp:
             if request.path.startswith(MFA_SETUP_ALLOWED_PREFIXES):
                 return self.get_response(request)
             if is_api:

@@ -4,11 +4,26 @@ The scope is a value for django-scopes' ``organisation`` dimension:
 - ``None``: every organisation (provider admins and service-desk agents);
 - a list of ids: exactly those organisations (a CSTM's current assignments; a customer's own).
 An anonymous or role-less user gets the empty list and so sees nothing.
+
+The signed-in fixed cost (issue 15): a request resolves its tenancy once (TenantMiddleware keeps
+it on the request and for the services it calls, ``request_tenancy``), and the resolved value is
+kept in the cache (Redis) between requests, checked against two generation tokens read in the
+same round trip: one per user (bumped when the person's membership, CSTM assignments or
+authenticators change) and one for everybody (bumped when an organisation or the terms change).
+``accounts.signals`` bumps them in the same transaction and again after it commits, so the next
+request recomputes from the database: a cached value never outlives the fact it was made of.
 """
 
-from dataclasses import dataclass
+import contextlib
+import uuid
+from collections.abc import Iterator
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import date
 
+from allauth.mfa.models import Authenticator
+from django.core.cache import cache
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
@@ -18,6 +33,19 @@ from accounts.roles import INVITER_ROLES, PROVIDER_ROLES, Role
 
 ALL_ORGANISATIONS = None
 
+# The cache of resolved tenancies: how long an entry may live at most (its generations decide
+# whether it is still true; the time limit only bounds what a missed invalidation could cost).
+ENTRY_SECONDS = 300
+EVERYBODY_GENERATION = "tenancy:generation"
+
+
+def _user_generation_key(user_id: int) -> str:
+    return f"tenancy:generation:user:{user_id}"
+
+
+def _entry_key(user_id: int) -> str:
+    return f"tenancy:v1:user:{user_id}"
+
 
 @dataclass(frozen=True)
 class Tenancy:
@@ -25,6 +53,11 @@ class Tenancy:
 
     membership: Membership | None
     organisation_ids: list[int] | None  # None: all organisations
+    # Provider staff: whether the person has a TOTP authenticator (SPEC T4).
+    has_totp: bool = False
+    # The everybody-generation this value was resolved under: facts cached alongside it (the
+    # terms gate, contracts.middleware) are valid for that generation only.
+    generation: str = field(default="", compare=False)
 
     @property
     def role(self) -> str | None:
@@ -68,27 +101,98 @@ class Tenancy:
 NOBODY = Tenancy(membership=None, organisation_ids=[])
 
 
+# The tenancy of the request being served (TenantMiddleware), for the services it calls.
+_request_tenancy: ContextVar[tuple[int, Tenancy] | None] = ContextVar(
+    "request_tenancy", default=None
+)
+
+
+@contextlib.contextmanager
+def request_tenancy(user: User, tenancy: Tenancy) -> Iterator[None]:
+    """While the request runs, ``tenancy_for(user)`` answers ``tenancy`` without asking anybody
+    (the middlewares and the services of one request resolve it once); an invalidation during
+    the request (``tenancy_invalidate``) forgets it."""
+    token = _request_tenancy.set((user.pk, tenancy) if user.is_authenticated else None)
+    try:
+        yield
+    finally:
+        _request_tenancy.reset(token)
+
+
 def tenancy_for(user: User, *, today: date | None = None) -> Tenancy:
-    """Resolve the user's role and visible organisations (one or two queries)."""
+    """Resolve the user's role and visible organisations: from the request being served, else
+    from the cache when both generations still match, else from the database (one to three
+    queries). ``today`` asks the database for another day."""
     if not user.is_authenticated or not user.is_active:
         return NOBODY
+    if today is not None:
+        return _tenancy_from_database(user, today, generation="")
+    memo = _request_tenancy.get()
+    if memo is not None and memo[0] == user.pk:
+        return memo[1]
+    return _tenancy_from_cache(user)
+
+
+def _tenancy_from_cache(user: User) -> Tenancy:
+    day = timezone.localdate().isoformat()
+    user_key = _user_generation_key(user.pk)
+    # One round trip: the entry and both generations, read BEFORE the database so that a change
+    # committed while we compute leaves a generation newer than the one we store.
+    found = cache.get_many([_entry_key(user.pk), EVERYBODY_GENERATION, user_key])
+    everybody = found.get(EVERYBODY_GENERATION) or _start_generation(EVERYBODY_GENERATION)
+    personal = found.get(user_key) or _start_generation(user_key)
+    entry = found.get(_entry_key(user.pk))
+    usable = bool(everybody and personal)
+    if usable and entry is not None and entry[:3] == (everybody, personal, day):
+        return entry[3]
+    tenancy = _tenancy_from_database(user, timezone.localdate(), generation=everybody)
+    # Inside a transaction the database may show what is not committed (and may yet be rolled
+    # back): such a value is used, never kept.
+    if usable and not transaction.get_connection().in_atomic_block:
+        cache.set(_entry_key(user.pk), (everybody, personal, day, tenancy), ENTRY_SECONDS)
+    return tenancy
+
+
+def _start_generation(key: str) -> str:
+    cache.add(key, uuid.uuid4().hex, timeout=None)
+    return cache.get(key) or ""
+
+
+def tenancy_invalidate(*, user_ids: list[int] | None = None) -> None:
+    """Forget resolved tenancies: of these people, or of everybody (``user_ids=None``). A new
+    random generation can never match what an entry was stored with."""
+    _request_tenancy.set(None)
+    if user_ids is None:
+        cache.set(EVERYBODY_GENERATION, uuid.uuid4().hex, timeout=None)
+    else:
+        cache.set_many({_user_generation_key(pk): uuid.uuid4().hex for pk in user_ids}, None)
+
+
+def _tenancy_from_database(user: User, day: date, *, generation: str) -> Tenancy:
     # Resolving the scope is the one place allowed to look across tenants.
     with scopes_disabled():
         membership = Membership.objects.select_related("organisation").filter(user=user).first()
         if membership is None:
             return NOBODY
+        has_totp = False
+        if membership.role in PROVIDER_ROLES:
+            has_totp = Authenticator.objects.filter(
+                user=user, type=Authenticator.Type.TOTP
+            ).exists()
         if membership.role in (Role.PROVIDER_ADMIN, Role.AGENT):
-            return Tenancy(membership=membership, organisation_ids=ALL_ORGANISATIONS)
-        if membership.role == Role.CSTM:
-            day = today or timezone.localdate()
+            ids = ALL_ORGANISATIONS
+        elif membership.role == Role.CSTM:
             ids = list(
                 CstmAssignment.objects.active_on(day)
                 .filter(cstm=user)
                 .values_list("organisation_id", flat=True)
                 .distinct()
             )
-            return Tenancy(membership=membership, organisation_ids=ids)
-        return Tenancy(membership=membership, organisation_ids=[membership.organisation_id])
+        else:
+            ids = [membership.organisation_id]
+        return Tenancy(
+            membership=membership, organisation_ids=ids, has_totp=has_totp, generation=generation
+        )
 
 
 def customer_is_closed(user: object) -> bool:

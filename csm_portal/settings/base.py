@@ -97,10 +97,13 @@ TEMPLATES = [
 ]
 
 # SQLite is only the embedded default of `make run`; tests and production use PostgreSQL.
+# Connections: see docs/performance.md, "Signed-in fixed cost" (production keeps them 60 s).
 DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'csm_portal.sqlite3'}"),
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
+        # A kept connection is checked before each request reuses it (a restarted server).
+        conn_health_checks=True,
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
