@@ -6,8 +6,9 @@ value is only reused while both of its generations are unchanged (accounts.tenan
 
 from typing import Any
 
+from django.apps import apps
 from django.db import transaction
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_delete, post_migrate, post_save
 
 from accounts.tenancy import tenancy_invalidate
 
@@ -43,7 +44,18 @@ def _everybody_receiver(sender: type, instance: Any, using: str, **kwargs: Any) 
     _invalidate_now_and_on_commit(using)
 
 
+def _after_migrate_or_flush(**kwargs: Any) -> None:
+    # A migrated, flushed or recreated database (a test database, a restore followed by
+    # `migrate`) may give old ids to other people: nothing cached before it is true any more.
+    tenancy_invalidate()
+
+
 def connect() -> None:
+    post_migrate.connect(
+        _after_migrate_or_flush,
+        sender=apps.get_app_config("accounts"),
+        dispatch_uid="tenancy-post-migrate",
+    )
     for label, column in PERSONAL.items():
         receiver = _personal_receiver(column)
         for signal in (post_save, post_delete):

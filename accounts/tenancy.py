@@ -23,7 +23,7 @@ from datetime import date
 
 from allauth.mfa.models import Authenticator
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
@@ -36,15 +36,24 @@ ALL_ORGANISATIONS = None
 # The cache of resolved tenancies: how long an entry may live at most (its generations decide
 # whether it is still true; the time limit only bounds what a missed invalidation could cost).
 ENTRY_SECONDS = 300
-EVERYBODY_GENERATION = "tenancy:generation"
+
+
+def _namespace() -> str:
+    """Keys name the database: people's ids mean something in one database only (several test
+    databases, one per parallel worker, share one Redis)."""
+    return f"tenancy:v1:{connection.settings_dict['NAME']}"
+
+
+def _everybody_generation_key() -> str:
+    return f"{_namespace()}:generation"
 
 
 def _user_generation_key(user_id: int) -> str:
-    return f"tenancy:generation:user:{user_id}"
+    return f"{_namespace()}:generation:user:{user_id}"
 
 
 def _entry_key(user_id: int) -> str:
-    return f"tenancy:v1:user:{user_id}"
+    return f"{_namespace()}:user:{user_id}"
 
 
 @dataclass(frozen=True)
@@ -138,10 +147,11 @@ def _tenancy_from_cache(user: User) -> Tenancy:
     user_key = _user_generation_key(user.pk)
     # One round trip: the entry and both generations, read BEFORE the database so that a change
     # committed while we compute leaves a generation newer than the one we store.
-    found = cache.get_many([_entry_key(user.pk), EVERYBODY_GENERATION, user_key])
-    everybody = found.get(EVERYBODY_GENERATION) or _start_generation(EVERYBODY_GENERATION)
+    entry_key, everybody_key = _entry_key(user.pk), _everybody_generation_key()
+    found = cache.get_many([entry_key, everybody_key, user_key])
+    everybody = found.get(everybody_key) or _start_generation(everybody_key)
     personal = found.get(user_key) or _start_generation(user_key)
-    entry = found.get(_entry_key(user.pk))
+    entry = found.get(entry_key)
     usable = bool(everybody and personal)
     if usable and entry is not None and entry[:3] == (everybody, personal, day):
         return entry[3]
@@ -149,7 +159,7 @@ def _tenancy_from_cache(user: User) -> Tenancy:
     # Inside a transaction the database may show what is not committed (and may yet be rolled
     # back): such a value is used, never kept.
     if usable and not transaction.get_connection().in_atomic_block:
-        cache.set(_entry_key(user.pk), (everybody, personal, day, tenancy), ENTRY_SECONDS)
+        cache.set(entry_key, (everybody, personal, day, tenancy), ENTRY_SECONDS)
     return tenancy
 
 
@@ -163,7 +173,7 @@ def tenancy_invalidate(*, user_ids: list[int] | None = None) -> None:
     random generation can never match what an entry was stored with."""
     _request_tenancy.set(None)
     if user_ids is None:
-        cache.set(EVERYBODY_GENERATION, uuid.uuid4().hex, timeout=None)
+        cache.set(_everybody_generation_key(), uuid.uuid4().hex, timeout=None)
     else:
         cache.set_many({_user_generation_key(pk): uuid.uuid4().hex for pk in user_ids}, None)
 

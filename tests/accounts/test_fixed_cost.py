@@ -267,3 +267,20 @@ def test_t1_a_change_rolled_back_is_never_cached(transactional_db, probe_urls, t
         raise RolledBack
     assert probe_of(client)["ids"] == [tenant_a.organisation.pk]
     assert probe_of(client)["ids"] == [tenant_a.organisation.pk]
+
+
+def test_a_migrated_or_flushed_database_forgets_cached_tenancies(
+    transactional_db, probe_urls, tenant_a
+):
+    """After `migrate` or `flush` (a recreated test database, a restored one) ids may belong to
+    other people: nothing cached before is used. Here the role changes without any signal
+    (``QuerySet.update``), and only the post-migrate invalidation can reveal it."""
+    from django.core.management.sql import emit_post_migrate_signal
+
+    client = client_for(tenant_a.referent)
+    assert probe_of(client)["role"] == Role.REFERENT
+    with scopes_disabled():
+        Membership.objects.filter(user=tenant_a.referent).update(role=Role.END_USER)
+    assert probe_of(client)["role"] == Role.REFERENT  # the cached value: no signal was sent
+    emit_post_migrate_signal(verbosity=0, interactive=False, db="default")
+    assert probe_of(client)["role"] == Role.END_USER
