@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
@@ -141,7 +142,9 @@ def identify(address: str) -> Sender:
     found = (
         OrganisationDomain.objects.with_scopes_disabled()
         .select_related("organisation")
-        .filter(domain__iexact=domain, organisation__kind=Organisation.Kind.CUSTOMER)
+        # LOWER(domain) = the unique index of organisation_domain_unique_any_case (issue 15).
+        .alias(lower_domain=Lower("domain"))
+        .filter(lower_domain=domain, organisation__kind=Organisation.Kind.CUSTOMER)
         .first()
     )
     if found is not None:
@@ -214,9 +217,12 @@ def poster(ticket: Ticket, sender: Sender) -> Sender:
     return Sender(ticket.organisation, None, Role.END_USER, ticket.requester_language)
 
 
-def participants_add(ticket: Ticket, parsed: ParsedMessage) -> None:
-    """Who wrote and who was written to join the ticket (our own mailboxes excepted)."""
-    own = {a.lower() for a in Mailbox.objects.values_list("address", flat=True)}
+def participants_add(
+    ticket: Ticket, parsed: ParsedMessage, *, own: frozenset[str] | None = None
+) -> None:
+    """Who wrote and who was written to join the ticket (our own mailboxes excepted; a poller
+    reads them once per poll)."""
+    own = own_addresses() if own is None else own
     addresses = [parsed.from_address, *parsed.to, *parsed.cc]
     keep = list(dict.fromkeys(a.lower()[:300] for a in addresses if a and a.lower() not in own))
     TicketParticipant.objects.bulk_create(
@@ -282,7 +288,7 @@ def route(mailbox: Mailbox, raw: bytes, parsed: ParsedMessage, now) -> Routed:
     customer that may not write (C5) or from somebody not on the ticket (S3) opens, reopens or
     changes a ticket: it is held with the reason and the ticket it concerns."""
     verdict = authentication.verdict(
-        authentication.headers_of(raw), mailbox.trusted_authserv_id, parsed.from_address
+        parsed.authentication_results, mailbox.trusted_authserv_id, parsed.from_address
     )
     if not parsed.from_address:
         return Routed(verdict, reason=_("The message has no sender (From is missing or invalid)."))
@@ -343,29 +349,74 @@ def reply_onto(
 # --------------------------------------------------------------------------- ingestion (L4)
 
 
+@dataclass
+class Batch:
+    """What a poll reads once for a whole batch instead of once a message: our own mailbox
+    addresses (never participants) and the identities of the batch's messages already stored
+    (re-deliveries, or messages a crashed poller committed but did not move)."""
+
+    own_addresses: frozenset[str]
+    stored: set[tuple[str, str]]
+
+
+def own_addresses() -> frozenset[str]:
+    return frozenset(a.lower() for a in Mailbox.objects.values_list("address", flat=True))
+
+
+def stored_identities(mailbox: Mailbox, messages: list[ParsedMessage]) -> set[tuple[str, str]]:
+    """(message key, content hash) of those of ``messages`` already stored: one SELECT."""
+    if not messages:
+        return set()
+    with scopes_disabled():
+        rows = InboundMessage.objects.filter(
+            mailbox=mailbox, message_key__in={m.key for m in messages}
+        ).values_list("message_key", "content_hash")
+        return set(rows)
+
+
 def ingest(
-    mailbox: Mailbox, raw: bytes, *, uid: int | None = None, uidvalidity: int | None = None
+    mailbox: Mailbox,
+    raw: bytes,
+    *,
+    uid: int | None = None,
+    uidvalidity: int | None = None,
+    parsed: ParsedMessage | None = None,
+    batch: Batch | None = None,
 ) -> tuple[InboundMessage, bool]:
     """Store and route one received message in one transaction; returns it and whether it is
     new. The same message polled again (after a crash before it was moved) or re-delivered with
     other trace headers creates nothing; another message reusing its Message-ID is stored and
-    routed as itself (SPEC L4: Message-ID and content hash)."""
-    parsed = parse(raw)
+    routed as itself (SPEC L4: Message-ID and content hash). A poller passes the message parsed
+    and its ``batch``: what the batch already holds is known without a SELECT per message;
+    the unique constraint settles whatever is stored meanwhile."""
+    parsed = parsed if parsed is not None else parse(raw)
     identity = {"mailbox": mailbox, "message_key": parsed.key, "content_hash": parsed.content_hash}
+    pair = (parsed.key, parsed.content_hash)
     with scopes_disabled():
-        existing = InboundMessage.objects.filter(**identity).first()
-        if existing is not None:
-            return existing, False
+        if batch is None or pair in batch.stored:
+            existing = InboundMessage.objects.filter(**identity).first()
+            if existing is not None:
+                return existing, False
         try:
             with files_removed_on_failure(), transaction.atomic():
-                return _ingest(mailbox, raw, parsed, uid, uidvalidity), True
+                inbound = _ingest(mailbox, raw, parsed, uid, uidvalidity, batch)
         except IntegrityError:  # another poller stored it at the same instant
-            existing = InboundMessage.objects.get(**identity)
+            existing = InboundMessage.objects.filter(**identity).first()
+            if existing is None:
+                raise
             return existing, False
+        if batch is not None:
+            batch.stored.add(pair)
+        return inbound, True
 
 
 def _ingest(
-    mailbox: Mailbox, raw: bytes, parsed: ParsedMessage, uid: int | None, uidvalidity: int | None
+    mailbox: Mailbox,
+    raw: bytes,
+    parsed: ParsedMessage,
+    uid: int | None,
+    uidvalidity: int | None,
+    batch: Batch | None = None,
 ) -> InboundMessage:
     now = timezone.now()
     inbound = InboundMessage(
@@ -411,7 +462,7 @@ def _ingest(
         message_id=parsed.message_id,
         created_at=now,
     )
-    participants_add(ticket, parsed)
+    participants_add(ticket, parsed, own=batch.own_addresses if batch else None)
     _store_attachments(inbound, parsed, ticket)
     if reopened_or_new:
         auto_reply_on_commit(mailbox, parsed, ticket)
@@ -426,7 +477,7 @@ def ticket_create(
     from activities.services import running_contract
 
     organisation = sender.organisation
-    ticket = Ticket.objects.create(
+    ticket = Ticket(
         organisation=organisation,
         subject=(subject or _("(no subject)"))[:300],
         type=type_of(category),
@@ -437,9 +488,15 @@ def ticket_create(
         contract=running_contract(organisation, timezone.localdate()),
         created_at=at,
     )
-    numbering.number_assign(ticket, numbering.ticket_number)  # random, unique (S1, issue 11)
     sla.apply_policy(ticket)
-    ticket.save()
+
+    def insert(number: str) -> Ticket:
+        ticket.number = number
+        ticket.save(force_insert=True)
+        return ticket
+
+    # One INSERT with its random, unique number (S1, issue 11), drawn again if taken.
+    numbering.create_numbered(Ticket, insert, numbering.ticket_number)
     event(ticket, Kind.OPENED, actor=sender.user, label=address, at=at)
     return ticket
 

@@ -10,6 +10,7 @@ import base64
 import hashlib
 import logging
 import os
+import re
 import ssl
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -25,6 +26,10 @@ from tickets.models import MAILBOX_ENV_PREFIX, Mailbox
 
 logger = logging.getLogger(__name__)
 LEASE = timedelta(minutes=5)
+# Messages fetched with one UID FETCH and moved with one UID MOVE: the most a crash between
+# the commits and the move leaves in the inbox for the next poll to recognise and move.
+FETCH_BATCH = 50
+FETCHED_UID = re.compile(rb"\bUID (\d+)")
 
 
 @dataclass
@@ -93,9 +98,11 @@ def poll(mailbox: Mailbox, *, limit: int | None = None) -> PollReport:
                 logger.warning("UIDVALIDITY of %s changed", mailbox.address)
             Mailbox.objects.filter(pk=mailbox.pk).update(uidvalidity=uidvalidity)
             uids = box.uids()[: limit or settings.MAILBOX_BATCH]
-            for uid in uids:
-                report.seen += 1
-                _handle(box, mailbox, uid, uidvalidity, report)
+            own = ingest.own_addresses()
+            for start in range(0, len(uids), FETCH_BATCH):
+                _handle_batch(
+                    box, mailbox, uids[start : start + FETCH_BATCH], uidvalidity, own, report
+                )
     except Exception as exc:  # the server or the network: reported, retried next minute
         logger.exception("polling %s failed", mailbox.address)
         error = f"{type(exc).__name__}: {exc}"
@@ -105,23 +112,78 @@ def poll(mailbox: Mailbox, *, limit: int | None = None) -> PollReport:
     return report
 
 
-def _handle(box, mailbox: Mailbox, uid: str, uidvalidity: int, report: PollReport) -> None:
-    status, data = box.client.uid("FETCH", uid, "(BODY.PEEK[])")
-    raw = next((part[1] for part in data if isinstance(part, tuple)), None)
-    if status != "OK" or raw is None:
-        report.errors.append(f"uid {uid}: could not fetch")
-        return
-    try:
-        _, created = ingest.ingest(mailbox, raw, uid=int(uid), uidvalidity=uidvalidity)
-        report.new += created
-        report.duplicates += not created
-        destination = mailbox.processed_folder
-    except Exception as exc:  # the parser or the data: kept with its error, poll goes on
-        logger.exception("message uid %s of %s failed", uid, mailbox.address)
-        ingest.record_failure(mailbox, raw, int(uid), exc)
-        report.failed += 1
-        destination = mailbox.failed_folder
-    box.move(uid, destination)
+def _fetch(box, uids: list[str]) -> dict[str, bytes]:
+    """The raw messages of ``uids``, fetched in one UID FETCH (BODY.PEEK: nothing marked)."""
+    status, data = box.client.uid("FETCH", ",".join(uids), "(UID BODY.PEEK[])")
+    if status != "OK":
+        return {}
+    found: dict[str, bytes] = {}
+    pending: bytes | None = None  # a literal whose UID item comes after it
+    for item in data:
+        if isinstance(item, tuple) and len(item) == 2:
+            match = FETCHED_UID.search(item[0])
+            if match:
+                found[match.group(1).decode()] = item[1]
+                pending = None
+            else:
+                pending = item[1]
+        elif isinstance(item, bytes) and pending is not None:
+            match = FETCHED_UID.search(item)
+            if match:
+                found[match.group(1).decode()] = pending
+            pending = None
+    return found
+
+
+def _handle_batch(
+    box, mailbox: Mailbox, uids: list[str], uidvalidity: int, own, report: PollReport
+) -> None:
+    """Fetch a batch, store and route each message in its own transaction, then move the
+    committed ones with one UID MOVE per folder. A crash before the move leaves them in the
+    inbox: the next poll finds them stored (one SELECT for the batch) and only moves them."""
+    fetched = _fetch(box, uids)
+    parsed: dict[str, ingest.ParsedMessage | BaseException] = {}
+    for uid in uids:
+        raw = fetched.get(uid)
+        if raw is None:
+            continue
+        try:
+            parsed[uid] = ingest.parse(raw)
+        except Exception as exc:  # the parser: kept with its error below
+            parsed[uid] = exc
+    batch = ingest.Batch(
+        own_addresses=own,
+        stored=ingest.stored_identities(
+            mailbox, [p for p in parsed.values() if not isinstance(p, BaseException)]
+        ),
+    )
+    done: list[str] = []
+    failed: list[str] = []
+    for uid in uids:
+        report.seen += 1
+        raw = fetched.get(uid)
+        if raw is None:
+            report.errors.append(f"uid {uid}: could not fetch")
+            continue
+        try:
+            result = parsed[uid]
+            if isinstance(result, BaseException):
+                raise result
+            _, created = ingest.ingest(
+                mailbox, raw, uid=int(uid), uidvalidity=uidvalidity, parsed=result, batch=batch
+            )
+            report.new += created
+            report.duplicates += not created
+            done.append(uid)
+        except Exception as exc:  # the parser or the data: kept with its error, poll goes on
+            logger.exception("message uid %s of %s failed", uid, mailbox.address)
+            ingest.record_failure(mailbox, raw, int(uid), exc)
+            report.failed += 1
+            failed.append(uid)
+    if done:
+        box.move(done, mailbox.processed_folder)
+    if failed:
+        box.move(failed, mailbox.failed_folder)
 
 
 def poll_all() -> list[PollReport]:

@@ -6,11 +6,11 @@ from email.utils import make_msgid
 
 from django.conf import settings
 from django.core.mail import EmailMessage
-from django.db import transaction
+from django.db import connection, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from tickets.models import AutoReply, Mailbox, Ticket, TicketMessage
+from tickets.models import Mailbox, Ticket, TicketMessage
 from tickets.parsing import ParsedMessage, is_automatic
 
 
@@ -42,14 +42,28 @@ def auto_reply_on_commit(mailbox: Mailbox, parsed: ParsedMessage, ticket: Ticket
     own_domain = settings.SUPPORT_MESSAGE_ID_DOMAIN
     if is_automatic(parsed, own_domain) or parsed.from_address == mailbox.address.lower():
         return
-    hour_ago = timezone.now() - timedelta(hours=1)
-    if (
-        AutoReply.objects.filter(sender=parsed.from_address, sent_at__gte=hour_ago).count()
-        >= settings.AUTO_REPLIES_PER_SENDER_PER_HOUR
-    ):
+    if not auto_reply_allowed(parsed.from_address):
         return
-    AutoReply.objects.create(sender=parsed.from_address)
     acknowledge_on_commit(mailbox, ticket, to=parsed.from_address, in_reply_to=parsed.message_id)
+
+
+def auto_reply_allowed(sender: str) -> bool:
+    """SPEC S11: record an automatic reply to ``sender`` unless AUTO_REPLIES_PER_SENDER_PER_HOUR
+    were recorded in the last hour; True when recorded. Counted and recorded in one statement."""
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO tickets_autoreply (sender, sent_at) SELECT %s, %s WHERE (SELECT count(*) "
+            "FROM tickets_autoreply WHERE sender = %s AND sent_at >= %s) < %s RETURNING id",
+            [
+                sender,
+                now,
+                sender,
+                now - timedelta(hours=1),
+                settings.AUTO_REPLIES_PER_SENDER_PER_HOUR,
+            ],
+        )
+        return cursor.fetchone() is not None
 
 
 def acknowledge_on_commit(
