@@ -3,7 +3,8 @@ its reason (SPEC S1–S3, L4). Each message is stored and routed in one transact
 
 import logging
 import re
-from dataclasses import dataclass
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -17,6 +18,7 @@ from django_scopes import scopes_disabled
 from accounts.models import Membership, Organisation, OrganisationDomain, User
 from accounts.roles import Role
 from accounts.tenancy import customer_write_refusal
+from activities.services import running_contract
 from csm_portal import numbering
 from csm_portal.files import files_removed_on_failure, save_file
 from tickets import authentication, sla
@@ -26,6 +28,7 @@ from tickets.models import (
     Attachment,
     InboundMessage,
     Mailbox,
+    SlaPolicy,
     Ticket,
     TicketEvent,
     TicketMessage,
@@ -138,7 +141,19 @@ def identify(address: str) -> Sender:
                 membership.user.language or default,
             )
         return Sender(None, membership.user, None, membership.user.language or default)
-    domain = address.rsplit("@", 1)[-1].lower()
+    found = customer_domain(address.rsplit("@", 1)[-1].lower())
+    if found is not None:
+        return Sender(
+            found.organisation, None, Role.END_USER, found.organisation.language or default
+        )
+    return Sender(None, None, None, default)
+
+
+def customer_domain(domain: str) -> OrganisationDomain | None:
+    """The customer's domain row (with its organisation), once per poll batch."""
+    batch = _batch.get()
+    if batch is not None and domain in batch.domains:
+        return batch.domains[domain]
     found = (
         OrganisationDomain.objects.with_scopes_disabled()
         .select_related("organisation")
@@ -147,11 +162,27 @@ def identify(address: str) -> Sender:
         .filter(lower_domain=domain, organisation__kind=Organisation.Kind.CUSTOMER)
         .first()
     )
-    if found is not None:
-        return Sender(
-            found.organisation, None, Role.END_USER, found.organisation.language or default
-        )
-    return Sender(None, None, None, default)
+    if batch is not None:
+        batch.domains[domain] = found
+    return found
+
+
+def _running_contract(organisation: Organisation):
+    batch = _batch.get()
+    if batch is None:
+        return running_contract(organisation, timezone.localdate())
+    if organisation.pk not in batch.contracts:
+        batch.contracts[organisation.pk] = running_contract(organisation, timezone.localdate())
+    return batch.contracts[organisation.pk]
+
+
+def _sla_policies() -> list[SlaPolicy] | None:
+    batch = _batch.get()
+    if batch is None:
+        return None
+    if batch.policies is None:
+        batch.policies = list(SlaPolicy.objects.all())
+    return batch.policies
 
 
 def may_open(sender: Sender, category: str) -> str:
@@ -357,6 +388,19 @@ class Batch:
 
     own_addresses: frozenset[str]
     stored: set[tuple[str, str]]
+    # Read at most once per batch (a few seconds): customer domains, running contracts and SLA
+    # policies change rarely, and a message of the batch sees them as of the batch's start.
+    domains: dict[str, OrganisationDomain | None] = field(default_factory=dict)
+    contracts: dict[int, object] = field(default_factory=dict)
+    policies: list[SlaPolicy] | None = None
+
+
+# The batch of the message being ingested, for the lookups above; None outside a poll.
+_batch: ContextVar[Batch | None] = ContextVar("ingest_batch", default=None)
+# Set while ingest() retries a message whose transaction hit a taken ticket number: a new
+# ticket then takes its number in its INSERT, without a savepoint of its own.
+_whole_message_retried: ContextVar[bool] = ContextVar("whole_message_retried", default=False)
+NUMBER_ATTEMPTS = numbering.ATTEMPTS
 
 
 def own_addresses() -> frozenset[str]:
@@ -397,14 +441,25 @@ def ingest(
             existing = InboundMessage.objects.filter(**identity).first()
             if existing is not None:
                 return existing, False
+        batch_token = _batch.set(batch)
+        retried_token = _whole_message_retried.set(True)
         try:
-            with files_removed_on_failure(), transaction.atomic():
-                inbound = _ingest(mailbox, raw, parsed, uid, uidvalidity, batch)
-        except IntegrityError:  # another poller stored it at the same instant
-            existing = InboundMessage.objects.filter(**identity).first()
-            if existing is None:
-                raise
-            return existing, False
+            for attempt in range(1, NUMBER_ATTEMPTS + 1):
+                try:
+                    with files_removed_on_failure(), transaction.atomic():
+                        inbound = _ingest(mailbox, raw, parsed, uid, uidvalidity, batch)
+                    break
+                except IntegrityError:
+                    # Another poller stored it at the same instant; else the drawn ticket
+                    # number was taken (S1): the whole message again, with another number.
+                    existing = InboundMessage.objects.filter(**identity).first()
+                    if existing is not None:
+                        return existing, False
+                    if attempt == NUMBER_ATTEMPTS:
+                        raise
+        finally:
+            _whole_message_retried.reset(retried_token)
+            _batch.reset(batch_token)
         if batch is not None:
             batch.stored.add(pair)
         return inbound, True
@@ -474,8 +529,6 @@ def ticket_create(
 ) -> Ticket:
     """A new ticket of ``sender``'s organisation with its number, contract, SLA clock and the
     contractual "opened" event (SPEC S1, S5, S7): one way in for mail and the portal."""
-    from activities.services import running_contract
-
     organisation = sender.organisation
     ticket = Ticket(
         organisation=organisation,
@@ -485,18 +538,22 @@ def ticket_create(
         requester=sender.user,
         requester_email=address,
         requester_language=sender.language,
-        contract=running_contract(organisation, timezone.localdate()),
+        contract=_running_contract(organisation),
         created_at=at,
     )
-    sla.apply_policy(ticket)
+    sla.apply_policy(ticket, policies=_sla_policies())
 
     def insert(number: str) -> Ticket:
         ticket.number = number
         ticket.save(force_insert=True)
         return ticket
 
-    # One INSERT with its random, unique number (S1, issue 11), drawn again if taken.
-    numbering.create_numbered(Ticket, insert, numbering.ticket_number)
+    # One INSERT with its random, unique number (S1, issue 11), drawn again if taken: by
+    # ingest(), which retries the whole message, or else inside a savepoint.
+    if _whole_message_retried.get():
+        insert(numbering.ticket_number())
+    else:
+        numbering.create_numbered(Ticket, insert, numbering.ticket_number)
     event(ticket, Kind.OPENED, actor=sender.user, label=address, at=at)
     return ticket
 
