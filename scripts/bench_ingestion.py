@@ -232,7 +232,7 @@ def measure() -> dict:
     if os.environ.get("BENCH_MAIL_PROFILE"):
         import cProfile
 
-        profile = cProfile.Profile()
+        profile = cProfile.Profile(time.process_time)
     with scopes_disabled(), connection.execute_wrapper(count):
         started = time.perf_counter()
         while True:

@@ -217,6 +217,16 @@ def _find_ticket(parsed: ParsedMessage) -> Ticket | None:
     return None
 
 
+def locked(ticket: Ticket) -> Ticket:
+    """The ticket again, its row locked until the transaction ends, with its organisation (read
+    by the checks and the records that follow) in the same statement."""
+    return (
+        Ticket.objects.select_for_update(of=("self",))
+        .select_related("organisation")
+        .get(pk=ticket.pk)
+    )
+
+
 def is_on_ticket(ticket: Ticket, address: str) -> bool:
     address = address.lower()
     return address == ticket.requester_email.lower() or (
@@ -340,7 +350,7 @@ def route(mailbox: Mailbox, raw: bytes, parsed: ParsedMessage, now) -> Routed:
             return Routed(verdict, reason=reason, organisation=sender.organisation)
         ticket = open_ticket(parsed, sender, category, now, authenticated=True)
         return Routed(verdict, ticket=ticket, acknowledge=True)
-    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    ticket = locked(ticket)
     reason = (
         may_post(ticket, sender, address)
         or customer_write_refusal(ticket.organisation)
@@ -506,7 +516,7 @@ def _ingest(
     inbound.outcome = InboundMessage.Outcome.TICKET
     inbound.ticket = ticket
     inbound.save()
-    TicketMessage.objects.create(
+    message = TicketMessage(
         ticket=ticket,
         organisation=ticket.organisation,
         direction=TicketMessage.Direction.INBOUND,
@@ -517,10 +527,12 @@ def _ingest(
         message_id=parsed.message_id,
         created_at=now,
     )
+    if reopened_or_new:  # the acknowledgement is recorded in the message's INSERT
+        auto_reply_on_commit(mailbox, parsed, ticket, together_with=message)
+    if message.pk is None:
+        message.save()
     participants_add(ticket, parsed, own=batch.own_addresses if batch else None)
     _store_attachments(inbound, parsed, ticket)
-    if reopened_or_new:
-        auto_reply_on_commit(mailbox, parsed, ticket)
     return inbound
 
 
@@ -623,7 +635,7 @@ def _activity_request_from_mail(ticket: Ticket, parsed: ParsedMessage, sender: S
 def _thread_onto(ticket: Ticket, parsed: ParsedMessage, sender: Sender, now) -> tuple[Ticket, bool]:
     """A reply joins its ticket, reopening it when it was resolved or closed (within the reopen
     window: ``reply_onto`` decides)."""
-    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    ticket = locked(ticket)
     label = parsed.from_address
     if ticket.status in (Ticket.Status.CLOSED, Ticket.Status.RESOLVED):
         before = ticket.status

@@ -38,13 +38,25 @@ def subject_line(ticket: Ticket) -> str:
     return f"[{ticket.number}] {ticket.subject}"
 
 
-def auto_reply_on_commit(mailbox: Mailbox, parsed: ParsedMessage, ticket: Ticket) -> None:
+def auto_reply_on_commit(
+    mailbox: Mailbox,
+    parsed: ParsedMessage,
+    ticket: Ticket,
+    *,
+    together_with: TicketMessage | None = None,
+) -> None:
     own_domain = settings.SUPPORT_MESSAGE_ID_DOMAIN
     if is_automatic(parsed, own_domain) or parsed.from_address == mailbox.address.lower():
         return
     if not auto_reply_allowed(parsed.from_address):
         return
-    acknowledge_on_commit(mailbox, ticket, to=parsed.from_address, in_reply_to=parsed.message_id)
+    acknowledge_on_commit(
+        mailbox,
+        ticket,
+        to=parsed.from_address,
+        in_reply_to=parsed.message_id,
+        together_with=together_with,
+    )
 
 
 def auto_reply_allowed(sender: str) -> bool:
@@ -67,19 +79,26 @@ def auto_reply_allowed(sender: str) -> bool:
 
 
 def acknowledge_on_commit(
-    mailbox: Mailbox | None, ticket: Ticket, *, to: str, in_reply_to: str = ""
+    mailbox: Mailbox | None,
+    ticket: Ticket,
+    *,
+    to: str,
+    in_reply_to: str = "",
+    together_with: TicketMessage | None = None,
 ) -> None:
     """The acknowledgement with the ticket number, in the requester's language, sent once the
-    ticket is committed; recorded on the ticket (SPEC S1, S8)."""
+    ticket is committed; recorded on the ticket (SPEC S1, S8), in the same INSERT as the unsaved
+    message ``together_with`` (the customer's message it answers) when given."""
     sender = mailbox.address if mailbox else settings.DEFAULT_FROM_EMAIL
     message_id = own_message_id()
-    TicketMessage.objects.create(
+    record = TicketMessage(
         ticket=ticket,
         organisation_id=ticket.organisation_id,
         direction=TicketMessage.Direction.AUTO,
         body_text="",
         message_id=message_id,
     )
+    TicketMessage.objects.bulk_create([m for m in (together_with, record) if m is not None])
     with translation.override(ticket.requester_language):
         body = render_to_string("tickets/email/auto_reply.txt", {"ticket": ticket})
         subject = subject_line(ticket)
