@@ -16,11 +16,11 @@ from django.test.utils import CaptureQueriesContext
 from django_scopes import scopes_disabled
 
 from accounts.models import Membership, Organisation, OrganisationDomain, User
-from tests.tickets.conftest import authenticated, count, deliver
+from tests.tickets.conftest import authenticated, count, deliver, sla_policy
 from tickets import ingest, parsing
 from tickets import mailbox as mailbox_module
 from tickets.mailbox import poll
-from tickets.models import InboundMessage, Ticket, TicketMessage
+from tickets.models import InboundMessage, SlaPolicy, Ticket, TicketMessage
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -240,8 +240,14 @@ def test_l2_batch_lookups_are_read_once_per_batch_and_fresh_in_the_next(imap_ser
     """Domains, running contracts and SLA policies are read once per poll batch (not once a
     message) and never outlive it: a policy changed between two polls applies to the next
     poll's tickets (the batch "cache" is invalidated by its end)."""
-    from tickets.models import SlaPolicy
-
+    with scopes_disabled():
+        policy = sla_policy(
+            name="Incidenti",
+            ticket_type="incident",
+            priority="normal",
+            first_response_minutes=60,
+            resolution_minutes=480,
+        )
     deliver(imap_server, *(mail_from(f"user{n}@alfa.example", n) for n in range(5)))
     with scopes_disabled(), CaptureQueriesContext(connection) as queries:
         assert poll(mailbox).new == 5
@@ -251,7 +257,8 @@ def test_l2_batch_lookups_are_read_once_per_batch_and_fresh_in_the_next(imap_ser
     assert sum('FROM "accounts_organisationdomain"' in q for q in sql) == 1, sql
     with scopes_disabled():
         first = Ticket.objects.order_by("pk").first()
-        SlaPolicy.objects.filter(pk=first.sla_policy_id).update(first_response_minutes=7)
+        assert first.sla_policy_id == policy.pk and first.first_response_target == 60
+        SlaPolicy.objects.filter(pk=policy.pk).update(first_response_minutes=7)
     deliver(imap_server, mail_from("user9@alfa.example", 9))
     with scopes_disabled():
         assert poll(mailbox).new == 1
