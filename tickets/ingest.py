@@ -527,12 +527,12 @@ def _ingest(
         message_id=parsed.message_id,
         created_at=now,
     )
+    participants_add(ticket, parsed, own=batch.own_addresses if batch else None)
+    _store_attachments(inbound, parsed, ticket)
     if reopened_or_new:  # the acknowledgement is recorded in the message's INSERT
         auto_reply_on_commit(mailbox, parsed, ticket, together_with=message)
     if message.pk is None:
         message.save()
-    participants_add(ticket, parsed, own=batch.own_addresses if batch else None)
-    _store_attachments(inbound, parsed, ticket)
     return inbound
 
 
