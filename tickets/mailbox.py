@@ -30,7 +30,9 @@ LEASE = timedelta(minutes=5)
 # Messages fetched with one UID FETCH and moved with one UID MOVE: the most a crash between
 # the commits and the move leaves in the inbox for the next poll to recognise and move.
 FETCH_BATCH = 50
+FETCH_BYTES = 16 * 1024 * 1024  # and at most this much mail in memory at once
 FETCHED_UID = re.compile(rb"\bUID (\d+)")
+FETCHED_SIZE = re.compile(rb"\bRFC822\.SIZE (\d+)")
 
 
 @dataclass
@@ -100,10 +102,8 @@ def poll(mailbox: Mailbox, *, limit: int | None = None) -> PollReport:
             Mailbox.objects.filter(pk=mailbox.pk).update(uidvalidity=uidvalidity)
             uids = box.uids()[: limit or settings.MAILBOX_BATCH]
             own = ingest.own_addresses()
-            for start in range(0, len(uids), FETCH_BATCH):
-                _handle_batch(
-                    box, mailbox, uids[start : start + FETCH_BATCH], uidvalidity, own, report
-                )
+            for batch in batches(uids, _sizes(box, uids)):
+                _handle_batch(box, mailbox, batch, uidvalidity, own, report)
     except Exception as exc:  # the server or the network: reported, retried next minute
         logger.exception("polling %s failed", mailbox.address)
         error = f"{type(exc).__name__}: {exc}"
@@ -111,6 +111,40 @@ def poll(mailbox: Mailbox, *, limit: int | None = None) -> PollReport:
     finally:
         _release(mailbox, last_polled_at=timezone.now(), last_error=error[:2000])
     return report
+
+
+def _sizes(box, uids: list[str]) -> dict[str, int]:
+    """The size of each message, in one command, so that a batch of big ones stays small."""
+    if not uids:
+        return {}
+    status, data = box.client.uid("FETCH", ",".join(uids), "(UID RFC822.SIZE)")
+    if status != "OK":
+        return {}
+    sizes = {}
+    for item in data:
+        line = item[0] if isinstance(item, tuple) else item
+        uid, size = FETCHED_UID.search(line or b""), FETCHED_SIZE.search(line or b"")
+        if uid and size:
+            sizes[uid.group(1).decode()] = int(size.group(1))
+    return sizes
+
+
+def batches(uids: list[str], sizes: dict[str, int]) -> list[list[str]]:
+    """``uids`` in order, in batches of at most FETCH_BATCH messages and FETCH_BYTES bytes (a
+    message bigger than that alone); an unknown size counts as FETCH_BYTES."""
+    result: list[list[str]] = []
+    current: list[str] = []
+    total = 0
+    for uid in uids:
+        size = sizes.get(uid, FETCH_BYTES)
+        if current and (len(current) == FETCH_BATCH or total + size > FETCH_BYTES):
+            result.append(current)
+            current, total = [], 0
+        current.append(uid)
+        total += size
+    if current:
+        result.append(current)
+    return result
 
 
 def _fetch(box, uids: list[str]) -> dict[str, bytes]:

@@ -151,15 +151,16 @@ def test_l2_a_poll_fetches_and_moves_by_batches_not_per_message(
     imap_server, mailbox, alfa, monkeypatch
 ):
     """60 messages are fetched and moved in a few UID FETCH and UID MOVE commands (one each per
-    batch of MAILBOX_FETCH_BATCH), never per message, never COPY + EXPUNGE; each message is
-    still stored in its own transaction, once, and ends in Processed."""
+    batch of FETCH_BATCH, plus one FETCH of the sizes), never per message, never COPY +
+    EXPUNGE; each message is still stored in its own transaction, once, and ends in
+    Processed."""
     messages = 60
     deliver(imap_server, *(mail_from(f"user{n}@alfa.example", n) for n in range(messages)))
     log = CommandLog(monkeypatch)
     report = poll(mailbox)
     batches = math.ceil(messages / mailbox_module.FETCH_BATCH)
     assert report.seen == report.new == messages and not report.errors
-    assert log.number("UID FETCH") <= batches, log.commands
+    assert log.number("UID FETCH") <= batches + 1, log.commands
     assert log.number("UID MOVE") <= batches, log.commands
     assert log.number("UID COPY") == log.number("EXPUNGE") == 0
     assert (count(imap_server, "INBOX"), count(imap_server, "Processed")) == (0, messages)
@@ -300,3 +301,18 @@ def test_l2_after_the_worker_warm_up_a_poll_imports_nothing(imap_server, mailbox
     with scopes_disabled():
         assert poll(mailbox).new == 1
     assert set(sys.modules) - before == set()
+
+
+def test_l2_batches_hold_at_most_fifty_messages_and_sixteen_megabytes():
+    """A batch is fetched into memory whole: at most FETCH_BATCH messages and FETCH_BYTES
+    bytes (a bigger message alone), in the inbox's order, none left out."""
+    limit = mailbox_module.FETCH_BYTES
+    uids = [str(n) for n in range(1, 131)]
+    sizes = {uid: 1000 for uid in uids} | {"60": limit + 1, "61": limit // 2, "62": limit // 2}
+    del sizes["100"]  # size unknown: counted as FETCH_BYTES
+    batches = mailbox_module.batches(uids, sizes)
+    assert [uid for batch in batches for uid in batch] == uids
+    assert all(len(batch) <= mailbox_module.FETCH_BATCH for batch in batches)
+    for batch in batches:
+        assert len(batch) == 1 or sum(sizes.get(u, limit) for u in batch) <= limit, batch
+    assert ["60"] in batches and ["100"] in batches
