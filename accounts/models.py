@@ -14,7 +14,7 @@ from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Lower
+from django.db.models.functions import Lower, Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
@@ -178,6 +178,11 @@ class User(AbstractUser):
         ordering = ["last_name", "first_name", "email"]
         verbose_name = _("person")
         verbose_name_plural = _("people")
+        indexes = [
+            # `email__iexact` (mail senders, allauth's sign-in) is UPPER(email) = UPPER(%s):
+            # indexed, it stays one lookup whatever the number of people (issue 15).
+            models.Index(Upper("email"), name="user_email_upper"),
+        ]
 
     def __str__(self) -> str:
         return self.get_full_name() or self.email

@@ -3,12 +3,14 @@ its reason (SPEC S1–S3, L4). Each message is stored and routed in one transact
 
 import logging
 import re
-from dataclasses import dataclass
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
@@ -16,6 +18,7 @@ from django_scopes import scopes_disabled
 from accounts.models import Membership, Organisation, OrganisationDomain, User
 from accounts.roles import Role
 from accounts.tenancy import customer_write_refusal
+from activities.services import running_contract
 from csm_portal import numbering
 from csm_portal.files import files_removed_on_failure, save_file
 from tickets import authentication, sla
@@ -25,6 +28,7 @@ from tickets.models import (
     Attachment,
     InboundMessage,
     Mailbox,
+    SlaPolicy,
     Ticket,
     TicketEvent,
     TicketMessage,
@@ -137,18 +141,48 @@ def identify(address: str) -> Sender:
                 membership.user.language or default,
             )
         return Sender(None, membership.user, None, membership.user.language or default)
-    domain = address.rsplit("@", 1)[-1].lower()
-    found = (
-        OrganisationDomain.objects.with_scopes_disabled()
-        .select_related("organisation")
-        .filter(domain__iexact=domain, organisation__kind=Organisation.Kind.CUSTOMER)
-        .first()
-    )
+    found = customer_domain(address.rsplit("@", 1)[-1].lower())
     if found is not None:
         return Sender(
             found.organisation, None, Role.END_USER, found.organisation.language or default
         )
     return Sender(None, None, None, default)
+
+
+def customer_domain(domain: str) -> OrganisationDomain | None:
+    """The customer's domain row (with its organisation), once per poll batch."""
+    batch = _batch.get()
+    if batch is not None and domain in batch.domains:
+        return batch.domains[domain]
+    found = (
+        OrganisationDomain.objects.with_scopes_disabled()
+        .select_related("organisation")
+        # LOWER(domain) = the unique index of organisation_domain_unique_any_case (issue 15).
+        .alias(lower_domain=Lower("domain"))
+        .filter(lower_domain=domain, organisation__kind=Organisation.Kind.CUSTOMER)
+        .first()
+    )
+    if batch is not None:
+        batch.domains[domain] = found
+    return found
+
+
+def _running_contract(organisation: Organisation):
+    batch = _batch.get()
+    if batch is None:
+        return running_contract(organisation, timezone.localdate())
+    if organisation.pk not in batch.contracts:
+        batch.contracts[organisation.pk] = running_contract(organisation, timezone.localdate())
+    return batch.contracts[organisation.pk]
+
+
+def _sla_policies() -> list[SlaPolicy] | None:
+    batch = _batch.get()
+    if batch is None:
+        return None
+    if batch.policies is None:
+        batch.policies = list(SlaPolicy.objects.all())
+    return batch.policies
 
 
 def may_open(sender: Sender, category: str) -> str:
@@ -183,6 +217,16 @@ def _find_ticket(parsed: ParsedMessage) -> Ticket | None:
     return None
 
 
+def locked(ticket: Ticket) -> Ticket:
+    """The ticket again, its row locked until the transaction ends, with its organisation (read
+    by the checks and the records that follow) in the same statement."""
+    return (
+        Ticket.objects.select_for_update(of=("self",))
+        .select_related("organisation")
+        .get(pk=ticket.pk)
+    )
+
+
 def is_on_ticket(ticket: Ticket, address: str) -> bool:
     address = address.lower()
     return address == ticket.requester_email.lower() or (
@@ -214,9 +258,12 @@ def poster(ticket: Ticket, sender: Sender) -> Sender:
     return Sender(ticket.organisation, None, Role.END_USER, ticket.requester_language)
 
 
-def participants_add(ticket: Ticket, parsed: ParsedMessage) -> None:
-    """Who wrote and who was written to join the ticket (our own mailboxes excepted)."""
-    own = {a.lower() for a in Mailbox.objects.values_list("address", flat=True)}
+def participants_add(
+    ticket: Ticket, parsed: ParsedMessage, *, own: frozenset[str] | None = None
+) -> None:
+    """Who wrote and who was written to join the ticket (our own mailboxes excepted; a poller
+    reads them once per poll)."""
+    own = own_addresses() if own is None else own
     addresses = [parsed.from_address, *parsed.to, *parsed.cc]
     keep = list(dict.fromkeys(a.lower()[:300] for a in addresses if a and a.lower() not in own))
     TicketParticipant.objects.bulk_create(
@@ -282,7 +329,7 @@ def route(mailbox: Mailbox, raw: bytes, parsed: ParsedMessage, now) -> Routed:
     customer that may not write (C5) or from somebody not on the ticket (S3) opens, reopens or
     changes a ticket: it is held with the reason and the ticket it concerns."""
     verdict = authentication.verdict(
-        authentication.headers_of(raw), mailbox.trusted_authserv_id, parsed.from_address
+        parsed.authentication_results, mailbox.trusted_authserv_id, parsed.from_address
     )
     if not parsed.from_address:
         return Routed(verdict, reason=_("The message has no sender (From is missing or invalid)."))
@@ -303,7 +350,7 @@ def route(mailbox: Mailbox, raw: bytes, parsed: ParsedMessage, now) -> Routed:
             return Routed(verdict, reason=reason, organisation=sender.organisation)
         ticket = open_ticket(parsed, sender, category, now, authenticated=True)
         return Routed(verdict, ticket=ticket, acknowledge=True)
-    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    ticket = locked(ticket)
     reason = (
         may_post(ticket, sender, address)
         or customer_write_refusal(ticket.organisation)
@@ -343,29 +390,98 @@ def reply_onto(
 # --------------------------------------------------------------------------- ingestion (L4)
 
 
+@dataclass
+class Batch:
+    """What a poll reads once for a whole batch instead of once a message: our own mailbox
+    addresses (never participants) and the identities of the batch's messages already stored
+    (re-deliveries, or messages a crashed poller committed but did not move)."""
+
+    own_addresses: frozenset[str]
+    stored: set[tuple[str, str]]
+    # Read at most once per batch (a few seconds): customer domains, running contracts and SLA
+    # policies change rarely, and a message of the batch sees them as of the batch's start.
+    domains: dict[str, OrganisationDomain | None] = field(default_factory=dict)
+    contracts: dict[int, object] = field(default_factory=dict)
+    policies: list[SlaPolicy] | None = None
+
+
+# The batch of the message being ingested, for the lookups above; None outside a poll.
+_batch: ContextVar[Batch | None] = ContextVar("ingest_batch", default=None)
+# Set while ingest() retries a message whose transaction hit a taken ticket number: a new
+# ticket then takes its number in its INSERT, without a savepoint of its own.
+_whole_message_retried: ContextVar[bool] = ContextVar("whole_message_retried", default=False)
+NUMBER_ATTEMPTS = numbering.ATTEMPTS
+
+
+def own_addresses() -> frozenset[str]:
+    return frozenset(a.lower() for a in Mailbox.objects.values_list("address", flat=True))
+
+
+def stored_identities(mailbox: Mailbox, messages: list[ParsedMessage]) -> set[tuple[str, str]]:
+    """(message key, content hash) of those of ``messages`` already stored: one SELECT."""
+    if not messages:
+        return set()
+    with scopes_disabled():
+        rows = InboundMessage.objects.filter(
+            mailbox=mailbox, message_key__in={m.key for m in messages}
+        ).values_list("message_key", "content_hash")
+        return set(rows)
+
+
 def ingest(
-    mailbox: Mailbox, raw: bytes, *, uid: int | None = None, uidvalidity: int | None = None
+    mailbox: Mailbox,
+    raw: bytes,
+    *,
+    uid: int | None = None,
+    uidvalidity: int | None = None,
+    parsed: ParsedMessage | None = None,
+    batch: Batch | None = None,
 ) -> tuple[InboundMessage, bool]:
     """Store and route one received message in one transaction; returns it and whether it is
     new. The same message polled again (after a crash before it was moved) or re-delivered with
     other trace headers creates nothing; another message reusing its Message-ID is stored and
-    routed as itself (SPEC L4: Message-ID and content hash)."""
-    parsed = parse(raw)
+    routed as itself (SPEC L4: Message-ID and content hash). A poller passes the message parsed
+    and its ``batch``: what the batch already holds is known without a SELECT per message;
+    the unique constraint settles whatever is stored meanwhile."""
+    parsed = parsed if parsed is not None else parse(raw)
     identity = {"mailbox": mailbox, "message_key": parsed.key, "content_hash": parsed.content_hash}
+    pair = (parsed.key, parsed.content_hash)
     with scopes_disabled():
-        existing = InboundMessage.objects.filter(**identity).first()
-        if existing is not None:
-            return existing, False
+        if batch is None or pair in batch.stored:
+            existing = InboundMessage.objects.filter(**identity).first()
+            if existing is not None:
+                return existing, False
+        batch_token = _batch.set(batch)
+        retried_token = _whole_message_retried.set(True)
         try:
-            with files_removed_on_failure(), transaction.atomic():
-                return _ingest(mailbox, raw, parsed, uid, uidvalidity), True
-        except IntegrityError:  # another poller stored it at the same instant
-            existing = InboundMessage.objects.get(**identity)
-            return existing, False
+            for attempt in range(1, NUMBER_ATTEMPTS + 1):
+                try:
+                    with files_removed_on_failure(), transaction.atomic():
+                        inbound = _ingest(mailbox, raw, parsed, uid, uidvalidity, batch)
+                    break
+                except IntegrityError:
+                    # Another poller stored it at the same instant; else the drawn ticket
+                    # number was taken (S1): the whole message again, with another number.
+                    existing = InboundMessage.objects.filter(**identity).first()
+                    if existing is not None:
+                        return existing, False
+                    if attempt == NUMBER_ATTEMPTS:
+                        raise
+        finally:
+            _whole_message_retried.reset(retried_token)
+            _batch.reset(batch_token)
+        if batch is not None:
+            batch.stored.add(pair)
+        return inbound, True
 
 
 def _ingest(
-    mailbox: Mailbox, raw: bytes, parsed: ParsedMessage, uid: int | None, uidvalidity: int | None
+    mailbox: Mailbox,
+    raw: bytes,
+    parsed: ParsedMessage,
+    uid: int | None,
+    uidvalidity: int | None,
+    batch: Batch | None = None,
 ) -> InboundMessage:
     now = timezone.now()
     inbound = InboundMessage(
@@ -400,7 +516,7 @@ def _ingest(
     inbound.outcome = InboundMessage.Outcome.TICKET
     inbound.ticket = ticket
     inbound.save()
-    TicketMessage.objects.create(
+    message = TicketMessage(
         ticket=ticket,
         organisation=ticket.organisation,
         direction=TicketMessage.Direction.INBOUND,
@@ -411,10 +527,12 @@ def _ingest(
         message_id=parsed.message_id,
         created_at=now,
     )
-    participants_add(ticket, parsed)
+    participants_add(ticket, parsed, own=batch.own_addresses if batch else None)
     _store_attachments(inbound, parsed, ticket)
-    if reopened_or_new:
-        auto_reply_on_commit(mailbox, parsed, ticket)
+    if reopened_or_new:  # the acknowledgement is recorded in the message's INSERT
+        auto_reply_on_commit(mailbox, parsed, ticket, together_with=message)
+    if message.pk is None:
+        message.save()
     return inbound
 
 
@@ -423,10 +541,8 @@ def ticket_create(
 ) -> Ticket:
     """A new ticket of ``sender``'s organisation with its number, contract, SLA clock and the
     contractual "opened" event (SPEC S1, S5, S7): one way in for mail and the portal."""
-    from activities.services import running_contract
-
     organisation = sender.organisation
-    ticket = Ticket.objects.create(
+    ticket = Ticket(
         organisation=organisation,
         subject=(subject or _("(no subject)"))[:300],
         type=type_of(category),
@@ -434,12 +550,22 @@ def ticket_create(
         requester=sender.user,
         requester_email=address,
         requester_language=sender.language,
-        contract=running_contract(organisation, timezone.localdate()),
+        contract=_running_contract(organisation),
         created_at=at,
     )
-    numbering.number_assign(ticket, numbering.ticket_number)  # random, unique (S1, issue 11)
-    sla.apply_policy(ticket)
-    ticket.save()
+    sla.apply_policy(ticket, policies=_sla_policies())
+
+    def insert(number: str) -> Ticket:
+        ticket.number = number
+        ticket.save(force_insert=True)
+        return ticket
+
+    # One INSERT with its random, unique number (S1, issue 11), drawn again if taken: by
+    # ingest(), which retries the whole message, or else inside a savepoint.
+    if _whole_message_retried.get():
+        insert(numbering.ticket_number())
+    else:
+        numbering.create_numbered(Ticket, insert, numbering.ticket_number)
     event(ticket, Kind.OPENED, actor=sender.user, label=address, at=at)
     return ticket
 
@@ -509,7 +635,7 @@ def _activity_request_from_mail(ticket: Ticket, parsed: ParsedMessage, sender: S
 def _thread_onto(ticket: Ticket, parsed: ParsedMessage, sender: Sender, now) -> tuple[Ticket, bool]:
     """A reply joins its ticket, reopening it when it was resolved or closed (within the reopen
     window: ``reply_onto`` decides)."""
-    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    ticket = locked(ticket)
     label = parsed.from_address
     if ticket.status in (Ticket.Status.CLOSED, Ticket.Status.RESOLVED):
         before = ticket.status

@@ -1,8 +1,9 @@
 """Polling a support mailbox over IMAP with imap-tools (SPEC S1, L2, L4).
 
 Never lose, never duplicate: each message is stored and routed in its own transaction, and only
-after that commit is it moved to the processed folder. A crash between the two leaves it in the
-inbox; the next poll finds its Message-ID (or hash) already stored and just moves it. A message
+after that commit is it moved to the processed folder, a batch of them with one UID MOVE (issue
+15). A crash between the two leaves them in the inbox; the next poll finds their Message-IDs (or
+hashes) already stored and just moves them. A message
 that cannot be handled is kept with its error and moved to the failed folder; the poll goes on.
 A lease on the mailbox row keeps two pollers off the same mailbox."""
 
@@ -10,6 +11,7 @@ import base64
 import hashlib
 import logging
 import os
+import re
 import ssl
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -25,6 +27,12 @@ from tickets.models import MAILBOX_ENV_PREFIX, Mailbox
 
 logger = logging.getLogger(__name__)
 LEASE = timedelta(minutes=5)
+# Messages fetched with one UID FETCH and moved with one UID MOVE: the most a crash between
+# the commits and the move leaves in the inbox for the next poll to recognise and move.
+FETCH_BATCH = 50
+FETCH_BYTES = 16 * 1024 * 1024  # and at most this much mail in memory at once
+FETCHED_UID = re.compile(rb"\bUID (\d+)")
+FETCHED_SIZE = re.compile(rb"\bRFC822\.SIZE (\d+)")
 
 
 @dataclass
@@ -93,9 +101,9 @@ def poll(mailbox: Mailbox, *, limit: int | None = None) -> PollReport:
                 logger.warning("UIDVALIDITY of %s changed", mailbox.address)
             Mailbox.objects.filter(pk=mailbox.pk).update(uidvalidity=uidvalidity)
             uids = box.uids()[: limit or settings.MAILBOX_BATCH]
-            for uid in uids:
-                report.seen += 1
-                _handle(box, mailbox, uid, uidvalidity, report)
+            own = ingest.own_addresses()
+            for batch in batches(uids, _sizes(box, uids)):
+                _handle_batch(box, mailbox, batch, uidvalidity, own, report)
     except Exception as exc:  # the server or the network: reported, retried next minute
         logger.exception("polling %s failed", mailbox.address)
         error = f"{type(exc).__name__}: {exc}"
@@ -105,23 +113,134 @@ def poll(mailbox: Mailbox, *, limit: int | None = None) -> PollReport:
     return report
 
 
-def _handle(box, mailbox: Mailbox, uid: str, uidvalidity: int, report: PollReport) -> None:
-    status, data = box.client.uid("FETCH", uid, "(BODY.PEEK[])")
-    raw = next((part[1] for part in data if isinstance(part, tuple)), None)
-    if status != "OK" or raw is None:
-        report.errors.append(f"uid {uid}: could not fetch")
-        return
-    try:
-        _, created = ingest.ingest(mailbox, raw, uid=int(uid), uidvalidity=uidvalidity)
-        report.new += created
-        report.duplicates += not created
-        destination = mailbox.processed_folder
-    except Exception as exc:  # the parser or the data: kept with its error, poll goes on
-        logger.exception("message uid %s of %s failed", uid, mailbox.address)
-        ingest.record_failure(mailbox, raw, int(uid), exc)
-        report.failed += 1
-        destination = mailbox.failed_folder
-    box.move(uid, destination)
+def _sizes(box, uids: list[str]) -> dict[str, int]:
+    """The size of each message, in one command, so that a batch of big ones stays small."""
+    if not uids:
+        return {}
+    status, data = box.client.uid("FETCH", ",".join(uids), "(UID RFC822.SIZE)")
+    if status != "OK":
+        return {}
+    sizes = {}
+    for item in data:
+        line = item[0] if isinstance(item, tuple) else item
+        uid, size = FETCHED_UID.search(line or b""), FETCHED_SIZE.search(line or b"")
+        if uid and size:
+            sizes[uid.group(1).decode()] = int(size.group(1))
+    return sizes
+
+
+def batches(uids: list[str], sizes: dict[str, int]) -> list[list[str]]:
+    """``uids`` in order, in batches of at most FETCH_BATCH messages and FETCH_BYTES bytes (a
+    message bigger than that alone); an unknown size counts as FETCH_BYTES."""
+    result: list[list[str]] = []
+    current: list[str] = []
+    total = 0
+    for uid in uids:
+        size = sizes.get(uid, FETCH_BYTES)
+        if current and (len(current) == FETCH_BATCH or total + size > FETCH_BYTES):
+            result.append(current)
+            current, total = [], 0
+        current.append(uid)
+        total += size
+    if current:
+        result.append(current)
+    return result
+
+
+def _fetch(box, uids: list[str]) -> dict[str, bytes]:
+    """The raw messages of ``uids``, fetched in one UID FETCH (BODY.PEEK: nothing marked)."""
+    status, data = box.client.uid("FETCH", ",".join(uids), "(UID BODY.PEEK[])")
+    if status != "OK":
+        return {}
+    found: dict[str, bytes] = {}
+    pending: bytes | None = None  # a literal whose UID item comes after it
+    for item in data:
+        if isinstance(item, tuple) and len(item) == 2:
+            match = FETCHED_UID.search(item[0])
+            if match:
+                found[match.group(1).decode()] = item[1]
+                pending = None
+            else:
+                pending = item[1]
+        elif isinstance(item, bytes) and pending is not None:
+            match = FETCHED_UID.search(item)
+            if match:
+                found[match.group(1).decode()] = pending
+            pending = None
+    return found
+
+
+def _handle_batch(
+    box, mailbox: Mailbox, uids: list[str], uidvalidity: int, own, report: PollReport
+) -> None:
+    """Fetch a batch, store and route each message in its own transaction, then move the
+    committed ones with one UID MOVE per folder. A crash before the move leaves them in the
+    inbox: the next poll finds them stored (one SELECT for the batch) and only moves them."""
+    fetched = _fetch(box, uids)
+    parsed: dict[str, ingest.ParsedMessage | BaseException] = {}
+    for uid in uids:
+        raw = fetched.get(uid)
+        if raw is None:
+            continue
+        try:
+            parsed[uid] = ingest.parse(raw)
+        except Exception as exc:  # the parser: kept with its error below
+            parsed[uid] = exc
+    batch = ingest.Batch(
+        own_addresses=own,
+        stored=ingest.stored_identities(
+            mailbox, [p for p in parsed.values() if not isinstance(p, BaseException)]
+        ),
+    )
+    done: list[str] = []
+    failed: list[str] = []
+    for uid in uids:
+        report.seen += 1
+        raw = fetched.get(uid)
+        if raw is None:
+            report.errors.append(f"uid {uid}: could not fetch")
+            continue
+        try:
+            result = parsed[uid]
+            if isinstance(result, BaseException):
+                raise result
+            _, created = ingest.ingest(
+                mailbox, raw, uid=int(uid), uidvalidity=uidvalidity, parsed=result, batch=batch
+            )
+            report.new += created
+            report.duplicates += not created
+            done.append(uid)
+        except Exception as exc:  # the parser or the data: kept with its error, poll goes on
+            logger.exception("message uid %s of %s failed", uid, mailbox.address)
+            ingest.record_failure(mailbox, raw, int(uid), exc)
+            report.failed += 1
+            failed.append(uid)
+    if done:
+        box.move(done, mailbox.processed_folder)
+    if failed:
+        box.move(failed, mailbox.failed_folder)
+
+
+WARM_UP_MESSAGE = (
+    b"From: warm-up@example.invalid\r\nSubject: warm-up\r\nMIME-Version: 1.0\r\n"
+    b"Content-Type: text/html; charset=iso-8859-1\r\n\r\n<p>caff\xe8</p>\r\n"
+)
+
+
+def warm_up() -> None:
+    """Load once what the first poll of a process would otherwise load in the middle of it
+    (~1 s: the holiday calendars, the template engine with its tag libraries, the parser's
+    charset and HTML libraries). A Celery worker calls it as it starts (tickets/tasks.py)."""
+    from django.template.loader import render_to_string
+
+    from csm_portal.business_calendar import add_support_minutes
+    from tickets.models import Ticket
+
+    now = timezone.now()
+    for year in (now.year, now.year + 1):
+        add_support_minutes(now.replace(year=year, month=1, day=2), 60)
+    ingest.parse(WARM_UP_MESSAGE)
+    render_to_string("tickets/email/auto_reply.txt", {"ticket": Ticket(number="T0", subject="")})
 
 
 def poll_all() -> list[PollReport]:

@@ -6,11 +6,11 @@ from email.utils import make_msgid
 
 from django.conf import settings
 from django.core.mail import EmailMessage
-from django.db import transaction
+from django.db import connection, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from tickets.models import AutoReply, Mailbox, Ticket, TicketMessage
+from tickets.models import Mailbox, Ticket, TicketMessage
 from tickets.parsing import ParsedMessage, is_automatic
 
 
@@ -38,34 +38,67 @@ def subject_line(ticket: Ticket) -> str:
     return f"[{ticket.number}] {ticket.subject}"
 
 
-def auto_reply_on_commit(mailbox: Mailbox, parsed: ParsedMessage, ticket: Ticket) -> None:
+def auto_reply_on_commit(
+    mailbox: Mailbox,
+    parsed: ParsedMessage,
+    ticket: Ticket,
+    *,
+    together_with: TicketMessage | None = None,
+) -> None:
     own_domain = settings.SUPPORT_MESSAGE_ID_DOMAIN
     if is_automatic(parsed, own_domain) or parsed.from_address == mailbox.address.lower():
         return
-    hour_ago = timezone.now() - timedelta(hours=1)
-    if (
-        AutoReply.objects.filter(sender=parsed.from_address, sent_at__gte=hour_ago).count()
-        >= settings.AUTO_REPLIES_PER_SENDER_PER_HOUR
-    ):
+    if not auto_reply_allowed(parsed.from_address):
         return
-    AutoReply.objects.create(sender=parsed.from_address)
-    acknowledge_on_commit(mailbox, ticket, to=parsed.from_address, in_reply_to=parsed.message_id)
+    acknowledge_on_commit(
+        mailbox,
+        ticket,
+        to=parsed.from_address,
+        in_reply_to=parsed.message_id,
+        together_with=together_with,
+    )
+
+
+def auto_reply_allowed(sender: str) -> bool:
+    """SPEC S11: record an automatic reply to ``sender`` unless AUTO_REPLIES_PER_SENDER_PER_HOUR
+    were recorded in the last hour; True when recorded. Counted and recorded in one statement."""
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO tickets_autoreply (sender, sent_at) SELECT %s, %s WHERE (SELECT count(*) "
+            "FROM tickets_autoreply WHERE sender = %s AND sent_at >= %s) < %s RETURNING id",
+            [
+                sender,
+                now,
+                sender,
+                now - timedelta(hours=1),
+                settings.AUTO_REPLIES_PER_SENDER_PER_HOUR,
+            ],
+        )
+        return cursor.fetchone() is not None
 
 
 def acknowledge_on_commit(
-    mailbox: Mailbox | None, ticket: Ticket, *, to: str, in_reply_to: str = ""
+    mailbox: Mailbox | None,
+    ticket: Ticket,
+    *,
+    to: str,
+    in_reply_to: str = "",
+    together_with: TicketMessage | None = None,
 ) -> None:
     """The acknowledgement with the ticket number, in the requester's language, sent once the
-    ticket is committed; recorded on the ticket (SPEC S1, S8)."""
+    ticket is committed; recorded on the ticket (SPEC S1, S8), in the same INSERT as the unsaved
+    message ``together_with`` (the customer's message it answers) when given."""
     sender = mailbox.address if mailbox else settings.DEFAULT_FROM_EMAIL
     message_id = own_message_id()
-    TicketMessage.objects.create(
+    record = TicketMessage(
         ticket=ticket,
         organisation_id=ticket.organisation_id,
         direction=TicketMessage.Direction.AUTO,
         body_text="",
         message_id=message_id,
     )
+    TicketMessage.objects.bulk_create([m for m in (together_with, record) if m is not None])
     with translation.override(ticket.requester_language):
         body = render_to_string("tickets/email/auto_reply.txt", {"ticket": ticket})
         subject = subject_line(ticket)

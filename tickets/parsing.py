@@ -2,6 +2,7 @@
 real-world messages. Tolerant by design: a broken charset, a malformed header or a missing part
 degrades to the best readable text and never raises for ordinary damage."""
 
+import functools
 import hashlib
 import mimetypes
 import re
@@ -11,6 +12,7 @@ from datetime import datetime
 from email import policy
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
+from email.policy import EmailPolicy
 from email.utils import getaddresses, parsedate_to_datetime
 
 import nh3
@@ -75,6 +77,28 @@ EXECUTABLE_EXTENSIONS = frozenset(
 EXECUTABLE_MAGIC = (b"MZ", b"\x7fELF", b"#!")
 TICKET_NUMBER = re.compile(r"\[?\b(T\d{6,})\b\]?")
 MESSAGE_ID = re.compile(r"<[^<>\s]+>")
+LINE_BREAK = re.compile(r"\n|\r")  # what policy.default removes before parsing a header
+
+
+@functools.lru_cache(maxsize=1024)
+def _parsed_header(name: str, value: str):
+    """A header value through the strict parser of ``policy.default``, once: the parts of a
+    message ask for Content-Type and Content-Disposition again and again (content type, main
+    type, charset, disposition, filename), and most messages carry the same few values. The
+    parsed headers are immutable (str subclasses)."""
+    return policy.default.header_factory(name, value)
+
+
+class _OnceParsedHeaders(EmailPolicy):
+    """``policy.default`` whose header objects are parsed once per distinct value."""
+
+    def header_fetch_parse(self, name, value):
+        if hasattr(value, "name"):
+            return value
+        return _parsed_header(name, LINE_BREAK.sub("", value))
+
+
+POLICY = _OnceParsedHeaders()
 
 
 @dataclass
@@ -135,6 +159,8 @@ class ParsedMessage:
     loop_headers: dict[str, str] = field(default_factory=dict)
     defects: list[str] = field(default_factory=list)
     report: DeliveryReport | None = None
+    # The Authentication-Results values of the message (SPEC S10), top (most recent) first.
+    authentication_results: list[str] = field(default_factory=list)
 
     @property
     def ticket_numbers(self) -> list[str]:
@@ -337,7 +363,7 @@ def _message_payload(part: Message) -> bytes:
 
 
 def parse(raw: bytes) -> ParsedMessage:
-    message: EmailMessage = BytesParser(policy=policy.default).parsebytes(raw)
+    message: EmailMessage = BytesParser(policy=POLICY).parsebytes(raw)
     defects = [type(d).__name__ for d in getattr(message, "defects", [])]
     head = re.split(rb"\r?\n\r?\n", raw, maxsplit=1)[0]
     hint = None if head.isascii() else _charset_hint(message)
@@ -432,7 +458,17 @@ def parse(raw: bytes) -> ParsedMessage:
         loop_headers=loop_headers,
         defects=defects,
         report=report,
+        authentication_results=[
+            " ".join(_text(value).split())
+            for name, value in message.raw_items()
+            if name.lower() == "authentication-results"
+        ],
     )
+
+
+def _text(value: object) -> str:
+    """A raw header value as text (8-bit bytes, kept as surrogate escapes, replaced)."""
+    return str(value).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 # --------------------------------------------------------------------------- reports (S11)

@@ -1,6 +1,7 @@
 """The SLA clock of a ticket (SPEC S5): targets in support minutes, counted only 09:00–18:00
 Europe/Rome on Italian working days; time waiting on the customer is paused."""
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from django.db.models import Q
@@ -10,19 +11,29 @@ from csm_portal.business_calendar import add_support_minutes, support_minutes_be
 from tickets.models import SlaPolicy, Ticket
 
 
-def policy_for(ticket: Ticket) -> SlaPolicy | None:
-    """The contract's own policy for the ticket's type and priority, else the general one."""
-    candidates = SlaPolicy.objects.filter(ticket_type=ticket.type, priority=ticket.priority).filter(
-        Q(contract=ticket.contract_id) | Q(contract__isnull=True)
-    )
+def policy_for(ticket: Ticket, policies: Iterable[SlaPolicy] | None = None) -> SlaPolicy | None:
+    """The contract's own policy for the ticket's type and priority, else the general one
+    (among ``policies`` when the caller read them already)."""
+    if policies is not None:
+        candidates = [
+            p
+            for p in policies
+            if p.ticket_type == ticket.type
+            and p.priority == ticket.priority
+            and p.contract_id in (ticket.contract_id, None)
+        ]
+    else:
+        candidates = SlaPolicy.objects.filter(
+            ticket_type=ticket.type, priority=ticket.priority
+        ).filter(Q(contract=ticket.contract_id) | Q(contract__isnull=True))
     ordered = sorted(candidates, key=lambda p: p.contract_id is None)
     return ordered[0] if ordered else None
 
 
-def apply_policy(ticket: Ticket) -> None:
+def apply_policy(ticket: Ticket, policies: Iterable[SlaPolicy] | None = None) -> None:
     """Set the targets from the policy and compute the deadlines (call after a change of type,
     priority or contract)."""
-    policy = policy_for(ticket)
+    policy = policy_for(ticket, policies)
     ticket.sla_policy = policy
     ticket.first_response_target = policy.first_response_minutes if policy else None
     ticket.resolution_target = policy.resolution_minutes if policy else None

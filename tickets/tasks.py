@@ -1,5 +1,20 @@
 from celery import shared_task
+from celery.signals import worker_init
 from django_scopes import scopes_disabled
+
+
+@worker_init.connect
+def warm_up_mail(**kwargs) -> None:
+    """A worker loads what polling needs before its first poll (issue 15); a prefork pool's
+    children inherit it."""
+    import logging
+
+    from tickets.mailbox import warm_up
+
+    try:
+        warm_up()
+    except Exception:  # never a reason not to start: the first poll loads it instead
+        logging.getLogger(__name__).exception("mail warm-up failed")
 
 
 @shared_task(name="tickets.poll_mailboxes", ignore_result=True)
