@@ -314,14 +314,13 @@ def _delete_rows(model: type[models.Model], ids: list) -> dict[str, int]:
         or signals.post_delete.has_listeners(model)
         or any(hasattr(f, "bulk_related_objects") for f in model._meta.private_fields)
         or any(r.on_delete not in _BY_STATEMENT for r in relations)
+        or any(not r.field.target_field.primary_key for r in relations)
     ):
         return {label: n for label, n in rows.delete()[1].items() if n}
     deleted: dict[str, int] = {}
     for relation in relations:
         field = relation.field
-        children = relation.related_model._base_manager.filter(
-            **{f"{field.name}__in": _ids(ids) if field.target_field.primary_key else ids}
-        )
+        children = relation.related_model._base_manager.filter(**{f"{field.name}__in": _ids(ids)})
         if relation.on_delete is models.DO_NOTHING:
             continue
         if relation.on_delete is models.SET_NULL:

@@ -84,3 +84,31 @@ def test_l3_day_90_deletion_runs_as_many_statements_for_200_tickets_as_for_10(se
         record = DeletionRecord.objects.get(organisation_ref=large.organisation.pk)
     assert record.counts["tickets"] == 200 and record.counts["attachments"] == 200
     assert record.counts["ticket_messages"] == 200 and record.counts["ticket_events"] == 200
+
+
+def test_l3_batched_deletion_keeps_the_collectors_protect_cascade_and_set_null(tenant_a):
+    """SPEC L3, H9: deleting by statements keeps what Django's collector did: a charge
+    protected by its reversal is refused (ProtectedError, nothing deleted), a person's rows
+    that cascade go with them (counted by model), and rows that only point at the person
+    (SET_NULL: a ledger entry they recorded) stay with the link cleared."""
+    from django.db import transaction
+    from django.db.models import ProtectedError
+
+    from accounts.models import Membership, User
+    from contracts import services as contract_services
+    from contracts.models import LedgerEntry
+
+    with scopes_disabled():
+        entry = tenant_a.entry
+        contract_services.ledger_reverse(entry=entry, reason="errore", by=tenant_a.referent)
+        with pytest.raises(ProtectedError), transaction.atomic():
+            lifecycle._delete_rows(LedgerEntry, [entry.pk])
+        assert LedgerEntry.objects.filter(pk=entry.pk).exists()
+        reversal = LedgerEntry.objects.get(reverses=entry)
+        assert reversal.created_by == tenant_a.referent
+        with transaction.atomic():
+            deleted = lifecycle._delete_rows(User, [tenant_a.referent.pk])
+        assert deleted["accounts.User"] == 1 and deleted["accounts.Membership"] == 1
+        assert not Membership.objects.filter(user_id=tenant_a.referent.pk).exists()
+        reversal.refresh_from_db()
+        assert reversal.created_by_id is None
