@@ -16,6 +16,7 @@ which unlike ``ru_maxrss`` does not carry the parent's over fork and exec) is it
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -1172,6 +1173,7 @@ def measure_deletion() -> dict:
             record = DeletionRecord.objects.filter(organisation_ref=org).first()
             counted = sum(record.counts.values()) if record else 0
             pending = PendingFileRemoval.objects.count()
+    shutil.rmtree(media, ignore_errors=True)  # the provider's terms document, nothing else
     if not outcome["done"]:
         problems.append("day-90 deletion: the job did not run")
     if left:
