@@ -14,8 +14,10 @@ from django.apps import apps
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core.mail import send_mail
-from django.db import models, transaction
-from django.db.models import Max
+from django.db import connection, models, transaction
+from django.db.models import Count, Exists, Max, OuterRef, Q, signals
+from django.db.models.deletion import get_candidate_relations_to_delete
+from django.db.models.expressions import RawSQL
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import ngettext
@@ -37,7 +39,7 @@ from csm_portal import deletion
 from csm_portal.deletion import DeletionStep
 
 logger = logging.getLogger(__name__)
-BATCH = 1000
+BATCH = 5000
 LEASE = timedelta(minutes=10)
 
 
@@ -70,89 +72,144 @@ def run_daily(*, today: date | None = None, job: str = "contracts.daily") -> Dai
     return report
 
 
-def _is_renewed(contract: Contract) -> bool:
+def _renewed() -> Exists:
     """A renewal recorded beyond draft continues the contract with no gap (SPEC C5)."""
-    return (
-        Contract.objects.filter(renewal_of=contract).exclude(status=Contract.Status.DRAFT).exists()
+    return Exists(
+        Contract.objects.filter(renewal_of=OuterRef("pk")).exclude(status=Contract.Status.DRAFT)
     )
 
 
 def _advance_contracts(today: date, report: DailyReport) -> None:
-    candidates = Contract.objects.filter(
+    """SPEC C5 in three set-based updates, the rule of ``domain.contract_status_on`` for a
+    running or read-only contract past its expiry: renewed if a renewal exists, read-only for
+    ``READ_ONLY_DAYS`` days, then closed. Each update names the states it moves from, so a row
+    another worker has just moved no longer matches (PostgreSQL re-checks the condition on the
+    locked row): every transition happens and is counted once, however many workers run."""
+    now = timezone.now()
+    past = Contract.objects.filter(
         status__in=[Contract.Status.ACTIVE, Contract.Status.EXPIRED], expires_on__lt=today
-    ).values_list("pk", flat=True)
-    for pk in list(candidates):
+    )
+    read_only_from = today - timedelta(days=READ_ONLY_DAYS)
+    moves = [
+        (Contract.Status.RENEWED, past.filter(_renewed())),
+        (Contract.Status.CLOSED, past.filter(~_renewed(), expires_on__lt=read_only_from)),
+        (
+            Contract.Status.EXPIRED,
+            past.filter(~_renewed(), status=Contract.Status.ACTIVE, expires_on__gte=read_only_from),
+        ),
+    ]
+    for target, rows in moves:
         with transaction.atomic():
-            contract = Contract.objects.select_for_update(skip_locked=True).filter(pk=pk).first()
-            if contract is None:
-                continue  # another worker has it
-            renewed = _is_renewed(contract)
-            target = domain.contract_status_on(
-                status=contract.status,
-                expires_on=contract.expires_on,
-                today=today,
-                renewed=renewed,
-                read_only_days=READ_ONLY_DAYS,
-            )
-            if target != contract.status:
-                contract.status = target
-                contract.save(update_fields=["status", "updated_at"])
-                report.count(target)
+            moved = rows.update(status=target, updated_at=now)
+        if moved:
+            report.transitions[target] = report.transitions.get(target, 0) + moved
 
 
 def _update_access(today: date, report: DailyReport) -> None:
-    organisation_ids = Contract.objects.values_list("organisation_id", flat=True).distinct()
-    for organisation_id in list(organisation_ids):
+    """Each customer's access from its contracts' states (``domain.organisation_access``), in
+    one update per access level that touches only the customers whose access changes."""
+    now = timezone.now()
+    contracts = Contract.objects.filter(organisation=OuterRef("pk"))
+    live = contracts.exclude(status=Contract.Status.DRAFT)
+    running = Exists(live.filter(status__in=[Contract.Status.ACTIVE, Contract.Status.RENEWED]))
+    expired = Exists(live.filter(status=Contract.Status.EXPIRED))
+    levels = [
+        (Organisation.Access.FULL, Q(Exists(contracts)) & (~Exists(live) | running)),
+        (Organisation.Access.READ_ONLY, Q(Exists(live)) & ~running & expired),
+        (Organisation.Access.CLOSED, Q(Exists(live)) & ~running & ~expired),
+    ]
+    for access, condition in levels:
         with transaction.atomic():
-            organisation = (
-                Organisation.objects.select_for_update(skip_locked=True)
-                .filter(pk=organisation_id)
-                .first()
+            changed = (
+                Organisation.objects.filter(condition)
+                .exclude(access=access)
+                .update(access=access, updated_at=now)
             )
-            if organisation is None:
-                continue
-            statuses = list(
-                Contract.objects.filter(organisation=organisation).values_list("status", flat=True)
-            )
-            access = domain.organisation_access(statuses)
-            if access != organisation.access:
-                organisation.access = access
-                organisation.save(update_fields=["access", "updated_at"])
-                report.access_changed += 1
+        report.access_changed += changed
 
 
 def _send_expiry_warnings(today: date, report: DailyReport) -> None:
-    active = Contract.objects.filter(
-        status=Contract.Status.ACTIVE, expires_on__gte=today
-    ).select_related("organisation", "cstm")
-    for contract in active:
-        if _is_renewed(contract):
-            continue  # renewed: nothing is ending
-        days_left = (contract.expires_on - today).days
-        with transaction.atomic():
-            sent = set(
-                ExpiryWarning.objects.filter(contract=contract).values_list(
-                    "days_before", flat=True
-                )
-            )
-            due = domain.warning_due(days_left, sent)
-            if due is None:
-                continue
-            _, created = ExpiryWarning.objects.get_or_create(
-                contract=contract, days_before=due, defaults={"organisation": contract.organisation}
-            )
-            if created:  # a concurrent run that got here first has sent it
-                transaction.on_commit(lambda c=contract, d=days_left: _mail_expiry_warning(c, d))
-                report.warnings_sent += 1
+    """SPEC L1: the warnings due today, decided by ``domain.warning_due`` for the running
+    contracts within the first threshold of their expiry, recorded in one insert that skips the
+    ones already recorded (by this run or a concurrent one): each is mailed once, after commit."""
+    horizon = today + timedelta(days=max(domain.EXPIRY_WARNING_DAYS))
+    candidates = list(
+        Contract.objects.filter(
+            status=Contract.Status.ACTIVE, expires_on__gte=today, expires_on__lte=horizon
+        )
+        .exclude(_renewed())
+        .values_list("pk", "organisation_id", "expires_on")
+    )
+    if not candidates:
+        return
+    sent: dict[int, set[int]] = {}
+    for contract_id, days_before in ExpiryWarning.objects.filter(
+        contract_id__in=[pk for pk, _, _ in candidates]
+    ).values_list("contract_id", "days_before"):
+        sent.setdefault(contract_id, set()).add(days_before)
+    due = []
+    for pk, organisation_id, expires_on in candidates:
+        days_left = (expires_on - today).days
+        threshold = domain.warning_due(days_left, sent.get(pk, set()))
+        if threshold is not None:
+            due.append((pk, organisation_id, threshold, days_left))
+    if not due:
+        return
+    with transaction.atomic():
+        created = _insert_warnings(due)
+        days_left_of = {pk: days_left for pk, _, _, days_left in due}
+        warned = [(pk, days_left_of[pk]) for pk in sorted(created)]
+        transaction.on_commit(lambda: _mail_expiry_warnings(warned))
+    report.warnings_sent += len(created)
 
 
-def _mail_expiry_warning(contract: Contract, days_left: int) -> None:
-    recipients = [
-        m.user
-        for m in Membership.objects.with_scopes_disabled()
-        .select_related("user")
-        .filter(organisation=contract.organisation, role=Role.REFERENT, user__is_active=True)
-    ]
+def _insert_warnings(due: list[tuple[int, int, int, int]]) -> set[int]:
+    """Record the due warnings; returns the contracts whose warning this call recorded (a
+    warning already there, by an earlier or concurrent run, is not recorded nor mailed again)."""
+    table = connection.ops.quote_name(ExpiryWarning._meta.db_table)
+    now = timezone.now()
+    rows = ", ".join(["(%s, %s, %s, %s)"] * len(due))
+    params: list[object] = []
+    for pk, organisation_id, threshold, _ in due:
+        params += [pk, organisation_id, threshold, now]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (contract_id, organisation_id, days_before, sent_at) "  # noqa: S608
+            f"VALUES {rows} ON CONFLICT (contract_id, days_before) DO NOTHING "
+            "RETURNING contract_id",
+            params,
+        )
+        return {row[0] for row in cursor.fetchall()}
+
+
+def _mail_expiry_warnings(warned: list[tuple[int, int]]) -> None:
+    """Mail each recorded warning to the contract's referents and CSTM (one query for all)."""
+    if not warned:
+        return
+    with scopes_disabled():
+        contracts = Contract.objects.select_related("organisation", "cstm").in_bulk(
+            [pk for pk, _ in warned]
+        )
+        referents: dict[int, list] = {}
+        memberships = (
+            Membership.objects.with_scopes_disabled()
+            .select_related("user")
+            .filter(
+                organisation_id__in={c.organisation_id for c in contracts.values()},
+                role=Role.REFERENT,
+                user__is_active=True,
+            )
+            .order_by("pk")
+        )
+        for membership in memberships:
+            referents.setdefault(membership.organisation_id, []).append(membership.user)
+    for pk, days_left in warned:
+        contract = contracts[pk]
+        _mail_expiry_warning(contract, days_left, referents.get(contract.organisation_id, []))
+
+
+def _mail_expiry_warning(contract: Contract, days_left: int, referents: list) -> None:
+    recipients = list(referents)
     if contract.cstm is not None:
         recipients.append(contract.cstm)
     for user in recipients:
@@ -179,20 +236,15 @@ def _lapse_years(today: date, report: DailyReport) -> None:
 
 def _organisations_due_for_deletion(today: date) -> list[int]:
     """Customers whose every contract is closed and whose last expiry is 90 days ago or more."""
-    rows = (
+    due = (
         Contract.objects.values("organisation_id")
-        .annotate(last_expiry=Max("expires_on"))
-        .filter(last_expiry__lte=today - timedelta(days=DELETION_DAY))
-    )
-    due = []
-    for row in rows:
-        statuses = set(
-            Contract.objects.filter(organisation_id=row["organisation_id"]).values_list(
-                "status", flat=True
-            )
+        .annotate(
+            last_expiry=Max("expires_on"),
+            open=Count("pk", filter=~Q(status=Contract.Status.CLOSED)),
         )
-        if statuses <= {Contract.Status.CLOSED}:
-            due.append(row["organisation_id"])
+        .filter(last_expiry__lte=today - timedelta(days=DELETION_DAY), open=0)
+        .values_list("organisation_id", flat=True)
+    )
     # A deletion that died after its contracts were deleted is no longer found by them: resume
     # every unfinished one (its lease decides whether it is still being worked on).
     unfinished = DeletionRecord.objects.filter(finished_at__isnull=True).values_list(
@@ -202,26 +254,35 @@ def _organisations_due_for_deletion(today: date) -> list[int]:
 
 
 def _delete_step(step: DeletionStep, organisation_id: int, record_id: int) -> None:
-    """Delete one step's rows by primary-key batches so memory stays bounded whatever the data
-    size. Each batch commits its rows, its files to remove and its counts together, under the
-    lock of the deletion record: a worker killed at any point loses no count and leaves no file
-    without a journal entry, and two workers never overwrite each other's counts (SPEC L3, L4)."""
+    """Delete one step's rows by primary-key batches so memory and statements per row stay
+    bounded whatever the data size: per batch one select of ids, one delete (plus one statement
+    per relation pointing at the model), no model instance loaded. Each batch commits its rows,
+    its files to remove and its counts together, under the lock of the deletion record: a worker
+    killed at any point loses no count and leaves no file without a journal entry, and two
+    workers never overwrite each other's counts (SPEC L3, L4)."""
+    logged_types = _content_types_with_cascade(step.model)
     while True:
         with transaction.atomic():
             record = DeletionRecord.objects.select_for_update().get(pk=record_id)
-            ids = list(set(step.rows(organisation_id).values_list("pk", flat=True)[:BATCH]))
+            ids = list(
+                step.rows(organisation_id)
+                .order_by()
+                .values_list("pk", flat=True)
+                .distinct()[:BATCH]
+            )
             if not ids:
                 return
-            batch = step.model._base_manager.filter(pk__in=ids)
+            batch = step.model._base_manager.filter(pk__in=_ids(ids))
             PendingFileRemoval.objects.bulk_create(_journal(step, batch, record_id))
             counts = dict(record.counts)
-            logged = _delete_admin_log(step.model, ids)
+            logged = 0
+            if LogEntry.objects.filter(content_type_id__in=logged_types).exists():
+                logged = _delete_admin_log(step.model, ids)
             counts["admin_log_entries"] = counts.get("admin_log_entries", 0) + logged
-            # QuerySet.delete, not Model.delete: the ledger's append-only guard is for people,
-            # and this is the one sanctioned removal (SPEC L3). Rows that go by cascade are
-            # counted under their own step's name.
-            _, deleted = batch.delete()
-            for label, number in deleted.items():
+            # Not Model.delete: the ledger's append-only guard is for people, and this is the
+            # one sanctioned removal (SPEC L3). Rows that go by cascade are counted under their
+            # own step's name.
+            for label, number in _delete_rows(step.model, ids).items():
                 if not number:
                     continue
                 name = step.count if label == step.label else deletion.count_name_for(label)
@@ -231,6 +292,54 @@ def _delete_step(step: DeletionStep, organisation_id: int, record_id: int) -> No
             record.save(update_fields=["counts", "lease_until"])
         # Files go once their rows are gone for good (SPEC L3: files too).
         _remove_pending_files(record_id)
+
+
+def _ids(ids: list) -> list | RawSQL:
+    """A list of primary keys for ``pk__in``: integer keys are passed to PostgreSQL as one
+    array parameter, which spares Django preparing thousands of values one by one."""
+    if ids and all(type(pk) is int for pk in ids):
+        return RawSQL("SELECT unnest(%s::bigint[])", (ids,))
+    return ids
+
+
+def _delete_rows(model: type[models.Model], ids: list) -> dict[str, int]:
+    """Delete these rows as Django's collector would (cascades, SET_NULL, PROTECT) but by
+    statements over the batch, without loading the rows: one statement per relation pointing
+    at the model and one DELETE. Models with delete signals or unusual relations go through the
+    collector itself. Returns the rows deleted per model label."""
+    rows = model._base_manager.filter(pk__in=_ids(ids))
+    relations = list(get_candidate_relations_to_delete(model._meta))
+    if (
+        signals.pre_delete.has_listeners(model)
+        or signals.post_delete.has_listeners(model)
+        or any(hasattr(f, "bulk_related_objects") for f in model._meta.private_fields)
+        or any(r.on_delete not in _BY_STATEMENT for r in relations)
+        or any(not r.field.target_field.primary_key for r in relations)
+    ):
+        return {label: n for label, n in rows.delete()[1].items() if n}
+    deleted: dict[str, int] = {}
+    for relation in relations:
+        field = relation.field
+        children = relation.related_model._base_manager.filter(**{f"{field.name}__in": _ids(ids)})
+        if relation.on_delete is models.DO_NOTHING:
+            continue
+        if relation.on_delete is models.SET_NULL:
+            children.update(**{field.name: None})
+        elif relation.on_delete is models.PROTECT:
+            if children.exists():
+                rows.delete()  # raises ProtectedError, naming what protects the rows
+        else:  # CASCADE
+            child_ids = list(children.values_list("pk", flat=True))
+            if child_ids:
+                for label, number in _delete_rows(relation.related_model, child_ids).items():
+                    deleted[label] = deleted.get(label, 0) + number
+    number = rows._raw_delete(rows.db)
+    if number:
+        deleted[model._meta.label] = deleted.get(model._meta.label, 0) + number
+    return deleted
+
+
+_BY_STATEMENT = (models.CASCADE, models.SET_NULL, models.PROTECT, models.DO_NOTHING)
 
 
 def _journal(
@@ -244,6 +353,24 @@ def _journal(
             for path in stored.values_list(name, flat=True)
         )
     return pending
+
+
+def _content_types_with_cascade(model: type[models.Model]) -> list[int]:
+    """The content types of the model and of every model its rows take with them by cascade:
+    the admin history that may be about a batch."""
+    found: list[type[models.Model]] = []
+
+    def walk(current: type[models.Model]) -> None:
+        if current in found or current is LogEntry:
+            return
+        found.append(current)
+        for relation in current._meta.related_objects:
+            if getattr(relation, "on_delete", None) is models.CASCADE:
+                walk(relation.related_model)
+
+    walk(model)
+    types = ContentType.objects.get_for_models(*found, for_concrete_models=False)
+    return [content_type.pk for content_type in types.values()]
 
 
 def _delete_admin_log(model: type[models.Model], ids: list) -> int:
@@ -266,11 +393,17 @@ def _delete_admin_log(model: type[models.Model], ids: list) -> int:
 
 
 def _remove_pending_files(record_id: int) -> None:
-    """Remove the journaled files of a deletion, idempotently: a file already gone is done."""
-    pending = PendingFileRemoval.objects.filter(record_id=record_id).order_by("pk")
-    for entry in list(pending):
-        _remove_file(entry.field, entry.name)
-        PendingFileRemoval.objects.filter(pk=entry.pk).delete()
+    """Remove the journaled files of a deletion, idempotently: a file already gone is done (a
+    run that dies before forgetting them removes them again, harmlessly)."""
+    pending = list(
+        PendingFileRemoval.objects.filter(record_id=record_id)
+        .order_by("pk")
+        .values_list("pk", "field", "name")
+    )
+    for _, label, name in pending:
+        _remove_file(label, name)
+    if pending:
+        PendingFileRemoval.objects.filter(pk__in=_ids([pk for pk, _, _ in pending])).delete()
 
 
 def _remove_file(field: str, name: str) -> None:
