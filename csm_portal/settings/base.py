@@ -8,6 +8,7 @@ from pathlib import Path
 
 import dj_database_url
 from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from csm_portal.env import env_bool, env_int, env_list, env_str
@@ -173,8 +174,47 @@ STATIC_ROOT = VAR_DIR / "staticfiles"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = Path(env_str("CSM_MEDIA_ROOT", str(VAR_DIR / "media")))
+# Stored files (raw mails, attachments, statements, deliverables, user lists, logos) go through
+# Django's storage API only, so several web nodes and workers need no shared disk: set
+# CSM_STORAGE=s3 to keep them in an S3-compatible object store (django-storages + boto3) in an EU
+# region (docs/deployment.md). Files are private: no ACL (the bucket's own policy, which must
+# block public access), never a public or CDN URL; every download streams through an
+# access-checked view. A signed URL is never handed out; should code ever ask for one it lives
+# a minute. Names are random, and an existing object is never overwritten all the same.
+CSM_STORAGE = env_str("CSM_STORAGE", "filesystem")
+if CSM_STORAGE == "s3":
+    _files_storage: dict = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env_str("CSM_S3_BUCKET"),
+            # Empty = AWS itself; else the provider's endpoint (Scaleway, OVHcloud, IONOS, MinIO).
+            "endpoint_url": env_str("CSM_S3_ENDPOINT_URL", "") or None,
+            "region_name": env_str("CSM_S3_REGION", "eu-south-1"),
+            # Empty keys = boto3's own chain (instance role, AWS_* variables).
+            "access_key": env_str("CSM_S3_ACCESS_KEY_ID", "") or None,
+            "secret_key": env_str("CSM_S3_SECRET_ACCESS_KEY", "") or None,
+            "addressing_style": env_str("CSM_S3_ADDRESSING_STYLE", "") or None,
+            "default_acl": None,
+            "querystring_auth": True,
+            "querystring_expire": 60,
+            "custom_domain": None,
+            "file_overwrite": False,
+            # Server-side encryption when the provider supports it (e.g. "AES256").
+            "object_parameters": (
+                {"ServerSideEncryption": env_str("CSM_S3_SERVER_SIDE_ENCRYPTION", "")}
+                if env_str("CSM_S3_SERVER_SIDE_ENCRYPTION", "")
+                else {}
+            ),
+            # Downloads larger than this spill to a temporary file instead of memory.
+            "max_memory_size": 2 * 1024 * 1024,
+        },
+    }
+elif CSM_STORAGE == "filesystem":
+    _files_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+else:
+    raise ImproperlyConfigured(f"CSM_STORAGE must be 'filesystem' or 's3', not {CSM_STORAGE!r}.")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _files_storage,
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
