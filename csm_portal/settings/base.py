@@ -10,6 +10,7 @@ import dj_database_url
 from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+from kombu import Queue
 
 from csm_portal.env import env_bool, env_int, env_list, env_str
 
@@ -262,8 +263,28 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 # Schedules live in the database (django-celery-beat) so admins see and tune them in Django admin;
-# the entries of csm_portal/celery.py are installed there when beat starts.
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# the entries of csm_portal/celery.py are installed there when beat starts. Start beat anywhere,
+# even twice: only the process holding the Redis lock sends (csm_portal/beat.py).
+CELERY_BEAT_SCHEDULER = "csm_portal.beat:SingleBeatScheduler"
+# Queues by kind, so each scales on its own (`celery -A csm_portal worker -Q mail`, one or more
+# workers per queue, docs/deployment.md); a worker started without -Q consumes all four.
+#   mail      polling the support mailboxes (IMAP, one lease per mailbox)
+#   lifecycle clocks and sweeps: the SLA check, contracts' and onboarding's daily jobs
+#   default   housekeeping: heartbeat, purges
+#   pdf       PDF rendering, should it ever leave the request (none today: statements and minutes
+#             are made inside the transaction that completes them)
+# Every task of ours is named here (tests/test_celery_queues.py fails on one that is not).
+CELERY_TASK_QUEUES = [Queue(name) for name in ("mail", "lifecycle", "default", "pdf")]
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_ROUTES = {
+    "tickets.poll_mailboxes": {"queue": "mail"},
+    "tickets.check_sla": {"queue": "lifecycle"},
+    "contracts.tasks.contracts_run_daily": {"queue": "lifecycle"},
+    "onboarding.plans_run_daily": {"queue": "lifecycle"},
+    "contracts.tasks.idempotency_keys_purge": {"queue": "default"},
+    "accounts.security_events_purge": {"queue": "default"},
+    "accounts.tasks.worker_heartbeat": {"queue": "default"},
+}
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
