@@ -106,6 +106,19 @@ DATABASES = {
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# A PostgreSQL streaming replica for read-heavy selectors (csm_portal/db_router.py), off unless
+# DATABASE_REPLICA_URL is set: only reads asked for with `replica_reads()`, outside transactions
+# and before any write of the request, go there. In tests it mirrors the default database.
+DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL", "")
+DATABASE_ROUTERS: list[str] = []
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(
+        DATABASE_REPLICA_URL,
+        conn_max_age=DATABASES["default"].get("CONN_MAX_AGE", 0),
+        conn_health_checks=True,
+    )
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["csm_portal.db_router.ReplicaRouter"]
 
 REDIS_URL = env_str("REDIS_URL", "")
 if REDIS_URL:
