@@ -260,7 +260,9 @@ def measure_mail(tmp: Path) -> dict:
 
     server = ensure_imap()
     run = secrets.token_hex(3)
-    Mailbox.objects.filter(active=True).update(active=False)  # only ours are polled
+    # Only ours are polled during the run; the others are switched back on afterwards.
+    others = list(Mailbox.objects.filter(active=True).values_list("pk", flat=True))
+    Mailbox.objects.filter(pk__in=others).update(active=False)
     accounts, boxes = [], []
     for box in (1, 2):
         user, password = imap_create_user(f"bench-{run}-{box}")
@@ -362,6 +364,7 @@ def measure_mail(tmp: Path) -> dict:
         end = min(w["last"] for w in windows)
         overlap = max(0.0, (end - start).total_seconds())
     Mailbox.objects.filter(pk__in=[b.pk for b in boxes]).update(active=False)
+    Mailbox.objects.filter(pk__in=others).update(active=True)
     return {
         "mailboxes": 2,
         "workers": 2,

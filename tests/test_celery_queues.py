@@ -6,6 +6,7 @@ only the one holding the Redis lock sends the schedule."""
 import time
 import uuid
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import pytest
 import redis
@@ -62,7 +63,7 @@ def test_scale_out_a_sent_task_lands_in_its_queue_on_the_real_broker():
     """Scale-out: through Redis (a database of its own, so no test worker takes the messages),
     the SLA check lands in the `lifecycle` list and the mailbox poll in `mail`, where only the
     workers started with that -Q read them."""
-    url = settings.REDIS_URL.rsplit("/", 1)[0] + "/14"
+    url = urlsplit(settings.REDIS_URL)._replace(path="/14").geturl()
     client = redis.Redis.from_url(url)
     client.flushdb()
     try:
