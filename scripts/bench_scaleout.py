@@ -148,6 +148,22 @@ def _signed_in_cookie() -> str:
     return f"{name}={client.cookies[name].value}"
 
 
+def _run_load(targets: list[tuple[int, int]], cookie: str) -> list:
+    """One load-generator process per (port, clients), all at once."""
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    generators = [
+        context.Process(target=_load, args=(port, cookie, SECONDS, clients, queue))
+        for port, clients in targets
+    ]
+    for generator in generators:
+        generator.start()
+    results = [queue.get(timeout=SECONDS + 120) for _ in generators]
+    for generator in generators:
+        generator.join()
+    return results
+
+
 def measure_web(tmp: Path) -> dict:
     cookie = _signed_in_cookie()
     nodes = []
@@ -174,17 +190,9 @@ def measure_web(tmp: Path) -> dict:
             nodes.append((port, process, log))
         for port, process, log in nodes:
             _wait(lambda port=port: _answers(port), f"gunicorn on {port}", process, log)
-        context = multiprocessing.get_context("fork")
-        queue = context.Queue()
-        generators = [
-            context.Process(target=_load, args=(port, cookie, SECONDS, CLIENTS, queue))
-            for port, _, _ in nodes
-        ]
-        for generator in generators:
-            generator.start()
-        results = [queue.get(timeout=SECONDS + 120) for _ in generators]
-        for generator in generators:
-            generator.join()
+        # First one node alone with all the clients (the baseline), then both nodes at once.
+        (alone,) = _run_load([(nodes[0][0], 2 * CLIENTS)], cookie)
+        results = _run_load([(port, CLIENTS) for port, _, _ in nodes], cookie)
     finally:
         for _, process, _ in nodes:
             process.terminate()
@@ -211,6 +219,19 @@ def measure_web(tmp: Path) -> dict:
             }
         )
     report["total_req_per_s"] = round(sum(n["req_per_s"] for n in report["nodes"]), 1)
+    _, alone_latencies, alone_errors = alone
+    report["one_node"] = {
+        "clients": 2 * CLIENTS,
+        "requests": len(alone_latencies),
+        "errors": len(alone_errors),
+        "req_per_s": round(len(alone_latencies) / SECONDS, 1),
+        "p95_ms": round(_percentile(alone_latencies, 0.95), 1) if alone_latencies else None,
+    }
+    report["two_nodes_vs_one"] = (
+        round(report["total_req_per_s"] / report["one_node"]["req_per_s"], 2)
+        if report["one_node"]["req_per_s"]
+        else None
+    )
     return report
 
 
@@ -250,7 +271,7 @@ def _inbox_size(user: str, password: str, port: int) -> int:
     return int(data[0])
 
 
-def measure_mail(tmp: Path) -> dict:
+def measure_mail(tmp: Path, *, workers_count: int = 2) -> dict:
     from django.db.models import Count, Max, Min
 
     from csm_portal.celery import app as celery_app
@@ -266,7 +287,6 @@ def measure_mail(tmp: Path) -> dict:
     accounts, boxes = [], []
     for box in (1, 2):
         user, password = imap_create_user(f"bench-{run}-{box}")
-        _fill(user, password, server.port, run, box)
         mailbox = Mailbox(
             name=f"Bench {run} {box}",
             address=f"support-{run}-{box}@csm-test.example",
@@ -282,8 +302,8 @@ def measure_mail(tmp: Path) -> dict:
 
     workers = []
     try:
-        for index in (1, 2):
-            log = tmp / f"worker-{index}.log"
+        for index in range(1, workers_count + 1):
+            log = tmp / f"worker-{run}-{index}.log"
             process = subprocess.Popen(
                 [
                     sys.executable,
@@ -296,7 +316,7 @@ def measure_mail(tmp: Path) -> dict:
                     "mail",
                     "--pool=solo",
                     "-n",
-                    f"bench-mail-{index}@%h",
+                    f"bench-mail-{run}-{index}@%h",
                     "--loglevel=INFO",
                     "--without-gossip",
                     "--without-mingle",
@@ -310,6 +330,18 @@ def measure_mail(tmp: Path) -> dict:
             workers.append((process, log))
         for process, log in workers:
             _wait(lambda log=log: b"ready." in log.read_bytes(), "a Celery worker", process, log)
+        # Warm-up: each worker polls the empty mailboxes once (the first poll imports the
+        # ingestion code, about a second), then the mail arrives and the clock starts.
+        deadline = time.monotonic() + START_TIMEOUT
+        while not all(b"succeeded" in log.read_bytes() for _, log in workers):
+            if time.monotonic() > deadline:
+                raise AssertionError("the Celery workers did not finish a warm-up poll")
+            celery_app.send_task("tickets.poll_mailboxes")
+            time.sleep(0.5)
+        while Mailbox.objects.filter(pk__in=[b.pk for b in boxes], lease_until__isnull=False):
+            time.sleep(0.05)
+        for box, (user, password) in enumerate(accounts, start=1):
+            _fill(user, password, server.port, run, box)
 
         ours = InboundMessage.objects.filter(mailbox__in=boxes)
         expected = 2 * MESSAGES
@@ -367,7 +399,7 @@ def measure_mail(tmp: Path) -> dict:
     Mailbox.objects.filter(pk__in=others).update(active=True)
     return {
         "mailboxes": 2,
-        "workers": 2,
+        "workers": workers_count,
         "messages": expected,
         "stored": stored,
         "per_mailbox": [per_box.get(b.pk, 0) for b in boxes],
@@ -390,9 +422,21 @@ def measure() -> dict:
     with tempfile.TemporaryDirectory(prefix="bench-scaleout-") as folder, scopes_disabled():
         tmp = Path(folder)
         web = measure_web(tmp)
-        mail = measure_mail(tmp)
+        mail_alone = measure_mail(tmp, workers_count=1)
+        mail = measure_mail(tmp, workers_count=2)
+    mail["one_worker"] = {
+        key: mail_alone[key]
+        for key in ("messages", "stored", "lost", "duplicates", "seconds", "msg_per_s")
+    }
+    mail["two_workers_vs_one"] = (
+        round(mail["msg_per_s"] / mail_alone["msg_per_s"], 2) if mail_alone["msg_per_s"] else None
+    )
     print_table(web, mail)
     problems = []
+    if web["one_node"]["errors"]:
+        problems.append(f"one node alone: {web['one_node']['errors']} errors")
+    if mail_alone["lost"] or mail_alone["duplicates"] or mail_alone["left_in_inbox"]:
+        problems.append("mail with one worker: messages lost, duplicated or left")
     for node in web["nodes"]:
         if node["errors"] or not node["requests"]:
             problems.append(
@@ -429,6 +473,11 @@ def print_table(web: dict, mail: dict) -> None:
             f"{node['req_per_s']:>9}{node['p50_ms']!s:>9}{node['p95_ms']!s:>9}{node['errors']:>8}"
         )
     print(f"{'total':<6}{'':>8}{'':>10}{web['total_req_per_s']:>9}")
+    alone = web["one_node"]
+    print(
+        f"one node alone, {alone['clients']} clients: {alone['req_per_s']} req/s "
+        f"(p95 {alone['p95_ms']} ms); two nodes / one = {web['two_nodes_vs_one']}"
+    )
     print("\nScale-out: two mailboxes polled by two Celery workers (-Q mail)")
     header = (
         f"{'messages':>9}{'stored':>8}{'per mailbox':>14}{'lost':>6}{'dup':>5}"
@@ -441,6 +490,11 @@ def print_table(web: dict, mail: dict) -> None:
         f"{mail['messages']:>9}{mail['stored']:>8}{per:>14}{mail['lost']:>6}"
         f"{mail['duplicates']:>5}{mail['left_in_inbox']:>6}{mail['seconds']:>9}{mail['msg_per_s']!s:>8}"
         f"{mail['parallel_seconds']:>12}"
+    )
+    one = mail["one_worker"]
+    print(
+        f"one worker polling both: {one['stored']}/{one['messages']} in {one['seconds']} s, "
+        f"{one['msg_per_s']} msg/s; two workers / one = {mail['two_workers_vs_one']}"
     )
 
 
