@@ -237,3 +237,25 @@ def test_scale_out_an_unreachable_store_does_not_hide_why_the_transaction_failed
     with pytest.raises(ValueError, match="parser"), files_removed_on_failure():
         delete_file_on_rollback(Saved())
         raise ValueError("the parser gave up")
+
+
+def test_scale_out_no_web_or_worker_code_reaches_stored_files_by_a_local_path():
+    """Scale-out: web nodes and workers share no disk, so no code of the apps reaches a stored
+    file by a local path (a FieldFile's or a storage's ``.path``, ``MEDIA_ROOT``,
+    ``FileSystemStorage``): everything goes through the storage API (save, open, delete)."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    pattern = re.compile(
+        r"\.(file|raw|pdf|logo|storage)\.path\b|storage\.path\(|MEDIA_ROOT|FileSystemStorage"
+    )
+    found = []
+    for folder in ("accounts", "contracts", "activities", "tickets", "onboarding", "csm_portal"):
+        for path in (root / folder).rglob("*.py"):
+            if "migrations" in path.parts or "settings" in path.parts:
+                continue
+            for number, line in enumerate(path.read_text().splitlines(), start=1):
+                if pattern.search(line):
+                    found.append(f"{path.relative_to(root)}:{number}: {line.strip()}")
+    assert found == []
