@@ -10,6 +10,10 @@ the work in ``files_removed_on_failure()`` and declare each file as it is saved:
 
 If the block raises (after the transaction has rolled back), every declared file is removed and
 the exception goes on; if it completes, the files stay with their committed rows.
+
+Files go through Django's storage API only (``FieldFile.save/open``, ``storage.delete``), never
+a local path: with ``CSM_STORAGE=s3`` they live in an object store shared by every web node and
+worker (docs/deployment.md).
 """
 
 import contextlib
@@ -38,7 +42,8 @@ def files_removed_on_failure() -> Iterator[None]:
         for storage, name in saved:
             try:
                 storage.delete(name)
-            except OSError:
+            except Exception:  # an object store raises its own errors, not OSError
+                # The block's own error goes on; the leftover is a random name no row points at.
                 logger.exception("could not remove %s after a failed transaction", name)
         raise
     finally:

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.roles import PROVIDER_ROLES, Role
 from accounts.tenancy import customer_write_refusal
 from csm_portal import charts
+from csm_portal.db_router import reads_from_replica
 from csm_portal.idempotency import already_done_redirects, form_once
 from csm_portal.web import NOT_DONE, add_service_errors, paginate, role_required, submit
 from tickets import desk, desk_settings, kpi, outages, portal, selectors, sla
@@ -230,6 +231,7 @@ def attachment_download(request: HttpRequest, attachment_id: int) -> FileRespons
 
 
 @role_required(*PROVIDER_ROLES)
+@reads_from_replica  # read-only and heavy: the replica when one is configured (scale-out)
 def kpi_page(request: HttpRequest) -> HttpResponse:
     context = kpi.overview(months=6)
     context["availability"] = selectors.availability_overview(months=3)

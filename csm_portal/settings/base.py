@@ -8,7 +8,9 @@ from pathlib import Path
 
 import dj_database_url
 from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+from kombu import Queue
 
 from csm_portal.env import env_bool, env_int, env_list, env_str
 
@@ -111,6 +113,19 @@ DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env_bool(
     "DATABASE_DISABLE_SERVER_SIDE_CURSORS", False
 )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# A PostgreSQL streaming replica for read-heavy selectors (csm_portal/db_router.py), off unless
+# DATABASE_REPLICA_URL is set: only reads asked for with `replica_reads()`, outside transactions
+# and before any write of the request, go there. In tests it mirrors the default database.
+DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL", "")
+DATABASE_ROUTERS: list[str] = []
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(
+        DATABASE_REPLICA_URL,
+        conn_max_age=DATABASES["default"].get("CONN_MAX_AGE", 0),
+        conn_health_checks=True,
+    )
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["csm_portal.db_router.ReplicaRouter"]
 
 REDIS_URL = env_str("REDIS_URL", "")
 if REDIS_URL:
@@ -180,8 +195,47 @@ STATIC_ROOT = VAR_DIR / "staticfiles"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = Path(env_str("CSM_MEDIA_ROOT", str(VAR_DIR / "media")))
+# Stored files (raw mails, attachments, statements, deliverables, user lists, logos) go through
+# Django's storage API only, so several web nodes and workers need no shared disk: set
+# CSM_STORAGE=s3 to keep them in an S3-compatible object store (django-storages + boto3) in an EU
+# region (docs/deployment.md). Files are private: no ACL (the bucket's own policy, which must
+# block public access), never a public or CDN URL; every download streams through an
+# access-checked view. A signed URL is never handed out; should code ever ask for one it lives
+# a minute. Names are random, and an existing object is never overwritten all the same.
+CSM_STORAGE = env_str("CSM_STORAGE", "filesystem")
+if CSM_STORAGE == "s3":
+    _files_storage: dict = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env_str("CSM_S3_BUCKET"),
+            # Empty = AWS itself; else the provider's endpoint (Scaleway, OVHcloud, IONOS, MinIO).
+            "endpoint_url": env_str("CSM_S3_ENDPOINT_URL", "") or None,
+            "region_name": env_str("CSM_S3_REGION", "eu-south-1"),
+            # Empty keys = boto3's own chain (instance role, AWS_* variables).
+            "access_key": env_str("CSM_S3_ACCESS_KEY_ID", "") or None,
+            "secret_key": env_str("CSM_S3_SECRET_ACCESS_KEY", "") or None,
+            "addressing_style": env_str("CSM_S3_ADDRESSING_STYLE", "") or None,
+            "default_acl": None,
+            "querystring_auth": True,
+            "querystring_expire": 60,
+            "custom_domain": None,
+            "file_overwrite": False,
+            # Server-side encryption when the provider supports it (e.g. "AES256").
+            "object_parameters": (
+                {"ServerSideEncryption": env_str("CSM_S3_SERVER_SIDE_ENCRYPTION", "")}
+                if env_str("CSM_S3_SERVER_SIDE_ENCRYPTION", "")
+                else {}
+            ),
+            # Downloads larger than this spill to a temporary file instead of memory.
+            "max_memory_size": 2 * 1024 * 1024,
+        },
+    }
+elif CSM_STORAGE == "filesystem":
+    _files_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+else:
+    raise ImproperlyConfigured(f"CSM_STORAGE must be 'filesystem' or 's3', not {CSM_STORAGE!r}.")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _files_storage,
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
@@ -229,8 +283,28 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 # Schedules live in the database (django-celery-beat) so admins see and tune them in Django admin;
-# the entries of csm_portal/celery.py are installed there when beat starts.
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# the entries of csm_portal/celery.py are installed there when beat starts. Start beat anywhere,
+# even twice: only the process holding the Redis lock sends (csm_portal/beat.py).
+CELERY_BEAT_SCHEDULER = "csm_portal.beat:SingleBeatScheduler"
+# Queues by kind, so each scales on its own (`celery -A csm_portal worker -Q mail`, one or more
+# workers per queue, docs/deployment.md); a worker started without -Q consumes all four.
+#   mail      polling the support mailboxes (IMAP, one lease per mailbox)
+#   lifecycle clocks and sweeps: the SLA check, contracts' and onboarding's daily jobs
+#   default   housekeeping: heartbeat, purges
+#   pdf       PDF rendering, should it ever leave the request (none today: statements and minutes
+#             are made inside the transaction that completes them)
+# Every task of ours is named here (tests/test_celery_queues.py fails on one that is not).
+CELERY_TASK_QUEUES = [Queue(name) for name in ("mail", "lifecycle", "default", "pdf")]
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_ROUTES = {
+    "tickets.poll_mailboxes": {"queue": "mail"},
+    "tickets.check_sla": {"queue": "lifecycle"},
+    "contracts.tasks.contracts_run_daily": {"queue": "lifecycle"},
+    "onboarding.plans_run_daily": {"queue": "lifecycle"},
+    "contracts.tasks.idempotency_keys_purge": {"queue": "default"},
+    "accounts.security_events_purge": {"queue": "default"},
+    "accounts.tasks.worker_heartbeat": {"queue": "default"},
+}
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False

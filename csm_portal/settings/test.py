@@ -12,7 +12,9 @@ DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # The files' storage follows CSM_STORAGE as in production (filesystem unless set); only the
+    # static files skip whitenoise's manifest, which would need collectstatic.
+    "default": STORAGES["default"],  # noqa: F405
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 # Rate limits are tested on purpose where they matter; elsewhere they would make tests flaky:
