@@ -24,6 +24,7 @@ from django.utils.translation import ngettext
 from django_scopes import scopes_disabled
 
 from accounts.models import Membership, Organisation
+from accounts.tenancy import tenancy_invalidate
 from accounts.roles import Role
 from contracts import domain
 from contracts.models import (
@@ -126,6 +127,11 @@ def _update_access(today: date, report: DailyReport) -> None:
                 .update(access=access, updated_at=now)
             )
         report.access_changed += changed
+        if changed:
+            # A bulk update sends no signal: the cached tenancies (accounts.tenancy) would keep
+            # the old access for their lifetime, so every one is forgotten now (SPEC C5, T1).
+            tenancy_invalidate()
+            transaction.on_commit(tenancy_invalidate)
 
 
 def _send_expiry_warnings(today: date, report: DailyReport) -> None:
@@ -475,5 +481,7 @@ def organisation_delete_data(*, organisation_id: int, job: str) -> bool:
             record = DeletionRecord.objects.select_for_update().get(pk=record.pk)
             record.finished_at = timezone.now()
             record.save(update_fields=["finished_at"])
+        # Memberships went by batched statements (no signals): forget every cached tenancy.
+        tenancy_invalidate()
         logger.info("deleted organisation #%s: %s", organisation_id, record.counts)
         return True

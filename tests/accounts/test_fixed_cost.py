@@ -284,3 +284,26 @@ def test_a_migrated_or_flushed_database_forgets_cached_tenancies(
     assert probe_of(client)["role"] == Role.REFERENT  # the cached value: no signal was sent
     emit_post_migrate_signal(verbosity=0, interactive=False, db="default")
     assert probe_of(client)["role"] == Role.END_USER
+
+
+def test_c5_the_daily_sweep_closing_a_customer_takes_effect_on_the_next_request(
+    transactional_db, probe_urls, tenant_a
+):
+    """The daily job changes customers' access with one bulk update (no model signals): the
+    cached tenancy must still see it on the next request — a customer whose contract lapsed
+    is read-only, then closed and signed out, without waiting for the cache to expire (C5)."""
+    from contracts.models import Contract
+    from contracts.tasks import contracts_run_daily
+
+    client = client_for(tenant_a.end_user)
+    assert probe_of(client)["read_only"] is False
+    assert probe_of(client)["read_only"] is False  # now served from the cache
+    with scopes_disabled():
+        contracts = Contract.objects.filter(organisation=tenant_a.organisation)
+        assert contracts.exists()
+        contracts.update(expires_on=timezone.localdate() - timedelta(days=3))
+    contracts_run_daily()
+    assert probe_of(client)["read_only"] is True
+    with time_machine.travel(timezone.now() + timedelta(days=40), tick=False):
+        contracts_run_daily()
+        assert probe_of(client) == {"role": None, "ids": [], "read_only": False}
