@@ -32,15 +32,21 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
-os.environ["DJANGO_SETTINGS_MODULE"] = "csm_portal.settings.test"
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-os.environ.setdefault("LOG_LEVEL", "WARNING")
-# The same secret in this process and the gunicorn workers: the sessions made here must verify
-# there. A fresh random one per run.
-os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(48))
-# The bench measures the pages, not the API's per-token rate limit (600/min by default), which
-# 16 clients on one token reach in a second; the throttle still runs on every API request.
-os.environ.setdefault("API_RATE_LIMIT", "100000000/min")
+
+
+def configure_environment() -> None:
+    """Before django.setup(): the bench's process runs the test settings on the throwaway
+    servers (tests/bootstrap.py); gunicorn gets the production ones (scripts/bench_load.py)."""
+    os.environ["DJANGO_SETTINGS_MODULE"] = "csm_portal.settings.test"
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    # The same secret in this process and the gunicorn workers: the sessions made here must
+    # verify there. A fresh random one per run.
+    os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(48))
+    # The bench measures the pages, not the API's per-token rate limit (600/min by default),
+    # which 16 clients on one token reach in a second; the throttle still runs on every request.
+    os.environ.setdefault("API_RATE_LIMIT", "100000000/min")
+
 
 RESULTS = ROOT / "bench" / "results.json"
 README = ROOT / "README.md"
@@ -196,6 +202,10 @@ def write_results(results: dict, path: Path = RESULTS) -> None:
     path.write_text(json.dumps(results, indent=2, default=str, ensure_ascii=False) + "\n")
 
 
+def _n(value: object) -> str:
+    return f"{value:,}" if isinstance(value, int) else "?"
+
+
 def readme_section(results: dict) -> str:
     m = results.get("machine", {})
     scale = results.get("scale", {})
@@ -204,9 +214,9 @@ def readme_section(results: dict) -> str:
         START_MARKER,
         "<!-- written by scripts/bench.py (`make bench`); do not edit by hand -->",
         f"Latest `make bench`: {results.get('date', '?')} (UTC), scale `{scale.get('name', '?')}` "
-        f"({scale.get('organisations', '?'):,} organisations, {scale.get('contracts', '?'):,} "
-        f"contracts, {scale.get('entries', '?'):,} ledger entries, {scale.get('tickets', '?'):,} "
-        f"tickets with {scale.get('messages_and_events', '?'):,} messages and events; "
+        f"({_n(scale.get('organisations'))} organisations, {_n(scale.get('contracts'))} "
+        f"contracts, {_n(scale.get('entries'))} ledger entries, {_n(scale.get('tickets'))} "
+        f"tickets with {_n(scale.get('messages_and_events'))} messages and events; "
         f"filled in {results.get('fill', {}).get('seconds', '?')} s).",
         "",
         f"Machine: {m.get('cpu', '?')}, {m.get('cores', '?')} cores, "
@@ -229,7 +239,7 @@ def readme_section(results: dict) -> str:
             queries = " / ".join(str(v) for v in q.values())
             for clients, row in route.get("concurrency", {}).items():
                 lines.append(
-                    f"| {name} | {clients} | {row['req_per_s']:,} | {row['p50_ms']} | "
+                    f"| {name} | {clients} | {row['req_per_s']:,.1f} | {row['p50_ms']} | "
                     f"{row['p95_ms']} | {row['p99_ms']} | {row['errors']} | "
                     f"{row.get('ratio', 0):.1%} | {queries} | {row.get('verdict', '?')} |"
                 )
@@ -322,6 +332,7 @@ def main() -> int:
 
 
 if __name__ == "__main__":
+    configure_environment()
     if "--queries-only" in sys.argv:
         queries_only()
     else:
