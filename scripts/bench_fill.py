@@ -483,10 +483,13 @@ def fill(scale: Scale, *, quiet: bool = False) -> dict:
                 f"{soon} THEN s.opened + interval '1 day' END",
                 "paused_minutes": "0",
                 "first_response_due": "s.opened + interval '4 hours'",
-                "resolution_due": f"CASE WHEN {soon} THEN now() + (10 + mod(s.g, 50)) "
+                "resolution_due": f"CASE WHEN {soon} THEN now() + (120 + mod(s.g, 600)) "
                 "* interval '1 minute' ELSE s.opened + interval '3 days' END",
                 "sla_policy_id": "sp.id",
-                "warn_before_minutes": "sp.warn_before_minutes",
+                # Breaching soon: warned 5 minutes ago, due in 2 to 12 hours (so they still are
+                # when the load runs, after the fill).
+                "warn_before_minutes": f"CASE WHEN {soon} THEN 125 + mod(s.g, 600) "
+                "ELSE sp.warn_before_minutes END",
                 "first_response_warn_at": "s.opened + interval '3 hours'",
                 "resolution_warn_at": f"CASE WHEN {soon} THEN now() - interval '5 minutes' "
                 "ELSE s.opened + interval '3 days' - interval '1 hour' END",
@@ -549,6 +552,7 @@ def fill(scale: Scale, *, quiet: bool = False) -> dict:
 
 def bench_objects() -> dict:
     """The people and objects every route of the bench is measured with."""
+    from django.utils import timezone
     from django_scopes import scopes_disabled
 
     from accounts.models import CstmAssignment, Membership, User
@@ -578,6 +582,23 @@ def bench_objects() -> dict:
             .order_by("pk")
             .values_list("pk", flat=True)[:200]
         )
+        # Days to log time on: inside each request's current licence year, at most 60 back,
+        # day after day, so that no CSTM day goes over 24 hours (SPEC H4).
+        today = timezone.localdate()
+        starts = {}
+        for request_id, year_start in ActivityRequest.objects.filter(
+            status="in_progress",
+            recorded_by=cstm,
+            contract__licence_years__starts_on__lte=today,
+            contract__licence_years__ends_on__gte=today,
+        ).values_list("pk", "contract__licence_years__starts_on"):
+            starts[request_id] = year_start
+        work = [
+            (pk, (today - timedelta(days=back)).isoformat())
+            for back in range(60)
+            for pk, start in sorted(starts.items())
+            if today - timedelta(days=back) >= start
+        ]
         return {
             "admin": User.objects.get(email=ADMIN_EMAIL),
             "cstm": cstm,
@@ -587,9 +608,6 @@ def bench_objects() -> dict:
             "contract_id": contract.pk,
             "ticket_id": open_tickets[0],
             "reply_ticket_ids": open_tickets,
-            "activity_request_ids": list(
-                ActivityRequest.objects.filter(status="in_progress", recorded_by=cstm)
-                .order_by("pk")
-                .values_list("pk", flat=True)
-            ),
+            "activity_request_ids": sorted(starts),
+            "log_time_days": work,
         }

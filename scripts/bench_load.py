@@ -23,7 +23,6 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,7 +53,6 @@ class Route:
 
 def routes(objects: dict) -> list[Route]:
     """Every key route of issue 15 with the bench's people and objects."""
-    today = date.today().isoformat()
     return [
         Route(FLOOR, "anonymous", ["/bench/constant/"], auth="none"),
         Route(SIGNED_IN_FLOOR, "cstm", ["/bench/constant/"]),
@@ -82,8 +80,8 @@ def routes(objects: dict) -> list[Route]:
             auth="token",
             method="POST",
             bodies=[
-                json.dumps({"request": pk, "worked_on": today, "minutes": 30})
-                for pk in objects["activity_request_ids"]
+                json.dumps({"request": pk, "worked_on": day, "minutes": 5})
+                for pk, day in objects["log_time_days"]
             ],
             expect=201,
         ),
@@ -299,6 +297,14 @@ def preflight(base: str, route: Route, creds: dict) -> None:
         )
 
 
+def drain(base: str) -> None:
+    """Wait until gunicorn has answered what is queued: sync workers take connections in order,
+    so an anonymous constant request answered twice in a row means the backlog is gone."""
+    for _ in range(2):
+        with urllib.request.urlopen(base + "/bench/constant/", timeout=600) as response:  # noqa: S310
+            response.read()
+
+
 def _lua_string(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
@@ -350,8 +356,8 @@ function done(summary, latency, requests)
     c = c .. t:get("codes")
     if f == "" then f = t:get("first") end
   end
-  io.write("BENCH_CODES " .. c .. "\n")
-  io.write("BENCH_FIRST " .. string.gsub(f, "\n", " ") .. "\n")
+  io.write("BENCH_CODES " .. c .. "\\n")
+  io.write("BENCH_FIRST " .. string.gsub(f, "%c", " ") .. "\\n")
   io.write(string.format(
     'BENCH_JSON {{"requests": %d, "duration_us": %d, "bad": %d, "connect": %d, "read": %d, ' ..
     '"write": %d, "timeout": %d, "p50_us": %d, "p95_us": %d, "p99_us": %d}}\\n',
@@ -488,12 +494,15 @@ def measure(
         for route in all_routes:
             preflight(server.base, route, creds)
         for route in all_routes:
-            run_wrk(server.base, route, creds, max(CONCURRENCIES), WARMUP)  # warm-up
+            run_wrk(server.base, route, creds, 1, WARMUP)  # warm-up
+            drain(server.base)
             rows[route.name] = {}
             for clients in CONCURRENCIES:
                 rows[route.name][clients] = run_wrk(
                     server.base, route, creds, clients, DURATION[clients]
                 )
+                # Requests wrk left behind would still occupy the workers in the next run.
+                drain(server.base)
             short = rows[route.name]
             print(
                 f"  {route.name:34} "

@@ -51,7 +51,7 @@ def test_bench_fill_at_tiny_scale_renders_every_route_for_its_role(db):
     assert report["scale"]["tickets"] == scale.tickets
     assert bench_fill.filled(scale)
     objects = bench_fill.bench_objects()
-    assert objects["activity_request_ids"] and objects["reply_ticket_ids"]
+    assert objects["log_time_days"] and objects["reply_ticket_ids"]
     counts = bench_load.query_counts(objects, bench_load.credentials(objects))
     assert set(counts) == {route.name for route in bench_load.routes(objects)}
     assert counts[bench_load.FLOOR] == 0
@@ -65,6 +65,7 @@ def _fake_objects() -> dict:
         "ticket_id": 3,
         "reply_ticket_ids": [3, 4],
         "activity_request_ids": [5],
+        "log_time_days": [(5, "2026-11-26")],
     }
 
 
