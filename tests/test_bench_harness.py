@@ -5,12 +5,18 @@ results it writes are valid JSON naming every route at every concurrency."""
 import importlib
 import json
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.test import Client, override_settings
 from django.urls import Resolver404, resolve
+from django.utils import timezone
+from django_scopes import scopes_disabled
+
+from tickets.models import Ticket
+from tickets.selectors import breaching_soon
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
 
@@ -50,6 +56,14 @@ def test_bench_fill_at_tiny_scale_renders_every_route_for_its_role(db):
     report = bench_fill.fill(scale, quiet=True)
     assert report["scale"]["tickets"] == scale.tickets
     assert bench_fill.filled(scale)
+    with scopes_disabled():
+        # The desk has what its views show: tickets breaching soon, others overdue by years.
+        assert breaching_soon().exists()
+        assert Ticket.objects.filter(
+            status__in=Ticket.OPEN_STATUSES,
+            paused_since__isnull=True,
+            resolution_due__lt=timezone.now() - timedelta(days=365),
+        ).exists()
     objects = bench_fill.bench_objects()
     assert objects["log_time_days"] and objects["reply_ticket_ids"]
     counts = bench_load.query_counts(objects, bench_load.credentials(objects))
