@@ -264,7 +264,7 @@ def fill(scale: Scale, *, quiet: bool = False) -> dict:
         _sql(
             "CREATE TEMP TABLE bench_person AS SELECT o.n, o.id AS organisation_id, u.id, "  # noqa: S608
             "u.email, (u.email LIKE 'referent@%%') AS referent FROM bench_org o "
-            f"JOIN {user_table} u ON u.email LIKE '%%@cliente-' || o.n || '.example'"
+            f"JOIN {user_table} u ON split_part(u.email, '@', 2) = 'cliente-' || o.n || '.example'"
         )
         insert_select(
             Membership,
@@ -436,7 +436,7 @@ def fill(scale: Scale, *, quiet: bool = False) -> dict:
                          THEN now() - interval '2 hours' - mod(g, 50) * interval '1 minute'
                          ELSE now() - mod(g * 7919, 5 * 365 * 24 * 60) * interval '1 minute'
                     END AS opened
-                FROM generate_series(1, %s) AS g
+                FROM generate_series(1, %s::bigint) AS g
                 JOIN bench_org o ON o.n = 1 + mod(g * 7, {scale.organisations})
             ) s
             JOIN bench_person p ON p.organisation_id = s.organisation_id AND p.referent
