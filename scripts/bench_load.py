@@ -272,7 +272,7 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def preflight(base: str, route: Route, creds: dict) -> None:
+def preflight(base: str, route: Route, creds: dict, timeout: float = 60) -> None:
     """One request per route before the load: the expected status, never a redirect."""
     opener = urllib.request.build_opener(_NoRedirect)
     headers = headers_for(route, creds)
@@ -281,7 +281,7 @@ def preflight(base: str, route: Route, creds: dict) -> None:
         base + route.paths[0], data=data, headers=headers, method=route.method
     )
     try:
-        with opener.open(request, timeout=60) as response:
+        with opener.open(request, timeout=timeout) as response:
             status = response.status
             location = response.headers.get("Location", "")
     except urllib.error.HTTPError as error:
@@ -303,6 +303,12 @@ def drain(base: str) -> None:
     for _ in range(2):
         with urllib.request.urlopen(base + "/bench/constant/", timeout=600) as response:  # noqa: S310
             response.read()
+
+
+def single_request_ms(base: str, route: Route, creds: dict) -> float:
+    started = time.perf_counter()
+    preflight(base, route, creds, timeout=300)
+    return round((time.perf_counter() - started) * 1000, 1)
 
 
 def _lua_string(value: str) -> str:
@@ -429,7 +435,11 @@ def evaluate(rows: dict, queries: dict, reference_queries: dict | None) -> list[
             row["ratio"] = round(row["req_per_s"] / floor, 3)
             problems = []
             if row["requests"] == 0:
-                problems.append("no request completed")
+                alone = row.get("single_request_ms")
+                problems.append(
+                    "no request completed"
+                    + (f" (one request alone: {alone:.0f} ms)" if alone else "")
+                )
             if row["errors"]:
                 statuses = " ".join(sorted(set(row.get("error_statuses", []))))
                 problems.append(f"{row['errors']} errors ({statuses or 'socket'})")
@@ -498,11 +508,12 @@ def measure(
             drain(server.base)
             rows[route.name] = {}
             for clients in CONCURRENCIES:
-                rows[route.name][clients] = run_wrk(
-                    server.base, route, creds, clients, DURATION[clients]
-                )
+                row = run_wrk(server.base, route, creds, clients, DURATION[clients])
+                rows[route.name][clients] = row
                 # Requests wrk left behind would still occupy the workers in the next run.
                 drain(server.base)
+                if row["requests"] == 0:  # slower than the run: time one request alone
+                    row["single_request_ms"] = single_request_ms(server.base, route, creds)
             short = rows[route.name]
             print(
                 f"  {route.name:34} "
