@@ -43,8 +43,14 @@ fuzz: venv
 	FUZZ_ROLES=provider_admin,cstm,agent,referent,end_user FUZZ_EXAMPLES=8 FUZZ_PINNED_EXAMPLES=3 \
 		$(PY) -m pytest tests/test_api_fuzz.py
 
-## Latency, throughput and query counts at scale (5,000 contracts, 500,000 ledger entries).
+## Speed at scale (issue 15): fills a large provider, loads gunicorn (production settings) with wrk
+## at 1 and 16 clients, runs the ingestion/jobs/scale-out parts; writes bench/results.json and the
+## README's table. BENCH_SCALE=small for a quick run.
 bench: venv
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && \
+		(DEBIAN_FRONTEND=noninteractive apt-get install -y -o DPkg::Lock::Timeout=900 wrk || \
+		 (apt-get -o DPkg::Lock::Timeout=900 update && DEBIAN_FRONTEND=noninteractive apt-get install -y -o DPkg::Lock::Timeout=900 wrk)); } \
+		|| { echo "wrk is missing: run as root: apt-get install wrk"; exit 1; }
 	$(PY) scripts/bench.py
 
 lint: venv

@@ -1,410 +1,339 @@
-"""`make bench`: latency, throughput and query counts of the busiest pages at scale.
+"""`make bench`: speed at scale (issue 15), every target measured against a floor in the same run.
 
-Runs on throwaway PostgreSQL and Redis servers (tests/bootstrap.py), fills a database with
-5,000 contracts and 500,000 ledger entries, then times the CSTM contract list and the referent
-hours page through the whole Django stack (middleware, tenant scope, templates). Results are
-printed and written to test-artifacts/bench.json.
+1. Starts throwaway PostgreSQL and Redis (tests/bootstrap.py), migrates and fills a large
+   provider with set-based SQL (scripts/bench_fill.py; ``BENCH_SCALE=small`` for a quick run).
+2. Pages and API under load: gunicorn with the production settings, `wrk` at 1 and 16 clients,
+   ratios to the anonymous constant view, SQL queries per request at two data sizes
+   (scripts/bench_load.py; the second size is filled in a second database of the same server).
+3. The other parts when present: mail ingestion against its floor (scripts/bench_ingestion.py),
+   jobs (scripts/bench_jobs.py), scale-out (scripts/bench_scaleout.py). Each prints its table and
+   raises AssertionError when a target is missed; a failure in one part does not stop the others.
+4. Writes bench/results.json and the README's table (between the bench markers), prints a
+   summary and exits non-zero when any target was missed.
+
+``python scripts/bench.py --queries-only`` (internal) prints the query counts of the routes on the
+database of ``DATABASE_URL``, filling it at ``BENCH_SCALE`` first.
 """
 
+from __future__ import annotations
+
+import importlib
 import json
 import os
-import statistics
+import platform
+import secrets
+import subprocess
 import sys
 import time
-from datetime import date, timedelta
-from decimal import Decimal
+import traceback
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ["DJANGO_SETTINGS_MODULE"] = "csm_portal.settings.test"
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-os.environ.setdefault("LOG_LEVEL", "WARNING")
-
-CONTRACTS = int(os.environ.get("BENCH_CONTRACTS", "5000"))
-ENTRIES = int(os.environ.get("BENCH_ENTRIES", "500000"))
-CONTRACTS_PER_ORGANISATION = 2
-CSTM_CUSTOMERS = 250  # the benchmarked CSTM looks after 250 customers (500 contracts)
-REQUESTS = int(os.environ.get("BENCH_REQUESTS", "40"))
-BATCH = 10_000
+sys.path.insert(0, str(ROOT / "scripts"))
 
 
-def main() -> None:
+def configure_environment() -> None:
+    """Before django.setup(): the bench's process runs the test settings on the throwaway
+    servers (tests/bootstrap.py); gunicorn gets the production ones (scripts/bench_load.py)."""
+    os.environ["DJANGO_SETTINGS_MODULE"] = "csm_portal.settings.test"
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    # The same secret in this process and the gunicorn workers: the sessions made here must
+    # verify there. A fresh random one per run.
+    os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(48))
+    # The bench measures the pages, not the API's per-token rate limit (600/min by default),
+    # which 16 clients on one token reach in a second; the throttle still runs on every request.
+    os.environ.setdefault("API_RATE_LIMIT", "100000000/min")
+
+
+RESULTS = ROOT / "bench" / "results.json"
+README = ROOT / "README.md"
+START_MARKER = "<!-- bench:start -->"
+END_MARKER = "<!-- bench:end -->"
+REFERENCE_SCALE = {"full": "small", "small": "tiny", "tiny": "tiny"}
+REFERENCE_DATABASE = "csm_bench_reference"
+PARTS = (
+    ("ingestion", "bench_ingestion"),
+    ("jobs", "bench_jobs"),
+    ("scaleout", "bench_scaleout"),
+)
+
+
+def setup() -> None:
     import logging
 
     import django
 
     django.setup()
-    logging.getLogger("csm_portal.security").setLevel(logging.WARNING)  # one sign-in per page
+    logging.getLogger("csm_portal.security").setLevel(logging.WARNING)
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+
+
+def fill(scale=None) -> dict | None:  # noqa: ANN001
+    """Fill this database at ``scale`` (default: from BENCH_SCALE) unless it already is."""
+    import bench_fill
+
+    scale = scale or bench_fill.scale_from_env()
+    if bench_fill.filled(scale):
+        print(f"data already at scale {scale.name}", flush=True)
+        return None
+    print(f"filling at scale {scale.name} ...", flush=True)
+    return bench_fill.fill(scale)
+
+
+def machine() -> dict:
     from django.db import connection
 
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM contracts_ledgerentry")
-        existing = cursor.fetchone()[0]
-    if existing < ENTRIES:
-        fill()
-    results = measure()
-    results["ingestion"] = measure_ingestion()
-    results["user_list"] = measure_user_list()
-    out = ROOT / "test-artifacts" / "bench.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(results, indent=2))
-    print(f"\nwritten to {out.relative_to(ROOT)}")
-
-
-def fill() -> None:
-    from allauth.account.models import EmailAddress
-    from allauth.mfa.models import Authenticator
-    from django.contrib.auth.hashers import make_password
-    from django.db import transaction
-    from django_scopes import scopes_disabled
-
-    from accounts.models import CstmAssignment, Membership, Organisation, OrganisationDomain, User
-    from contracts import domain
-    from contracts.models import Contract, LedgerEntry, LicenceYear
-
-    started = time.perf_counter()
-    today = date.today()
-    password = make_password("bench-password-1")
-    organisations = CONTRACTS // CONTRACTS_PER_ORGANISATION
-    with scopes_disabled(), transaction.atomic():
-        provider = Organisation.objects.create(name="Bench Provider", kind="provider")
-        cstm = User.objects.create(
-            email="cstm@bench.example", password=password, first_name="Bench"
-        )
-        Membership.objects.create(user=cstm, organisation=provider, role="cstm")
-        admin = User.objects.create(
-            email="admin@bench.example", password=password, first_name="Admin"
-        )
-        Membership.objects.create(user=admin, organisation=provider, role="provider_admin")
-        for staff in (cstm, admin):
-            Authenticator.objects.create(
-                user=staff, type="totp", data={"secret": "JBSWY3DPEHPK3PXP"}
-            )
-        orgs = Organisation.objects.bulk_create(
-            Organisation(name=f"Cliente {n:05d} S.p.A.", language="it")
-            for n in range(organisations)
-        )
-        OrganisationDomain.objects.bulk_create(
-            OrganisationDomain(organisation=o, domain=f"cliente-{o.pk}.example") for o in orgs
-        )
-        referents = User.objects.bulk_create(
-            User(email=f"referent@cliente-{o.pk}.example", password=password, first_name="Ref")
-            for o in orgs
-        )
-        EmailAddress.objects.bulk_create(
-            EmailAddress(user=u, email=u.email, verified=True, primary=True) for u in referents
-        )
-        Membership.objects.bulk_create(
-            Membership(user=u, organisation=o, role="referent")
-            for u, o in zip(referents, orgs, strict=True)
-        )
-        CstmAssignment.objects.bulk_create(
-            CstmAssignment(organisation=o, cstm=cstm, starts_on=today - timedelta(days=400))
-            for o in orgs[:CSTM_CUSTOMERS]
-        )
-        contracts = []
-        for index, organisation in enumerate(orgs):
-            for k in range(CONTRACTS_PER_ORGANISATION):
-                starts = today - timedelta(days=200 + (index % 300)) - timedelta(days=3 * 365 * k)
-                contracts.append(
-                    Contract(
-                        organisation=organisation,
-                        number=f"B-{organisation.pk}-{k}",
-                        sales_channel="direct",
-                        signed_on=starts - timedelta(days=10),
-                        starts_on=starts,
-                        expires_on=starts + timedelta(days=3 * 365 - 1),
-                        hours_per_year=Decimal("40"),
-                        status="active" if k == 0 else "closed",
-                        cstm=cstm,
-                    )
-                )
-        contracts = Contract.objects.bulk_create(contracts, batch_size=BATCH)
-        years = LicenceYear.objects.bulk_create(
-            (
-                LicenceYear(
-                    contract=c,
-                    organisation_id=c.organisation_id,
-                    index=i,
-                    starts_on=s,
-                    ends_on=e,
-                    allocation=c.hours_per_year,
-                )
-                for c in contracts
-                for i, (s, e) in enumerate(
-                    domain.licence_year_periods(c.starts_on, c.expires_on), start=1
-                )
-            ),
-            batch_size=BATCH,
-        )
-    print(
-        f"people, organisations, {len(contracts)} contracts, {len(years)} licence years: "
-        f"{time.perf_counter() - started:.1f} s"
-    )
-    per_year = ENTRIES // len(years)
-    extra = ENTRIES - per_year * len(years)
-    written = 0
-    batch: list = []
-    with scopes_disabled():
-        for position, year in enumerate(years):
-            count = per_year + (1 if position < extra else 0)
-            span = max((year.ends_on - year.starts_on).days, 1)
-            for n in range(count):
-                batch.append(
-                    LedgerEntry(
-                        licence_year=year,
-                        organisation_id=year.organisation_id,
-                        kind="charge",
-                        hours=Decimal("0.5"),
-                        description=f"Activity {n}",
-                        explanation="Minimum (SPEC H3).",
-                        occurred_on=year.starts_on + timedelta(days=n % span),
-                    )
-                )
-            if len(batch) >= BATCH:
-                LedgerEntry.objects.bulk_create(batch, batch_size=BATCH)
-                written += len(batch)
-                batch.clear()
-        LedgerEntry.objects.bulk_create(batch, batch_size=BATCH)
-        written += len(batch)
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
-    print(f"{written} ledger entries: {time.perf_counter() - started:.1f} s in all")
-
-
-def measure() -> dict:
-    from django.db import connection, reset_queries
-    from django.test import Client
-    from django.test.utils import CaptureQueriesContext
-    from django_scopes import scopes_disabled
-
-    from accounts.models import User
-
-    with scopes_disabled():
-        cstm = User.objects.get(email="cstm@bench.example")
-        admin = User.objects.get(email="admin@bench.example")
-        referent = User.objects.filter(membership__role="referent").order_by("pk").first()
-    pages = {
-        "CSTM contract list, page 1": (cstm, "/contracts/"),
-        "CSTM contract list, search": (cstm, "/contracts/?q=Cliente%2000042"),
-        "CSTM contract list, page 10": (cstm, "/contracts/?page=10"),
-        "admin contract list (all 5,000), p. 100": (admin, "/contracts/?page=100"),
-        "referent hours page": (referent, "/hours/"),
-        "referent hours page, ledger page 5": (referent, "/hours/?page=5"),
-    }
-    results = {
-        "contracts": CONTRACTS,
-        "ledger_entries": ENTRIES,
-        "requests_per_page": REQUESTS,
-        "pages": {},
-    }
-    print(f"\n{'page':40} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'req/s':>7} {'queries':>8}")
-    for label, (user, url) in pages.items():
-        client = Client()
-        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
-        assert client.get(url).status_code == 200, url  # warm-up
-        timings = []
-        queries = set()
-        for _ in range(REQUESTS):
-            with CaptureQueriesContext(connection) as captured:
-                started = time.perf_counter()
-                response = client.get(url)
-                timings.append((time.perf_counter() - started) * 1000)
-            assert response.status_code == 200
-            queries.add(len(captured))
-            reset_queries()
-        timings.sort()
-        row = {
-            "p50_ms": round(statistics.median(timings), 1),
-            "p95_ms": round(timings[int(len(timings) * 0.95) - 1], 1),
-            "max_ms": round(timings[-1], 1),
-            "requests_per_second": round(1000 * len(timings) / sum(timings), 1),
-            "queries": sorted(queries),
-        }
-        results["pages"][label] = row
-        print(
-            f"{label:38} {row['p50_ms']:8} {row['p95_ms']:8} {row['max_ms']:8} "
-            f"{row['requests_per_second']:7} {','.join(map(str, row['queries'])):>8}"
-        )
-    return results
-
-
-MAIL_MESSAGES = int(os.environ.get("BENCH_MAIL_MESSAGES", "2000"))
-
-
-def _bench_message(n: int, ticket_numbers: list[str]) -> bytes:
-    """Varied structures: plain UTF-8, quoted-printable accents, Windows-1252, HTML,
-    multipart with an attachment, and replies to earlier tickets (threading)."""
-    sender = "referent@mailbench.example" if n % 3 == 0 else f"user{n % 50}@mailbench.example"
-    head = (
-        "Authentication-Results: mx.bench.example; dmarc=pass header.from=mailbench.example\r\n"
-        f"From: {sender}\r\nTo: support@bench.example\r\nMessage-ID: <bench-{n}@mailbench>\r\n"
-        "Date: Mon, 23 Nov 2026 10:00:00 +0100\r\nMIME-Version: 1.0\r\n"
-    )
-    kind = n % 5
-    if ticket_numbers and n % 10 == 9:
-        subject = f"Re: [{ticket_numbers[n % len(ticket_numbers)]}] Errore"
-    else:
-        subject = f"Errore numero {n}: la piattaforma non funziona"
-    if kind == 0:
-        body = (
-            "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
-            f"Buongiorno, il corso {n} non si apre più. Città: Forlì.\r\n"
-        ).encode()
-    elif kind == 1:
-        body = (
-            "Content-Type: text/plain; charset=utf-8\r\n"
-            "Content-Transfer-Encoding: quoted-printable\r\n\r\n"
-            f"Il report {n} d=C3=A0 errore: perch=C3=A9?\r\n"
-        ).encode()
-    elif kind == 2:
-        body = (
-            b"Content-Type: text/plain; charset=windows-1252\r\n\r\n"
-            + f"Errore “{n}” – accesso negato €\r\n".encode("cp1252")
-        )
-    elif kind == 3:
-        body = (
-            "Content-Type: text/html; charset=utf-8\r\n\r\n"
-            f"<p>Errore <b>{n}</b></p><script>alert(1)</script>\r\n"
-        ).encode()
-    else:
-        body = (
-            b"Content-Type: multipart/mixed; boundary=B\r\n\r\n--B\r\n"
-            b"Content-Type: text/plain; charset=utf-8\r\n\r\nIn allegato lo screenshot.\r\n--B\r\n"
-            b"Content-Type: image/png; name=s.png\r\nContent-Disposition: attachment; "
-            b"filename=s.png\r\nContent-Transfer-Encoding: base64\r\n\r\n"
-            b"iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5E"
-            b"rkJggg==\r\n--B--\r\n"
-        )
-    return head.encode() + f"Subject: {subject}\r\n".encode() + body
-
-
-def measure_ingestion() -> dict:
-    """Messages per second from the real IMAP server (Dovecot) into committed tickets, and the
-    parse-and-insert floor (the same messages straight into ingest(), no IMAP) in the same run."""
-    import imaplib
-
-    from django_scopes import scopes_disabled
-
-    from accounts.models import Organisation, OrganisationDomain
-    from tests.bootstrap import ensure_imap, imap_create_user
-    from tests.factories import person
-    from tickets import ingest
-    from tickets.mailbox import mailbox_set_password, poll
-    from tickets.models import InboundMessage, Mailbox, Ticket
-
-    server = ensure_imap()
-    user, password = imap_create_user()
-    with scopes_disabled():
-        organisation, _ = Organisation.objects.get_or_create(name="Mail Bench S.p.A.")
-        OrganisationDomain.objects.get_or_create(
-            organisation=organisation, domain="mailbench.example"
-        )
-        from accounts.models import Membership
-
-        if not Membership.objects.filter(organisation=organisation).exists():
-            person(organisation, "referent", email="referent@mailbench.example")
-    stamp = int(time.time())
-    box = Mailbox(
-        name="Bench",
-        address=f"support-{stamp}@bench.example",
-        host=server.host,
-        port=server.port,
-        use_tls=False,
-        username=user,
-        trusted_authserv_id="mx.bench.example",
-    )
-    mailbox_set_password(box, password)
-    box.save()
-    raws = [_bench_message(n, []) for n in range(MAIL_MESSAGES)]
-    client = imaplib.IMAP4(server.host, server.port)
-    client.login(user, password)
-    started = time.perf_counter()
-    for raw in raws:
-        client.append("INBOX", None, None, raw)
-    append_seconds = time.perf_counter() - started
-    client.logout()
-    with scopes_disabled():
-        before = Ticket.objects.count()
-        started = time.perf_counter()
-        while True:
-            report = poll(box)
-            if report.seen == 0:
+    cpu = "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
                 break
-        imap_seconds = time.perf_counter() - started
-        stored = InboundMessage.objects.filter(mailbox=box).count()
-        tickets = Ticket.objects.count() - before
-        floor_box = Mailbox.objects.create(
-            name="Floor",
-            address=f"floor-{stamp}@bench.example",
-            host="127.0.0.1",
-            username="x",
-            trusted_authserv_id="mx.bench.example",
+    except OSError:
+        pass
+    ram_gb = None
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                ram_gb = round(int(line.split()[1]) / 1024 / 1024, 1)
+    except OSError:
+        pass
+    os_name = platform.platform()
+    try:
+        for line in Path("/etc/os-release").read_text().splitlines():
+            if line.startswith("PRETTY_NAME="):
+                os_name = line.split("=", 1)[1].strip('"')
+    except OSError:
+        pass
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        postgres = cursor.fetchone()[0]
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "ram_gb": ram_gb,
+        "os": os_name,
+        "python": platform.python_version(),
+        "postgresql": postgres,
+    }
+
+
+def reference_queries(scale_name: str) -> tuple[str, dict | None, str | None]:
+    """Query counts of the routes at the reference size, in a second database of the same
+    PostgreSQL server, from a child process (its own Django, its own fill)."""
+    from django.db import connection
+
+    reference = REFERENCE_SCALE[scale_name]
+    base, _, _name = os.environ["DATABASE_URL"].rpartition("/")
+    with connection.cursor() as cursor:  # autocommit: CREATE DATABASE runs outside a transaction
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [REFERENCE_DATABASE])
+        if cursor.fetchone() is None:
+            cursor.execute(f"CREATE DATABASE {REFERENCE_DATABASE}")
+    env = dict(os.environ, DATABASE_URL=f"{base}/{REFERENCE_DATABASE}", BENCH_SCALE=reference)
+    for variable in (
+        "BENCH_ORGANISATIONS",
+        "BENCH_CONTRACTS",
+        "BENCH_ENTRIES",
+        "BENCH_TICKETS",
+        "BENCH_MESSAGES_PER_TICKET",
+        "BENCH_EVENTS_PER_TICKET",
+    ):
+        env.pop(variable, None)
+    out = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), "--queries-only"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+    )
+    line = next((x for x in out.stdout.splitlines() if x.startswith("QUERIES ")), None)
+    if out.returncode != 0 or line is None:
+        return (
+            reference,
+            None,
+            f"query counts at {reference} failed:\n{out.stdout[-2000:]}\n{out.stderr[-3000:]}",
         )
-        started = time.perf_counter()
-        for raw in raws:
-            ingest.ingest(floor_box, raw)
-        floor_seconds = time.perf_counter() - started
-    results = {
-        "messages": MAIL_MESSAGES,
-        "stored": stored,
-        "tickets_created": tickets,
-        "imap_append_per_second": round(MAIL_MESSAGES / append_seconds, 1),
-        "imap_to_ticket_per_second": round(MAIL_MESSAGES / imap_seconds, 1),
-        "imap_to_ticket_seconds": round(imap_seconds, 1),
-        "parse_and_insert_floor_per_second": round(MAIL_MESSAGES / floor_seconds, 1),
-    }
-    print("\nmail ingestion:", json.dumps(results, indent=2))
-    assert stored == MAIL_MESSAGES, "messages lost or doubled"
-    return results
+    return reference, json.loads(line.removeprefix("QUERIES ")), None
 
 
-USER_LIST_ROWS = int(os.environ.get("BENCH_USER_LIST_ROWS", "50000"))
+def queries_only() -> None:
+    import bench_fill
+    import bench_load
+
+    setup()
+    fill(bench_fill.scale_from_env())
+    objects = bench_fill.bench_objects()
+    counts = bench_load.query_counts(objects, bench_load.credentials(objects))
+    print("QUERIES " + json.dumps(counts), flush=True)
 
 
-def measure_user_list() -> dict:
-    """SPEC O2: a 50,000-row user list (a European spreadsheet's file: BOM, semicolons, CRLF,
-    quoted cells) validated whole, then diffed against a 50,000-person list where a tenth
-    changed: under 10 s together."""
-    from onboarding.userlist import validator
-
-    lines = ["email;first_name;last_name;department;job_title;manager_email;language;location"]
-    for n in range(USER_LIST_ROWS):
-        lines.append(
-            f'user{n}@bench-users.example;Nome{n};Cognome{n};"Ufficio {n % 40}; sede";'
-            f"Impiegato;manager{n % 500}@bench-users.example;it;Milano"
-        )
-    data = b"\xef\xbb\xbf" + "\r\n".join(lines).encode()
-    context = validator.Context(domains=("bench-users.example",), licences=USER_LIST_ROWS)
+def run_part(name: str, module_name: str, results: dict, failures: list[str]) -> None:
+    """Call ``module.measure()`` if the module exists; a missed target is collected, not fatal."""
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as missing:
+        if missing.name != module_name:
+            raise
+        print(f"\n[{name}] scripts/{module_name}.py not present", flush=True)
+        results[name] = {"status": "not present"}
+        return
+    print(f"\n[{name}] scripts/{module_name}.py", flush=True)
     started = time.perf_counter()
-    result = validator.validate(data, context)
-    validate_seconds = time.perf_counter() - started
-    assert result.ok and len(result.rows) == USER_LIST_ROWS, result.problems[:3]
-    current = {
-        row["email"]: {**row, "department": "Altro"} if i % 10 == 0 else dict(row)
-        for i, row in enumerate(result.rows)
-    }
+    try:
+        results[name] = {"status": "pass", **module.measure()}
+    except AssertionError as missed:
+        failures.append(f"{name}: {missed}")
+        results[name] = {"status": "fail", "failure": str(missed)}
+    except Exception as error:  # noqa: BLE001 (one broken part must not hide the others)
+        traceback.print_exc()
+        failures.append(f"{name}: crashed: {error!r}")
+        results[name] = {"status": "error", "failure": repr(error)}
+    results[name]["seconds"] = round(time.perf_counter() - started, 1)
+
+
+def write_results(results: dict, path: Path = RESULTS) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(results, indent=2, default=str, ensure_ascii=False) + "\n")
+
+
+def _n(value: object) -> str:
+    return f"{value:,}" if isinstance(value, int) else "?"
+
+
+def readme_section(results: dict) -> str:
+    m = results.get("machine", {})
+    scale = results.get("scale", {})
+    load = results.get("load", {})
+    lines = [
+        START_MARKER,
+        "<!-- written by scripts/bench.py (`make bench`); do not edit by hand -->",
+        f"Latest `make bench`: {results.get('date', '?')} (UTC), scale `{scale.get('name', '?')}` "
+        f"({_n(scale.get('organisations'))} organisations, {_n(scale.get('contracts'))} "
+        f"contracts, {_n(scale.get('entries'))} ledger entries, {_n(scale.get('tickets'))} "
+        f"tickets with {_n(scale.get('messages_and_events'))} messages and events; "
+        f"filled in {results.get('fill', {}).get('seconds', '?')} s).",
+        "",
+        f"Machine: {m.get('cpu', '?')}, {m.get('cores', '?')} cores, "
+        f"{m.get('ram_gb', '?')} GB RAM, {m.get('os', '?')}, Python {m.get('python', '?')}, "
+        f"PostgreSQL {m.get('postgresql', '?')}. "
+        "gunicorn with the production settings (2 sync workers), `wrk` on the same machine over "
+        "loopback; ratio = req/s against the anonymous constant-JSON view at the same "
+        "concurrency; queries per request at two data sizes.",
+        "",
+    ]
+    routes = load.get("routes") or {}
+    if routes:
+        lines += [
+            "| route | clients | req/s | p50 ms | p95 ms | p99 ms | errors | ratio | queries "
+            "| verdict |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        ]
+        for name, route in routes.items():
+            q = route.get("queries", {})
+            queries = " / ".join(str(v) for v in q.values())
+            for clients, row in route.get("concurrency", {}).items():
+                lines.append(
+                    f"| {name} | {clients} | {row['req_per_s']:,.1f} | {row['p50_ms']} | "
+                    f"{row['p95_ms']} | {row['p99_ms']} | {row['errors']} | "
+                    f"{row.get('ratio', 0):.1%} | {queries} | {row.get('verdict', '?')} |"
+                )
+    else:
+        lines.append(f"Load part: {load.get('status', 'not run')}.")
+    for name, _module in PARTS:
+        part = results.get(name, {})
+        lines.append("")
+        lines.append(f"- {name}: {part.get('status', 'not run')}")
+    failures = results.get("failures", [])
+    lines += ["", f"Targets missed: {len(failures)}."]
+    lines += [f"- {f.splitlines()[0]}" for f in failures]
+    lines.append(END_MARKER)
+    return "\n".join(lines)
+
+
+def update_readme(results: dict, path: Path = README) -> None:
+    text = path.read_text()
+    if START_MARKER not in text or END_MARKER not in text:
+        print("README has no bench markers; table not written there", flush=True)
+        return
+    head, rest = text.split(START_MARKER, 1)
+    _old, tail = rest.split(END_MARKER, 1)
+    path.write_text(head + readme_section(results) + tail)
+
+
+def main() -> int:
+    import bench_fill
+    import bench_load
+
     started = time.perf_counter()
-    change = validator.diff(result.rows, current)
-    diff_seconds = time.perf_counter() - started
-    results = {
-        "rows": USER_LIST_ROWS,
-        "bytes": len(data),
-        "validate_seconds": round(validate_seconds, 2),
-        "diff_seconds": round(diff_seconds, 2),
-        "changed": len(change.changed),
-        "under_10_seconds": validate_seconds + diff_seconds < 10,
+    setup()
+    scale = bench_fill.scale_from_env()
+    failures: list[str] = []
+    results: dict = {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M"),
+        "machine": machine(),
+        "scale": {**scale.__dict__, "messages_and_events": scale.messages_and_events},
     }
-    print("\nuser list:", json.dumps(results, indent=2))
-    assert results["under_10_seconds"], "a 50,000-row user list must validate in under 10 s"
-    return results
+    print(f"bench at scale {scale.name}: {json.dumps(results['machine'])}", flush=True)
+    results["fill"] = fill(scale) or {"seconds": None, "note": "already filled"}
+
+    print("\nquery counts at the reference size ...", flush=True)
+    ref_name, ref_counts, ref_error = reference_queries(scale.name)
+    if ref_error:
+        failures.append(ref_error)
+        print(ref_error, flush=True)
+
+    print("\n[load] gunicorn + wrk", flush=True)
+    part_started = time.perf_counter()
+    try:
+        objects = bench_fill.bench_objects()
+        results["load"] = {
+            "status": "pass",
+            **bench_load.measure(
+                objects=objects,
+                reference_queries=ref_counts,
+                ref_name=ref_name,
+                main_name=scale.name,
+            ),
+        }
+    except AssertionError as missed:
+        failures.append(f"load: {missed}")
+        partial = getattr(bench_load.measure, "last_result", None) or {}
+        results["load"] = {"status": "fail", **partial, "failure": str(missed)}
+    except Exception as error:  # noqa: BLE001
+        traceback.print_exc()
+        failures.append(f"load: crashed: {error!r}")
+        results["load"] = {"status": "error", "failure": repr(error)}
+    results["load"]["seconds"] = round(time.perf_counter() - part_started, 1)
+
+    for name, module_name in PARTS:
+        run_part(name, module_name, results, failures)
+
+    results["failures"] = failures
+    results["seconds"] = round(time.perf_counter() - started, 1)
+    write_results(results)
+    update_readme(results)
+    print(f"\nwritten to {RESULTS.relative_to(ROOT)} and README.md ({results['seconds']} s)")
+    print("\nSUMMARY")
+    for name in ("load", *(n for n, _ in PARTS)):
+        print(f"  {name:10} {results.get(name, {}).get('status', '?')}")
+    if failures:
+        print(f"\n{len(failures)} target(s) missed:")
+        for failure in failures:
+            print("  - " + failure.replace("\n", "\n    "))
+        return 1
+    print("\nevery target holds")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    configure_environment()
+    if "--queries-only" in sys.argv:
+        queries_only()
+    else:
+        sys.exit(main())
