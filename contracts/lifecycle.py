@@ -24,8 +24,8 @@ from django.utils.translation import ngettext
 from django_scopes import scopes_disabled
 
 from accounts.models import Membership, Organisation
-from accounts.tenancy import tenancy_invalidate
 from accounts.roles import Role
+from accounts.tenancy import tenancy_invalidate
 from contracts import domain
 from contracts.models import (
     DELETION_DAY,
