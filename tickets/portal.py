@@ -8,6 +8,7 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
+from django.db.models import Q, QuerySet
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
@@ -15,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.tenancy import customer_write_refusal, tenancy_for
+from csm_portal import request_scope
 from csm_portal.files import files_removed_on_failure, save_file
 from tickets.ingest import Sender, may_open, ticket_create
 from tickets.mailbox import Mailbox
@@ -135,6 +137,15 @@ def ticket_open(
         mailbox = Mailbox.objects.filter(active=True).order_by("pk").first()
         acknowledge_on_commit(mailbox, ticket, to=by.email)
     return ticket
+
+
+def requests_in_scope(tickets: QuerySet[Ticket], *, user: User, scope: str) -> QuerySet[Ticket]:
+    """Issue 14: a customer's "my requests" are the tickets they asked for (in the portal or
+    from their address); "my organisation's" (the referent only, see csm_portal.request_scope)
+    leaves the organisation's list as the data-access layer gave it (SPEC T1, T3)."""
+    if scope == request_scope.MINE:
+        return tickets.filter(Q(requester=user) | Q(requester_email__iexact=user.email))
+    return tickets
 
 
 def support_address_key() -> str:
