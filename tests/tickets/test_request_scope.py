@@ -114,3 +114,21 @@ def test_referent_activity_requests_mine_and_my_organisation(tenant_a, tenant_b,
     assert mine.count("<tr") + 1 == ours.count("<tr")
     assert mine_rows.content.decode().count("<tr") + 1 == ours_rows.content.decode().count("<tr")
     assert "Bravo" not in ours
+
+
+def test_exports_follow_the_referents_scope(tenant_a, tickets):
+    """The CSV of the list the referent sees: "mine" by default, the organisation's on demand;
+    an end user's export stays their own."""
+
+    def exported(user, url: str) -> str:
+        response = client_for(user).get(url)
+        assert response.status_code == 200
+        body = response.getvalue() if not response.streaming else b"".join(response)
+        return body.decode("utf-8-sig")
+
+    mine = exported(tenant_a.referent, "/tickets/export/?format=csv")
+    assert "Ticket del referente" in mine and "Ticket della collega" not in mine
+    ours = exported(tenant_a.referent, "/tickets/export/?format=csv&scope=organisation")
+    assert "Ticket della collega" in ours and "Ticket di Bravo" not in ours
+    theirs = exported(tenant_a.end_user, "/tickets/export/?format=csv&scope=organisation")
+    assert "Ticket dell'utente" in theirs and "Ticket del referente" not in theirs
