@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.roles import PROVIDER_ROLES, Role
 from activities import selectors
 from activities.models import Statement
+from csm_portal import request_scope
 from csm_portal.exports import DATE, DATETIME, HOURS, Column, export
 from csm_portal.web import role_required
 
@@ -43,10 +44,14 @@ STATEMENT_COLUMNS = (
 
 @role_required(*READERS)
 def request_export(request: HttpRequest) -> HttpResponseBase:
-    """The activity requests with the page's filters (``q``, ``status``)."""
+    """The activity requests with the page's filters (``q``, ``status``, the referent's
+    ``scope``)."""
+    mine = request.user if request_scope.chosen(request) == request_scope.MINE else None
     requests = selectors.with_charged(
         selectors.request_list(
-            search=request.GET.get("q", "").strip(), status=request.GET.get("status", "")
+            search=request.GET.get("q", "").strip(),
+            status=request.GET.get("status", ""),
+            requested_by=mine,
         )
     )
     return export(request, rows=requests, columns=REQUEST_COLUMNS, name="activity-requests")

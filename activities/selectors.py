@@ -8,7 +8,7 @@ from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from accounts.models import Organisation
+from accounts.models import Organisation, User
 from activities.models import Activity, ActivityRequest, RequestCharge, Statement, WorkSession
 from contracts.models import LedgerEntry
 
@@ -38,11 +38,17 @@ def _net_charged() -> Coalesce:
 
 
 def request_list(
-    *, search: str = "", status: str = "", organisation: Organisation | None = None
+    *,
+    search: str = "",
+    status: str = "",
+    organisation: Organisation | None = None,
+    requested_by: User | None = None,
 ) -> QuerySet[ActivityRequest]:
     requests = ActivityRequest.objects.select_related(
         "activity", "organisation", "requested_by", "contract"
     ).order_by("-created_at", "-pk")
+    if requested_by is not None:  # issue 14: the referent's "my requests"
+        requests = requests.filter(requested_by=requested_by)
     if organisation is not None:
         requests = requests.filter(organisation=organisation)
     if status == "open":

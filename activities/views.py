@@ -24,7 +24,7 @@ from activities.forms import (
     WorkLogForm,
 )
 from activities.models import Activity, ActivityRequest
-from csm_portal import formatting
+from csm_portal import formatting, request_scope
 from csm_portal.idempotency import already_done_redirects, form_once
 from csm_portal.web import NOT_DONE, add_service_errors, paginate, role_required, submit
 
@@ -73,10 +73,16 @@ def activity_edit(request: HttpRequest, activity_id: int | None = None) -> HttpR
 def request_list(request: HttpRequest) -> HttpResponse:
     search = request.GET.get("q", "").strip()
     status = request.GET.get("status", "")
+    scope = request_scope.context(request)  # issue 14: the referent's mine / organisation's
+    mine = request.user if scope["scope"] == request_scope.MINE else None
     page = paginate(
-        request, selectors.with_charged(selectors.request_list(search=search, status=status))
+        request,
+        selectors.with_charged(
+            selectors.request_list(search=search, status=status, requested_by=mine)
+        ),
     )
     context = {
+        **scope,
         "page": page,
         "search": search,
         "status": status,

@@ -175,3 +175,15 @@ def celery_worker_process(transactional_db):
                 worker.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 worker.kill()
+
+
+@pytest.fixture(autouse=True)
+def _support_address_not_cached():
+    """The support address is cached in Redis (tickets.portal); a test's rolled-back mailbox must
+    not leave its address to the next test."""
+    from django.core.cache import cache
+
+    from tickets.portal import support_address_key
+
+    yield
+    cache.delete(support_address_key())

@@ -105,3 +105,13 @@ def availability(
         )
         result.append(MonthAvailability(first, seconds, down, percent, target, touching))
     return result
+
+
+def target_of(own: Iterable[tuple[date, Decimal]], general: Iterable[Decimal]) -> Decimal | None:
+    """The monthly availability a customer's contract promises: among the incident targets of
+    its own contracts (``(contract start, target)``), the highest of the latest contract that
+    has any; else the highest general one; else none."""
+    own = list(own)
+    if own:
+        return max(own)[1]
+    return max(general, default=None)

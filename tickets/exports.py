@@ -6,9 +6,10 @@ from django.http.response import HttpResponseBase
 from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import PROVIDER_ROLES, Role
+from csm_portal import request_scope
 from csm_portal.exports import DATETIME, Column, export
 from csm_portal.web import role_required
-from tickets import selectors
+from tickets import portal, selectors
 
 EVERYONE = (*PROVIDER_ROLES, Role.REFERENT, Role.END_USER)
 
@@ -33,7 +34,8 @@ TICKET_COLUMNS = (
 
 @role_required(*EVERYONE)
 def ticket_export(request: HttpRequest) -> HttpResponseBase:
-    """The tickets with the page's filters (``q``, ``status``, ``level``, ``mine``)."""
+    """The tickets with the page's filters (``q``, ``status``, ``level``, ``mine``, the
+    referent's ``scope``)."""
     tickets = selectors.ticket_list(
         tenancy=request.tenancy,
         user=request.user,
@@ -42,4 +44,6 @@ def ticket_export(request: HttpRequest) -> HttpResponseBase:
         level=request.GET.get("level", ""),
         mine=request.GET.get("mine") == "1",
     )
+    scope = request_scope.chosen(request)  # issue 14: the referent's mine / organisation's
+    tickets = portal.requests_in_scope(tickets, user=request.user, scope=scope)
     return export(request, rows=tickets, columns=TICKET_COLUMNS, name="tickets")

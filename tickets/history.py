@@ -79,6 +79,13 @@ def describe(entry: TicketEvent) -> str:
         }
     if kind == TicketEvent.Kind.OUTCOME:
         return _("Outcome: %(outcome)s") % {"outcome": _label("outcome", entry.after)}
+    if kind == TicketEvent.Kind.OUTAGE and entry.before:  # issue 14: corrected or deleted
+        if entry.after:
+            return _("Outage corrected from %(before)s to %(after)s") % {
+                "before": entry.before,
+                "after": entry.after,
+            }
+        return _("Outage deleted: %(before)s") % {"before": entry.before}
     if kind == TicketEvent.Kind.REOPENED:
         return _("Reopened by a new message")
     return str(entry.get_kind_display())

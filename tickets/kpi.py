@@ -1,13 +1,16 @@
 """Service-desk KPIs (SPEC S9): volumes, backlog and SLA compliance by customer and month,
 computed in the database with a constant number of queries."""
 
+from collections.abc import Iterable
 from datetime import datetime, time, timedelta
+from decimal import Decimal
 
 from django.db.models import Case, Count, F, IntegerField, Q, Sum, When
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
-from tickets.models import Ticket
+from tickets import continuity
+from tickets.models import SlaPolicy, Ticket
 
 MET = Case(
     When(
@@ -87,3 +90,25 @@ def overview(*, months: int = 6) -> dict:
         "waiting": backlog.filter(status=Ticket.Status.WAITING).count(),
         "months": months,
     }
+
+
+def availability_targets(organisation_ids: Iterable[int]) -> dict[int, Decimal | None]:
+    """Every listed customer's contractual availability target (SPEC S9) in one query: the
+    incident policies with a target of their contracts and the general ones, chosen by
+    ``continuity.target_of`` (the rule of ``selectors.availability_target`` for one)."""
+    ids = set(organisation_ids)
+    if not ids:
+        return {}
+    rows = SlaPolicy.objects.filter(
+        Q(contract__organisation_id__in=ids) | Q(contract__isnull=True),
+        ticket_type=Ticket.Type.INCIDENT,
+        availability_target__isnull=False,
+    ).values_list("contract__organisation_id", "contract__starts_on", "availability_target")
+    own: dict[int, list[tuple]] = {pk: [] for pk in ids}
+    general = []
+    for organisation_id, starts_on, target in rows:
+        if organisation_id is None:
+            general.append(target)
+        else:
+            own[organisation_id].append((starts_on, target))
+    return {pk: continuity.target_of(own[pk], general) for pk in ids}

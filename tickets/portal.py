@@ -4,14 +4,19 @@ same checks as mail attachments, but here a refused file refuses the request (th
 there to fix it) and nothing is written."""
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Q, QuerySet
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.tenancy import customer_write_refusal, tenancy_for
+from csm_portal import request_scope
 from csm_portal.files import files_removed_on_failure, save_file
 from tickets.ingest import Sender, may_open, ticket_create
 from tickets.mailbox import Mailbox
@@ -20,6 +25,7 @@ from tickets.outgoing import acknowledge_on_commit, own_message_id
 from tickets.parsing import EXECUTABLE_EXTENSIONS, EXECUTABLE_MAGIC, safe_filename
 
 MAX_ATTACHMENTS = 10
+SUPPORT_ADDRESS_SECONDS = 3600
 # What a customer may choose in the portal; CST activities are requested on their own page.
 PORTAL_CATEGORIES = tuple(
     value for value in Ticket.Category.values if value != Ticket.Category.CST_ACTIVITY
@@ -133,7 +139,43 @@ def ticket_open(
     return ticket
 
 
+def requests_in_scope(tickets: QuerySet[Ticket], *, user: User, scope: str) -> QuerySet[Ticket]:
+    """Issue 14: a customer's "my requests" are the tickets they asked for (in the portal or
+    from their address); "my organisation's" (the referent only, see csm_portal.request_scope)
+    leaves the organisation's list as the data-access layer gave it (SPEC T1, T3)."""
+    if scope == request_scope.MINE:
+        return tickets.filter(Q(requester=user) | Q(requester_email__iexact=user.email))
+    return tickets
+
+
+def support_address_key() -> str:
+    # One Redis may serve several databases (staging beside production, the tests' parallel
+    # workers): the database's name keeps their addresses apart.
+    return f"tickets:support-address:{connection.settings_dict['NAME']}"
+
+
 def support_address() -> str:
-    """The support mailbox customers write to (printed on their pages)."""
-    mailbox = Mailbox.objects.filter(active=True).order_by("pk").only("address").first()
-    return mailbox.address if mailbox else settings.DEFAULT_FROM_EMAIL
+    """The support mailbox customers write to, printed on every customer page and in every
+    notification e-mail (issue 14). Cached (no query per page); forgotten whenever a mailbox
+    is saved or deleted (below), and after an hour in case one was changed by a bulk update."""
+    key = support_address_key()
+    address = cache.get(key)
+    if address is None:
+        mailbox = Mailbox.objects.filter(active=True).order_by("pk").only("address").first()
+        address = mailbox.address if mailbox else settings.DEFAULT_FROM_EMAIL
+        cache.set(key, address, SUPPORT_ADDRESS_SECONDS)
+    return address
+
+
+def support_address_forget() -> None:
+    """Drop the cached address now and again once the change is committed (a page rendered in
+    between must not keep the old one)."""
+    key = support_address_key()
+    cache.delete(key)
+    transaction.on_commit(lambda: cache.delete(key))
+
+
+@receiver(post_save, sender=Mailbox, dispatch_uid="tickets.portal.support_address.save")
+@receiver(post_delete, sender=Mailbox, dispatch_uid="tickets.portal.support_address.delete")
+def _mailbox_changed(**kwargs: object) -> None:
+    support_address_forget()

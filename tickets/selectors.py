@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from accounts.models import Membership, User
 from accounts.roles import Role
-from tickets import continuity
+from tickets import continuity, kpi
 from tickets.models import (
     Attachment,
     CannedResponse,
@@ -240,14 +240,13 @@ def availability_overview(*, months: int = 3, now: datetime | None = None) -> li
         by_organisation.setdefault(outage.organisation, []).append(
             (outage.started_at, outage.ended_at)
         )
+    # Issue 14: the targets of every customer in one query, not one or two per customer.
+    targets = kpi.availability_targets(organisation.pk for organisation in by_organisation)
     return [
         {
             "organisation": organisation,
             "months": continuity.availability(
-                months=firsts,
-                outages=intervals,
-                now=now,
-                target=availability_target(organisation),
+                months=firsts, outages=intervals, now=now, target=targets[organisation.pk]
             ),
         }
         for organisation, intervals in by_organisation.items()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tickets import exports, views
+from tickets import exports, outages, views
 
 urlpatterns = [
     path("tickets/", views.ticket_list, name="ticket_list"),
@@ -21,6 +21,16 @@ urlpatterns = [
         "tickets/<int:ticket_id>/outages/<int:outage_id>/end/",
         views.outage_close,
         name="outage_close",
+    ),
+    path(
+        "tickets/<int:ticket_id>/outages/<int:outage_id>/edit/",
+        outages.outage_edit,
+        name="outage_edit",
+    ),
+    path(
+        "tickets/<int:ticket_id>/outages/<int:outage_id>/delete/",
+        outages.outage_remove,
+        name="outage_delete",
     ),
     path("tickets/canned/", views.canned_list, name="canned_list"),
     path("tickets/canned/new/", views.canned_edit, name="canned_new"),

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.roles import PROVIDER_ROLES, Role
 from accounts.tenancy import customer_write_refusal
-from csm_portal import charts
+from csm_portal import charts, request_scope
 from csm_portal.db_router import reads_from_replica
 from csm_portal.idempotency import already_done_redirects, form_once
 from csm_portal.web import NOT_DONE, add_service_errors, paginate, role_required, submit
@@ -50,6 +50,8 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
         mine=mine,
         sla=sla_filter,
     )
+    scope = request_scope.context(request)  # issue 14: the referent's mine / organisation's
+    tickets = portal.requests_in_scope(tickets, user=request.user, scope=scope["scope"])
     page = paginate(request, tickets)
     now = timezone.now()
     rows = [(t, sla.clock(t, now)) for t in page.object_list]
@@ -62,6 +64,7 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
         "mine": mine,
         "sla": sla_filter,
         "statuses": Ticket.Status.choices,
+        **scope,
     }
     template = "tickets/partials/ticket_rows.html" if request.htmx else "tickets/ticket_list.html"
     return render(request, template, context)

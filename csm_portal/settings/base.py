@@ -92,6 +92,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.portal",
+                "tickets.context_processors.support",
                 "csp.context_processors.nonce",
             ],
         },

@@ -9,6 +9,7 @@ and closes it (static JavaScript, no inline script under the CSP).
 
 import pytest
 
+from accounts.roles import Role
 from tests.browser.conftest import OVERFLOW, VIEWPORTS, screenshot
 from tests.browser.walk import ROLES, make_world, pages_for, sign_in_context
 
@@ -71,4 +72,55 @@ def test_on_a_phone_the_navigation_folds_behind_a_menu_button(
     screenshot(page, f"phone-menu-open-{role}")
     toggle.tap()
     assert not nav.is_visible() and toggle.get_attribute("aria-expanded") == "false"
+    context.close()
+
+
+CARD_LISTS = {
+    "/hours/": ["ledger-table", "statements"],
+    "/activities/": ["request-table"],
+    "/tickets/": ["ticket-table"],
+}
+CARD_STATE = """(testid) => {
+  const table = document.querySelector(`[data-testid="${testid}"]`);
+  if (!table) return null;
+  const cell = table.querySelector("tbody td[data-label]");
+  const head = table.querySelector("thead");
+  return {
+    cell: getComputedStyle(cell).display,
+    label: getComputedStyle(cell, "::before").content,
+    expected: cell.dataset.label,
+    headHeight: head.getBoundingClientRect().height,
+    scrolls: table.scrollWidth > table.clientWidth + 1,
+  };
+}"""
+
+
+@pytest.mark.parametrize("viewport", list(VIEWPORTS))
+def test_on_a_phone_the_referents_lists_become_cards(browser, live_server, provider_org, viewport):
+    """Issue 14: at 390 px the referent's hours ledger, statements, requests and tickets are
+    cards (each cell a line after its column's name, nothing scrolls sideways inside them); at
+    1280 px they are still tables."""
+    world = make_world(provider_org)
+    context = browser.new_context(
+        base_url=live_server.url,
+        locale="it-IT",
+        viewport=VIEWPORTS[viewport],
+        is_mobile=viewport == "phone",
+        has_touch=viewport == "phone",
+    )
+    sign_in_context(context, live_server.url, world.people[Role.REFERENT])
+    page = context.new_page()
+    page.viewport_name = viewport
+    for url, tables in CARD_LISTS.items():
+        page.goto(url)
+        for testid in tables:
+            state = page.evaluate(CARD_STATE, testid)
+            assert state is not None, f"{url}: no {testid}"
+            if viewport == "phone":
+                assert state["cell"] == "grid", (url, testid, state)
+                assert state["label"] == f'"{state["expected"]}"', (url, testid, state)
+                assert state["headHeight"] <= 1 and not state["scrolls"], (url, testid, state)
+            else:
+                assert state["cell"] == "table-cell" and state["label"] == "none", state
+        screenshot(page, f"cards{url.replace('/', '-').rstrip('-')}")
     context.close()

@@ -3,6 +3,7 @@ sees it with its SLA countdown and replies; the referent sees the reply (SPEC S1
 
 import pytest
 from django.core import mail
+from django.utils import translation
 from django_scopes import scopes_disabled
 from playwright.sync_api import expect
 
@@ -90,33 +91,64 @@ def test_agent_sees_the_new_ticket_with_its_countdown_and_the_referent_sees_the_
     screenshot(referent, "referent-ticket")
 
 
-def test_the_referent_opens_a_request_in_the_portal_with_a_screenshot(
-    page, live_server, cstm, tmp_path
+# Issue 14, done when: per role (the referent, a licensed end user), in Italian and English.
+OPENERS = {Role.REFERENT: "configuration", Role.END_USER: "password_reset"}
+SHOT_NAMES = {"it": "schermata.png", "en": "screenshot.png"}
+
+
+@pytest.mark.parametrize("language", ["it", "en"])
+@pytest.mark.parametrize("role", list(OPENERS))
+def test_a_customer_opens_a_request_in_the_portal_with_a_screenshot(
+    page, live_server, cstm, tmp_path, role, language
 ):
-    """Issue 14: a referent opens a request from the ticket list, attaches a screenshot, and
-    lands on the new ticket with its number; a missing subject was reported first, nothing
-    written (SPEC S2, S3)."""
+    """Issue 14: the referent and a licensed end user, each in Italian and in English, open a
+    request from the ticket list with a screenshot attached and land on the new ticket with its
+    number; a missing subject is reported first in their language and nothing is written
+    (SPEC S2, S3, S8); the support address is at the foot of every page."""
     alfa = make_tenant("Alfa Assicurazioni S.p.A.", "alfa.example", cstm=cstm)
-    shot = tmp_path / "schermata.png"
+    user = alfa.referent if role == Role.REFERENT else alfa.end_user
+    user.language = language
+    user.save(update_fields=["language"])
+    with translation.override(language):
+        words = {
+            key: translation.gettext(msgid)
+            for key, msgid in {
+                "tickets": "Tickets",
+                "new": "New request",
+                "send": "Send request",
+                "required": "Write a subject.",
+            }.items()
+        }
+    shot = tmp_path / SHOT_NAMES[language]
     shot.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)
-    sign_in(page, alfa.referent, staff=False)
+    sign_in(page, user, staff=False)
+    assert page.locator("html").get_attribute("lang") == language
     open_menu(page)
-    page.locator("nav.mainnav").get_by_text("Ticket", exact=True).click()
+    page.locator("nav.mainnav").get_by_text(words["tickets"], exact=True).click()
     page.get_by_test_id("new-request").click()
-    page.select_option("select[name=category]", "configuration")
-    page.fill("textarea[name=description]", "Serve un nuovo gruppo per la filiale di Torino.")
+    expect(page.locator("h1")).to_have_text(words["new"])
+    page.select_option("select[name=category]", OPENERS[role])
+    page.fill("textarea[name=description]", f"{language}: the details of the request.")
     page.set_input_files("input[name=attachments]", str(shot))
-    page.get_by_role("button", name="Invia la richiesta").click()
+    page.get_by_role("button", name=words["send"]).click()
     expect(page.locator(".field.has-error")).to_have_count(1)  # the subject is missing
+    assert words["required"] in page.locator(".field.has-error").inner_text()
     with scopes_disabled():
         assert not Ticket.objects.exists()
-    screenshot(page, "referent-new-request-error")
-    page.fill("input[name=subject]", "Nuovo gruppo di utenti")
+    screenshot(page, f"{role}-new-request-error-{language}")
+    page.fill("input[name=subject]", f"Request of the {role} ({language})")
     page.set_input_files("input[name=attachments]", str(shot))
-    page.get_by_role("button", name="Invia la richiesta").click()
+    page.get_by_role("button", name=words["send"]).click()
     page.wait_for_selector("[data-testid=thread]")
     with scopes_disabled():
         ticket = Ticket.objects.get()
+    assert ticket.requester_id == user.pk and ticket.category == OPENERS[role]
     assert ticket.number in page.inner_text("h1")
-    assert "schermata.png" in page.content()
-    screenshot(page, "referent-new-request")
+    assert SHOT_NAMES[language] in page.content()
+    with translation.override(language):
+        recorded = translation.gettext(
+            "Request %(number)s recorded: we confirmed it by e-mail to %(email)s."
+        ) % {"number": ticket.number, "email": user.email}
+    assert recorded in page.locator(".messages").inner_text()
+    expect(page.get_by_test_id("support-footer")).to_contain_text("@")
+    screenshot(page, f"{role}-new-request-{language}")
