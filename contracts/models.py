@@ -154,6 +154,16 @@ class LicenceYear(models.Model):
     ends_on = models.DateField(_("until"))
     allocation = models.DecimalField(_("allocated hours"), **HOURS)
     lapsed_at = models.DateTimeField(_("unused hours lapsed"), null=True, blank=True)
+    # Running totals of the year's hour packs and net ledger charges (SPEC H9, issue 15), kept by
+    # PostgreSQL triggers in the same statement as every insert, update or delete of a pack or a
+    # ledger entry (migration 0006), so a balance is read from one row whatever the ledger's
+    # length. Never written by Python.
+    pack_hours = models.DecimalField(
+        _("hours in packs"), max_digits=10, decimal_places=2, default=Decimal("0"), editable=False
+    )
+    charged_hours = models.DecimalField(
+        _("hours charged"), max_digits=10, decimal_places=2, default=Decimal("0"), editable=False
+    )
 
     objects = ScopedManager(organisation="organisation")
 
@@ -172,8 +182,22 @@ class LicenceYear(models.Model):
     def __str__(self) -> str:
         return f"{self.contract.number} · {self.index}"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """The stored totals belong to the database's triggers: saving a year read earlier must
+        not write back totals that a charge has changed since."""
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                f.name
+                for f in self._meta.concrete_fields
+                if not f.primary_key and f.name not in STORED_TOTALS
+            ]
+        super().save(*args, **kwargs)
+
     def is_open_on(self, day: date) -> bool:
         return self.starts_on <= day <= self.ends_on
+
+
+STORED_TOTALS = ("pack_hours", "charged_hours")
 
 
 class HourPack(models.Model):
