@@ -102,7 +102,11 @@ class Contract(models.Model):
                 name="contract_msp_has_no_hours",
             ),
         ]
-        indexes = [models.Index(fields=["status", "expires_on"])]
+        indexes = [
+            models.Index(fields=["status", "expires_on"]),
+            # The contract list's order (issue 15): pages read in index order, never sorted.
+            models.Index(fields=["expires_on", "number"], name="contract_expires_number"),
+        ]
 
     def __str__(self) -> str:
         return self.number

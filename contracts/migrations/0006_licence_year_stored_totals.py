@@ -77,6 +77,10 @@ class Migration(migrations.Migration):
             name='pack_hours',
             field=models.DecimalField(decimal_places=2, default=Decimal('0'), editable=False, max_digits=10, verbose_name='hours in packs'),
         ),
+        migrations.AddIndex(
+            model_name="contract",
+            index=models.Index(fields=["expires_on", "number"], name="contract_expires_number"),
+        ),
         *(
             migrations.RunSQL(_function(table, column), reverse_sql=_drop(table))
             for table, column in TOTALS.items()

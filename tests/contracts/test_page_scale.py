@@ -1,0 +1,168 @@
+"""Issue 15, pages and API under load (SPEC H10, T1–T3): every non-desk key route — each role's
+home, the CSTM contract list, the customer-360, the referent hours page, the balance API and the
+log-time write — runs the same number of queries with 2 customers (or ledger entries) as with
+12, and the contract list's order is served by an index. Structure, not time: the timings are
+``scripts/bench_pages.py``'s."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+from django_scopes import scopes_disabled
+
+from accounts.models import CstmAssignment
+from contracts import services as contract_services
+from contracts.models import Contract, LicenceYear
+from tests.activities.conftest import kicked_off, log, once, requested  # noqa: F401
+from tests.conftest import client_for, make_tenant
+
+pytestmark = pytest.mark.django_db
+
+
+def _customers(cstm, first: int, last: int) -> None:
+    """Customers ``first``..``last - 1`` of the CSTM, each with charges and a reversal."""
+    for index in range(first, last):
+        tenant = make_tenant(f"Cliente {index:02d}", f"scala{index:02d}.example", cstm=cstm)
+        _charges(tenant, 3)
+
+
+def _charges(tenant, count: int) -> None:
+    with scopes_disabled():
+        year = tenant.contract.licence_years.get(index=1)
+        for n in range(count):
+            entry = contract_services.ledger_charge(
+                licence_year=year,
+                hours=Decimal("0.5"),
+                description=f"Work {n}",
+                occurred_on=timezone.localdate(),
+                by=None,
+                overdraft_allowed=None,
+            )
+        contract_services.ledger_reverse(entry=entry, reason="Wrong year", by=None)
+
+
+def _queries(user, url: str, method: str = "get", data=None) -> int:
+    client = client_for(user)
+    client.get(url if method == "get" else reverse("home"))  # warm the session and caches
+    with CaptureQueriesContext(connection) as captured:
+        response = getattr(client, method)(url, *([data] if data is not None else []))
+    assert response.status_code in (200, 302), (url, response.status_code)
+    return len(captured)
+
+
+@pytest.mark.parametrize("url", ["/", "/contracts/", "/api/v1/licence-years/"])
+def test_h_the_cstm_pages_run_the_same_queries_for_2_and_12_customers(cstm, url):
+    """The CSTM's home (cockpit and health of every customer), contract list and licence-year
+    API: no query per customer, contract or licence year."""
+    _customers(cstm, 0, 2)
+    few = _queries(cstm, url)
+    _customers(cstm, 2, 12)
+    assert _queries(cstm, url) == few
+
+
+@pytest.mark.parametrize("url", ["/", "/contracts/"])
+def test_h_the_admin_pages_run_the_same_queries_for_2_and_12_customers(cstm, admin_user, url):
+    """The admin's home (every customer's cockpit and the job health) and the contract list of
+    every customer: the same queries for 2 and 12 customers."""
+    _customers(cstm, 0, 2)
+    few = _queries(admin_user, url)
+    _customers(cstm, 2, 12)
+    assert _queries(admin_user, url) == few
+
+
+def test_h_the_customer_360_runs_the_same_queries_for_2_and_12_contracts(tenant_a, cstm):
+    """The customer-360 of a customer with 2 then 12 renewed contracts, each with charges."""
+    url = reverse("customer_360", args=[tenant_a.organisation.pk])
+    _charges(tenant_a, 2)
+    few = _queries(cstm, url)
+    with scopes_disabled():
+        for n in range(10):
+            contract = Contract.objects.create(
+                organisation=tenant_a.organisation,
+                number=f"OLD-{n}",
+                sales_channel="direct",
+                signed_on=tenant_a.contract.signed_on - timedelta(days=400 * (n + 1)),
+                starts_on=tenant_a.contract.starts_on - timedelta(days=400 * (n + 1)),
+                expires_on=tenant_a.contract.starts_on - timedelta(days=400 * n + 36),
+                hours_per_year=Decimal("20"),
+                status=Contract.Status.CLOSED,
+                cstm=cstm,
+            )
+            LicenceYear.objects.create(
+                contract=contract,
+                organisation=tenant_a.organisation,
+                index=1,
+                starts_on=contract.starts_on,
+                ends_on=contract.expires_on,
+                allocation=Decimal("20"),
+            )
+    _charges(tenant_a, 12)
+    assert _queries(cstm, url) == few
+
+
+@pytest.mark.parametrize("route", ["home", "hours", "balance"])
+def test_h10_the_referent_pages_run_the_same_queries_for_2_and_12_ledger_entries(tenant_a, route):
+    """The referent's home (live balance), hours page (every licence year and the ledger) and
+    the balance API: the same queries with 2 as with 12 ledger entries and more years."""
+    url = {
+        "home": "/",
+        "hours": reverse("hours"),
+        "balance": f"/api/v1/contracts/{tenant_a.contract.pk}/balance/",
+    }[route]
+    _charges(tenant_a, 1)
+    few = _queries(tenant_a.referent, url)
+    _charges(tenant_a, 11)
+    with scopes_disabled():
+        year = tenant_a.contract.licence_years.get(index=1)
+        contract_services.pack_add(licence_year=year, hours=Decimal("8"), by=None)
+    assert _queries(tenant_a.referent, url) == few
+
+
+def test_h3_logging_time_runs_the_same_queries_for_2_and_12_earlier_sessions(kicked_off, cstm):
+    """The log-time write (a session, its charge, the warnings): the same queries whatever the
+    request's and the year's history."""
+    req = requested(kicked_off, "platform-support")
+    url = reverse("work_log", args=[req.pk])
+    data = {"worked_on": timezone.localdate().isoformat(), "minutes": "30"}
+    for _ in range(2):
+        log(req, cstm, 30)
+    few = _queries(cstm, url, "post", once(data))
+    for _ in range(10):
+        log(req, cstm, 30)
+    _charges(kicked_off, 10)
+    assert _queries(cstm, url, "post", once(data)) == few
+
+
+def test_t2_the_cstm_contract_list_order_is_served_by_an_index(cstm):
+    """The contract list's ORDER BY (expiry, number) is read from an index, not sorted after a
+    scan of every contract."""
+    _customers(cstm, 0, 2)
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        with scopes_disabled():
+            from contracts import selectors
+
+            sql, params = selectors.contract_list().query.sql_with_params()
+        cursor.execute(f"EXPLAIN {sql} LIMIT 25", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "contract_expires_number" in plan, plan
+    assert "Sort" not in plan.split("Index")[0], plan
+
+
+def test_t2_the_cockpit_assignments_stay_scoped_to_the_cstm(cstm):
+    """The cockpit's customers are those assigned to the CSTM today (SPEC T2): another CSTM's
+    customers never appear, at either size."""
+    from tests.factories import person, provider
+
+    other = person(provider(), "cstm", email="other-cstm@provider.example")
+    _customers(cstm, 0, 2)
+    make_tenant("Altro", "altro.example", cstm=other)
+    page = client_for(cstm).get("/").content.decode()
+    with scopes_disabled():
+        foreign = CstmAssignment.objects.get(cstm=other).organisation_id
+    assert page.count("card customer-card") == 2
+    assert f'data-testid="customer-{foreign}"' not in page
