@@ -122,7 +122,7 @@ def test_h10_the_referent_pages_run_the_same_queries_for_2_and_12_ledger_entries
     assert _queries(tenant_a.referent, url) == few
 
 
-def test_h3_logging_time_runs_the_same_queries_for_2_and_12_earlier_sessions(kicked_off, cstm):
+def test_h3_logging_time_runs_the_same_queries_for_2_and_12_earlier_sessions(kicked_off, cstm):  # noqa: F811
     """The log-time write (a session, its charge, the warnings): the same queries whatever the
     request's and the year's history."""
     req = requested(kicked_off, "platform-support")
