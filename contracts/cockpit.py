@@ -44,7 +44,7 @@ def _current_years(organisation_ids: list[int], today: date) -> dict[int, _Year]
     totals). With two running contracts at once, the one most used speaks for the customer."""
     rows = (
         LicenceYear.objects.filter(
-            organisation_id__in=organisation_ids,
+            organisation_id__any=organisation_ids,
             starts_on__lte=today,
             ends_on__gte=today,
             contract__status__in=RUNNING,
@@ -108,7 +108,7 @@ def expiry_alerts(organisation_ids: list[int], today: date) -> list[cockpit.Aler
     renewal recorded; resolved by recording the renewal (the link opens its form)."""
     contracts = (
         Contract.objects.filter(
-            organisation_id__in=organisation_ids,
+            organisation_id__any=organisation_ids,
             status__in=(Contract.Status.ACTIVE, Contract.Status.EXPIRED),
             expires_on__lte=today + timedelta(days=domain.EXPIRY_WARNING_DAYS[0]),
         )
@@ -164,7 +164,7 @@ def hours_facts(organisation_ids: list[int], today: date) -> dict[int, dict[str,
 def expiry_facts(organisation_ids: list[int], today: date) -> dict[int, dict[str, Any]]:
     """Days to the expiry of each customer's latest contract, and whether a renewal exists."""
     latest = (
-        Contract.objects.filter(organisation_id__in=organisation_ids)
+        Contract.objects.filter(organisation_id__any=organisation_ids)
         .exclude(status=Contract.Status.DRAFT)
         .annotate(renewed=Exists(Contract.objects.filter(renewal_of=OuterRef("pk"))))
         .order_by("organisation_id", "-expires_on")
@@ -185,7 +185,7 @@ def cancellation_facts(organisation_ids: list[int], today: date) -> dict[int, di
     from contracts.models import CancellationNotice
 
     ids = (
-        CancellationNotice.objects.filter(organisation_id__in=organisation_ids)
+        CancellationNotice.objects.filter(organisation_id__any=organisation_ids)
         .exclude(outcome=CancellationNotice.Outcome.WON_BACK)
         .order_by()
         .values_list("organisation_id", flat=True)

@@ -166,3 +166,22 @@ def test_t2_the_cockpit_assignments_stay_scoped_to_the_cstm(cstm):
         foreign = CstmAssignment.objects.get(cstm=other).organisation_id
     assert page.count("card customer-card") == 2
     assert f'data-testid="customer-{foreign}"' not in page
+
+
+def test_t1_the_cockpit_any_lookup_finds_exactly_what_in_finds(cstm, tenant_b):
+    """``organisation_id__any`` (one array parameter, issue 15) selects the same rows as
+    ``__in`` — the given customers' and no other's — and nothing for no id."""
+    import csm_portal.cockpit  # noqa: F401  (registers the lookup)
+
+    _customers(cstm, 0, 3)
+    with scopes_disabled():
+        ids = list(
+            CstmAssignment.objects.filter(cstm=cstm).values_list("organisation_id", flat=True)
+        )
+        assert tenant_b.organisation.pk not in ids
+        for wanted in (ids, ids[:1], []):
+            found = set(Contract.objects.filter(organisation_id__any=wanted).values_list("pk"))
+            assert found == set(
+                Contract.objects.filter(organisation_id__in=wanted).values_list("pk")
+            )
+        assert Contract.objects.filter(organisation_id__any=ids).count() == 3
