@@ -264,7 +264,11 @@ class LedgerEntry(models.Model):
         ordering = ["-occurred_on", "-pk"]
         verbose_name = _("ledger entry")
         verbose_name_plural = _("ledger entries")
-        indexes = [models.Index(fields=["licence_year", "occurred_on"])]
+        indexes = [
+            models.Index(fields=["licence_year", "occurred_on"]),
+            # The customer-360's timeline of charges, newest first (issue 15).
+            models.Index(fields=["organisation", "-created_at", "-id"], name="ledger_org_created"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=(Q(kind="charge", hours__gt=0, reverses__isnull=True))

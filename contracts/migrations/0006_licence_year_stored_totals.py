@@ -81,6 +81,12 @@ class Migration(migrations.Migration):
             model_name="contract",
             index=models.Index(fields=["expires_on", "number"], name="contract_expires_number"),
         ),
+        migrations.AddIndex(
+            model_name="ledgerentry",
+            index=models.Index(
+                fields=["organisation", "-created_at", "-id"], name="ledger_org_created"
+            ),
+        ),
         *(
             migrations.RunSQL(_function(table, column), reverse_sql=_drop(table))
             for table, column in TOTALS.items()

@@ -185,3 +185,45 @@ def test_t1_the_cockpit_any_lookup_finds_exactly_what_in_finds(cstm, tenant_b):
                 Contract.objects.filter(organisation_id__in=wanted).values_list("pk")
             )
         assert Contract.objects.filter(organisation_id__any=ids).count() == 3
+
+
+def test_t1_the_360_charges_timeline_order_is_served_by_an_index(tenant_a):
+    """The customer-360's charges, newest first, are read from the (organisation, created_at)
+    index: no sort of every ledger entry of the customer."""
+    from csm_portal import timeline
+
+    source = next(s for s in timeline.sources() if s.name == "contracts.charge")
+    with scopes_disabled():
+        rows = source.rows(tenant_a.organisation.pk).order_by("-created_at", "-pk")[:26]
+        sql, params = rows.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "ledger_org_created" in plan, plan
+    assert "Sort" not in plan, plan
+
+
+def test_t1_the_360_timeline_renders_only_the_touchpoints_of_its_page(tenant_a, monkeypatch):
+    """Issue 15: every source gives its newest rows, but only the page's 25 are turned into
+    touchpoints (titles, links, dates): the rest is never rendered."""
+    import dataclasses
+
+    from csm_portal import timeline
+
+    _charges(tenant_a, 40)
+    built = []
+    for source in timeline.sources():
+        original = source.touchpoint
+
+        def counting(row, _original=original):
+            built.append(row)
+            return _original(row)
+
+        monkeypatch.setitem(
+            timeline._sources, source.name, dataclasses.replace(source, touchpoint=counting)
+        )
+    with scopes_disabled():
+        page = timeline.timeline(organisation_id=tenant_a.organisation.pk)
+    assert len(page.items) == timeline.PAGE_SIZE == len(built)
+    assert page.next_cursor is not None
