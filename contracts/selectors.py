@@ -71,6 +71,32 @@ def contract_list(
     return queryset
 
 
+class IdsFirst:
+    """A queryset paged in two steps (issue 15): the page's ids in the list's order, from the
+    narrow rows of one table and its index; then those rows with their relations and prefetches.
+    Deep pages then never sort the wide joined rows of every contract. Give it to a Paginator."""
+
+    ordered = True
+
+    def __init__(self, queryset: QuerySet) -> None:
+        self.queryset = queryset
+
+    def count(self) -> int:
+        return self.queryset.count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, item: slice) -> list:
+        ids = list(
+            self.queryset.select_related(None)
+            .prefetch_related(None)
+            .values_list("pk", flat=True)[item]
+        )
+        rows = {row.pk: row for row in self.queryset.order_by().filter(pk__in=ids)}
+        return [rows[pk] for pk in ids if pk in rows]
+
+
 def contract_get(*, contract_id: int) -> Contract:
     return get_object_or_404(
         Contract.objects.select_related("organisation", "cstm", "renewal_of"), pk=contract_id
