@@ -146,3 +146,50 @@ def test_h10_reading_balances_never_sums_the_ledger(tenant_a):
     sql = " ".join(q["sql"] for q in queries.captured_queries)
     assert "contracts_licenceyear" in sql
     assert "SUM(" not in sql.upper()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_h9_concurrent_charges_and_reversals_keep_the_stored_totals_exact(cstm):
+    """Four connections charge and reverse the same licence year at once: the stored total is
+    still exactly the sum of the ledger (each write adds under the licence-year row's lock)."""
+    import threading
+
+    from django.db import connections
+
+    from tests.conftest import make_tenant
+
+    tenant = make_tenant("Concorrente", "concorrente.example", cstm=cstm)
+    with scopes_disabled():
+        year = tenant.contract.licence_years.get(index=1)
+    errors: list[BaseException] = []
+
+    def work(n: int) -> None:
+        try:
+            with scopes_disabled():
+                for k in range(5):
+                    entry = services.ledger_charge(
+                        licence_year=year,
+                        hours=Decimal("0.5") * (n + 1),
+                        description=f"Thread {n}.{k}",
+                        occurred_on=timezone.localdate(),
+                        by=None,
+                        overdraft_allowed=None,
+                    )
+                    if k % 2:
+                        services.ledger_reverse(entry=entry, reason="Twice", by=None)
+        except BaseException as error:  # noqa: BLE001  (reported by the main thread)
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    with scopes_disabled():
+        packs, charged = _sums(year)
+        fresh = LicenceYear.objects.get(pk=year.pk)
+        assert (fresh.pack_hours, fresh.charged_hours) == (packs, charged)
+        assert LedgerEntry.objects.filter(licence_year=year).count() == 1 + 4 * 5 + 4 * 2
