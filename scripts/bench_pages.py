@@ -59,19 +59,22 @@ def measure() -> dict:
     from tests.conftest import mark_authentication
 
     results: dict = {"requests_per_page": REQUESTS, "pages": {}}
-    print(f"\n{'page':34} {'p50 ms':>8} {'p95 ms':>8} {'req/s':>7} {'queries':>8} {'SQL ms':>7}")
+    print(
+        f"\n{'page':34} {'p50 ms':>8} {'p95 ms':>8} {'req/s':>7} {'queries':>8} {'SQL ms':>7} {'CPU ms':>7}"
+    )
     for label, (user, url) in _pages().items():
         client = Client()
         client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
         mark_authentication(client, user)
         response = client.get(url)
         assert response.status_code == 200, (url, response.status_code)
-        timings, queries, sql = [], set(), []
+        timings, queries, sql, cpu = [], set(), [], []
         for _ in range(REQUESTS):
             with CaptureQueriesContext(connection) as captured:
-                started = time.perf_counter()
+                started, cpu_started = time.perf_counter(), time.process_time()
                 response = client.get(url)
                 timings.append((time.perf_counter() - started) * 1000)
+                cpu.append((time.process_time() - cpu_started) * 1000)
             assert response.status_code == 200
             queries.add(len(captured))
             sql.append(sum(float(q["time"]) for q in captured.captured_queries) * 1000)
@@ -83,11 +86,14 @@ def measure() -> dict:
             "requests_per_second": round(1000 * len(timings) / sum(timings), 1),
             "queries": sorted(queries),
             "sql_ms": round(statistics.median(sql), 1),
+            # CPU of this process (Django, ORM, templates): steadier than wall time on a
+            # shared machine.
+            "cpu_ms": round(statistics.median(cpu), 1),
         }
         results["pages"][label] = row
         print(
             f"{label:34} {row['p50_ms']:8} {row['p95_ms']:8} {row['requests_per_second']:7} "
-            f"{','.join(map(str, row['queries'])):>8} {row['sql_ms']:7}"
+            f"{','.join(map(str, row['queries'])):>8} {row['sql_ms']:7} {row['cpu_ms']:7}"
         )
         if PROFILE:
             profiler = cProfile.Profile()
@@ -96,6 +102,10 @@ def measure() -> dict:
                 client.get(url)
             profiler.disable()
             pstats.Stats(profiler).sort_stats("cumulative").print_stats(35)
+    varying = {
+        label: row["queries"] for label, row in results["pages"].items() if len(row["queries"]) > 1
+    }
+    assert not varying, f"queries per page vary between identical requests: {varying}"
     return results
 
 
