@@ -60,7 +60,8 @@ def measure() -> dict:
 
     results: dict = {"requests_per_page": REQUESTS, "pages": {}}
     print(
-        f"\n{'page':34} {'p50 ms':>8} {'p95 ms':>8} {'req/s':>7} {'queries':>8} {'SQL ms':>7} {'CPU ms':>7}"
+        f"\n{'page':34} {'p50 ms':>8} {'p95 ms':>8} {'req/s':>7} {'queries':>8} "
+        f"{'SQL ms':>7} {'CPU ms':>7}"
     )
     for label, (user, url) in _pages().items():
         client = Client()
