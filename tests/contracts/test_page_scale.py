@@ -252,3 +252,25 @@ def test_t1_the_360_timeline_renders_only_the_touchpoints_of_its_page(tenant_a, 
         page = timeline.timeline(organisation_id=tenant_a.organisation.pk)
     assert len(page.items) == timeline.PAGE_SIZE == len(built)
     assert page.next_cursor is not None
+
+
+def test_h10_the_cockpit_pages_its_cards_and_counts_every_customer(cstm, monkeypatch):
+    """Issue 15: the cockpit renders one page of customer cards (the most urgent first) while
+    its tiles count every customer; the next page shows the others, none twice."""
+    import re
+
+    from accounts import views
+
+    monkeypatch.setattr(views, "COCKPIT_PAGE_SIZE", 2)
+    _customers(cstm, 0, 3)
+    client = client_for(cstm)
+    first = client.get("/").content.decode()
+    second = client.get("/?page=2").content.decode()
+    assert re.search(r'data-testid="customer-count">3<', first)
+    shown = [re.findall(r'data-testid="customer-(\d+)"', page) for page in (first, second)]
+    assert [len(ids) for ids in shown] == [2, 1]
+    with scopes_disabled():
+        assigned = set(
+            CstmAssignment.objects.filter(cstm=cstm).values_list("organisation_id", flat=True)
+        )
+    assert {int(pk) for pk in shown[0] + shown[1]} == assigned
