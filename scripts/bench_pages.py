@@ -48,6 +48,22 @@ def _pages() -> dict:
     }
 
 
+def _blocks(queries: list[dict]) -> int:
+    """Shared buffers (hit + read) of the queries of one request, replayed under EXPLAIN."""
+    from django.db import connection
+
+    total = 0
+    with connection.cursor() as cursor:
+        for query in queries:
+            sql = query["sql"]
+            if not sql.lstrip().upper().startswith("SELECT"):
+                continue
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + sql)
+            plan = cursor.fetchone()[0][0]["Plan"]
+            total += plan.get("Shared Hit Blocks", 0) + plan.get("Shared Read Blocks", 0)
+    return total
+
+
 def measure() -> dict:
     import cProfile
     import pstats
@@ -61,7 +77,7 @@ def measure() -> dict:
     results: dict = {"requests_per_page": REQUESTS, "pages": {}}
     print(
         f"\n{'page':34} {'p50 ms':>8} {'p95 ms':>8} {'req/s':>7} {'queries':>8} "
-        f"{'SQL ms':>7} {'CPU ms':>7}"
+        f"{'SQL ms':>7} {'CPU ms':>7} {'blocks':>7}"
     )
     for label, (user, url) in _pages().items():
         client = Client()
@@ -78,9 +94,11 @@ def measure() -> dict:
                 cpu.append((time.process_time() - cpu_started) * 1000)
             assert response.status_code == 200
             queries.add(len(captured))
+            last_queries = list(captured.captured_queries)
             sql.append(sum(float(q["time"]) for q in captured.captured_queries) * 1000)
             reset_queries()
         timings.sort()
+        blocks = _blocks(last_queries)
         row = {
             "p50_ms": round(statistics.median(timings), 1),
             "p95_ms": round(timings[max(int(len(timings) * 0.95) - 1, 0)], 1),
@@ -90,11 +108,15 @@ def measure() -> dict:
             # CPU of this process (Django, ORM, templates): steadier than wall time on a
             # shared machine.
             "cpu_ms": round(statistics.median(cpu), 1),
+            # PostgreSQL buffers the page's queries touch (EXPLAIN ANALYZE BUFFERS): the work
+            # the database does, independent of the machine's load.
+            "blocks": blocks,
         }
         results["pages"][label] = row
         print(
             f"{label:34} {row['p50_ms']:8} {row['p95_ms']:8} {row['requests_per_second']:7} "
-            f"{','.join(map(str, row['queries'])):>8} {row['sql_ms']:7} {row['cpu_ms']:7}"
+            f"{','.join(map(str, row['queries'])):>8} {row['sql_ms']:7} {row['cpu_ms']:7} "
+            f"{row['blocks']:7}"
         )
         if PROFILE:
             profiler = cProfile.Profile()
