@@ -105,7 +105,9 @@ class Contract(models.Model):
         indexes = [
             models.Index(fields=["status", "expires_on"]),
             # The contract list's order (issue 15): pages read in index order, never sorted.
-            models.Index(fields=["expires_on", "number"], name="contract_expires_number"),
+            models.Index(
+                fields=["expires_on", "number"], include=["id"], name="contract_expires_number"
+            ),
         ]
 
     def __str__(self) -> str:

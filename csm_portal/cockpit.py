@@ -44,7 +44,10 @@ class AnyOf(Lookup):
 
     def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list]:
         lhs, lhs_params = self.process_lhs(compiler, connection)
-        return f"{lhs} = ANY(%s)", [*lhs_params, [int(pk) for pk in self.rhs]]
+        # A constant array literal (not ARRAY[...]): the planner then estimates it exactly as
+        # it does an IN list, which PostgreSQL turns into this same ``= ANY('{...}')``.
+        literal = "{" + ",".join(str(int(pk)) for pk in self.rhs) + "}"
+        return f"{lhs} = ANY(%s::bigint[])", [*lhs_params, literal]
 
 
 ForeignKey.register_lookup(AnyOf)

@@ -79,7 +79,9 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name="contract",
-            index=models.Index(fields=["expires_on", "number"], name="contract_expires_number"),
+            index=models.Index(
+                fields=["expires_on", "number"], include=["id"], name="contract_expires_number"
+            ),
         ),
         migrations.AddIndex(
             model_name="ledgerentry",
