@@ -29,6 +29,7 @@ from csm_portal import cockpit
 from csm_portal.web import NOT_DONE, paginate, role_required, submit
 
 ADMIN = (Role.PROVIDER_ADMIN,)
+COCKPIT_PAGE_SIZE = 50  # customer cards per page of the CSTM's and the admin's cockpit
 
 
 @role_required()
@@ -45,6 +46,9 @@ def home(request: HttpRequest) -> HttpResponse:
         organisations = list(selectors.organisation_list())
         rows = cockpit.customer_rows(organisations, today)
         context["customers"] = rows
+        # Issue 15: the counts and the order cover every customer; the cards are a page of the
+        # most urgent first, so the page costs the same with 30 customers as with 2,000.
+        context["customer_page"] = paginate(request, rows, per_page=COCKPIT_PAGE_SIZE)
         context["health_counts"] = {
             level: sum(1 for row in rows if row.health.level == level)
             for level in ("critical", "at_risk", "good")

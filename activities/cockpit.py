@@ -56,7 +56,7 @@ def waiting_alerts(organisation_ids: list[int], today: date) -> list[cockpit.Ale
     several to the request list filtered on that status and customer."""
     rows = (
         ActivityRequest.objects.filter(
-            organisation_id__in=organisation_ids, status__in=list(_WAITING)
+            organisation_id__any=organisation_ids, status__in=list(_WAITING)
         )
         .values("organisation_id", "organisation__name", "status")
         .annotate(n=Count("pk"), first=Min("pk"))
@@ -85,7 +85,7 @@ def waiting_alerts(organisation_ids: list[int], today: date) -> list[cockpit.Ale
 def contact_facts(organisation_ids: list[int], today: date) -> dict[int, dict[str, Any]]:
     """The last day a CSTM worked for the customer (one query)."""
     rows = (
-        WorkSession.objects.filter(organisation_id__in=organisation_ids, worked_on__lte=today)
+        WorkSession.objects.filter(organisation_id__any=organisation_ids, worked_on__lte=today)
         .values("organisation_id")
         .annotate(last=Max("worked_on"))
         .order_by()

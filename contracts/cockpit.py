@@ -2,6 +2,7 @@
 95 %, expiry alerts at 60/30/7 days, the hours facts of the customer's health, the referent's
 hours with its burn bar, and when the daily lifecycle job last ran."""
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -13,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from contracts import domain, selectors
-from contracts.models import Contract
+from contracts.models import Contract, LicenceYear
 from contracts.templatetags.hours import hours as hours_text
 from csm_portal import cockpit, health
 
@@ -26,27 +27,48 @@ def daily_run_recorded(report: dict) -> None:
     cache.set(DAILY_RUN_CACHE_KEY, {"at": timezone.now(), "report": report}, timeout=None)
 
 
-def _current_years(organisation_ids: list[int], today: date) -> dict[int, Any]:
-    """The current licence year of each organisation with its balance (one query). With two
-    running contracts at once, the one most used speaks for the customer."""
-    years = (
-        selectors.licence_years_with_balances()
-        .filter(
-            organisation_id__in=organisation_ids,
+@dataclass(frozen=True)
+class _Year:
+    """The few facts of a current licence year the cockpit needs (no model instance: the admin's
+    cockpit reads one per customer, thousands)."""
+
+    contract_id: int
+    index: int
+    starts_on: date
+    ends_on: date
+    balance: domain.Balance
+
+
+def _current_years(organisation_ids: list[int], today: date) -> dict[int, _Year]:
+    """The current licence year of each organisation with its balance (one query, the stored
+    totals). With two running contracts at once, the one most used speaks for the customer."""
+    rows = (
+        LicenceYear.objects.filter(
+            organisation_id__any=organisation_ids,
             starts_on__lte=today,
             ends_on__gte=today,
             contract__status__in=RUNNING,
         )
-        .select_related("contract")
+        .order_by("contract_id", "index")
+        .values_list(
+            "organisation_id",
+            "contract_id",
+            "index",
+            "starts_on",
+            "ends_on",
+            "allocation",
+            "pack_hours",
+            "charged_hours",
+        )
     )
-    found: dict[int, Any] = {}
-    for year in years:
-        balance = selectors.balance_of(year)
+    found: dict[int, _Year] = {}
+    for organisation_id, contract_id, index, starts_on, ends_on, allocation, packs, charged in rows:
+        balance = domain.Balance(allocation=allocation, packs=packs, charged=charged)
         if balance.total <= 0:
             continue
-        kept = found.get(year.organisation_id)
-        if kept is None or balance.used_fraction > selectors.balance_of(kept).used_fraction:
-            found[year.organisation_id] = year
+        kept = found.get(organisation_id)
+        if kept is None or balance.used_fraction > kept.balance.used_fraction:
+            found[organisation_id] = _Year(contract_id, index, starts_on, ends_on, balance)
     return found
 
 
@@ -59,7 +81,7 @@ def balance_alerts(organisation_ids: list[int], today: date) -> list[cockpit.Ale
     an extra pack (added on the contract's page the link opens) or by the next licence year."""
     alerts = []
     for organisation_id, year in _current_years(organisation_ids, today).items():
-        balance = selectors.balance_of(year)
+        balance = year.balance
         used = balance.used_percent
         if used < 80:
             continue
@@ -86,7 +108,7 @@ def expiry_alerts(organisation_ids: list[int], today: date) -> list[cockpit.Aler
     renewal recorded; resolved by recording the renewal (the link opens its form)."""
     contracts = (
         Contract.objects.filter(
-            organisation_id__in=organisation_ids,
+            organisation_id__any=organisation_ids,
             status__in=(Contract.Status.ACTIVE, Contract.Status.EXPIRED),
             expires_on__lte=today + timedelta(days=domain.EXPIRY_WARNING_DAYS[0]),
         )
@@ -133,7 +155,7 @@ def hours_facts(organisation_ids: list[int], today: date) -> dict[int, dict[str,
     for organisation_id, year in _current_years(organisation_ids, today).items():
         elapsed = domain.elapsed_fraction(year.starts_on, year.ends_on, today)
         facts[organisation_id] = {
-            "used_percent": selectors.balance_of(year).used_percent,
+            "used_percent": year.balance.used_percent,
             "elapsed_percent": int(elapsed * 100),
         }
     return facts
@@ -142,7 +164,7 @@ def hours_facts(organisation_ids: list[int], today: date) -> dict[int, dict[str,
 def expiry_facts(organisation_ids: list[int], today: date) -> dict[int, dict[str, Any]]:
     """Days to the expiry of each customer's latest contract, and whether a renewal exists."""
     latest = (
-        Contract.objects.filter(organisation_id__in=organisation_ids)
+        Contract.objects.filter(organisation_id__any=organisation_ids)
         .exclude(status=Contract.Status.DRAFT)
         .annotate(renewed=Exists(Contract.objects.filter(renewal_of=OuterRef("pk"))))
         .order_by("organisation_id", "-expires_on")
@@ -163,7 +185,7 @@ def cancellation_facts(organisation_ids: list[int], today: date) -> dict[int, di
     from contracts.models import CancellationNotice
 
     ids = (
-        CancellationNotice.objects.filter(organisation_id__in=organisation_ids)
+        CancellationNotice.objects.filter(organisation_id__any=organisation_ids)
         .exclude(outcome=CancellationNotice.Outcome.WON_BACK)
         .order_by()
         .values_list("organisation_id", flat=True)

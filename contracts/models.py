@@ -102,7 +102,13 @@ class Contract(models.Model):
                 name="contract_msp_has_no_hours",
             ),
         ]
-        indexes = [models.Index(fields=["status", "expires_on"])]
+        indexes = [
+            models.Index(fields=["status", "expires_on"]),
+            # The contract list's order (issue 15): pages read in index order, never sorted.
+            models.Index(
+                fields=["expires_on", "number"], include=["id"], name="contract_expires_number"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.number
@@ -154,6 +160,16 @@ class LicenceYear(models.Model):
     ends_on = models.DateField(_("until"))
     allocation = models.DecimalField(_("allocated hours"), **HOURS)
     lapsed_at = models.DateTimeField(_("unused hours lapsed"), null=True, blank=True)
+    # Running totals of the year's hour packs and net ledger charges (SPEC H9, issue 15), kept by
+    # PostgreSQL triggers in the same statement as every insert, update or delete of a pack or a
+    # ledger entry (migration 0006), so a balance is read from one row whatever the ledger's
+    # length. Never written by Python.
+    pack_hours = models.DecimalField(
+        _("hours in packs"), max_digits=10, decimal_places=2, default=Decimal("0"), editable=False
+    )
+    charged_hours = models.DecimalField(
+        _("hours charged"), max_digits=10, decimal_places=2, default=Decimal("0"), editable=False
+    )
 
     objects = ScopedManager(organisation="organisation")
 
@@ -172,8 +188,22 @@ class LicenceYear(models.Model):
     def __str__(self) -> str:
         return f"{self.contract.number} · {self.index}"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """The stored totals belong to the database's triggers: saving a year read earlier must
+        not write back totals that a charge has changed since."""
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                f.name
+                for f in self._meta.concrete_fields
+                if not f.primary_key and f.name not in STORED_TOTALS
+            ]
+        super().save(*args, **kwargs)
+
     def is_open_on(self, day: date) -> bool:
         return self.starts_on <= day <= self.ends_on
+
+
+STORED_TOTALS = ("pack_hours", "charged_hours")
 
 
 class HourPack(models.Model):
@@ -236,7 +266,11 @@ class LedgerEntry(models.Model):
         ordering = ["-occurred_on", "-pk"]
         verbose_name = _("ledger entry")
         verbose_name_plural = _("ledger entries")
-        indexes = [models.Index(fields=["licence_year", "occurred_on"])]
+        indexes = [
+            models.Index(fields=["licence_year", "occurred_on"]),
+            # The customer-360's timeline of charges, newest first (issue 15).
+            models.Index(fields=["organisation", "-created_at", "-id"], name="ledger_org_created"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=(Q(kind="charge", hours__gt=0, reverses__isnull=True))

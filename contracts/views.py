@@ -32,7 +32,10 @@ def contract_list(request: HttpRequest) -> HttpResponse:
     search = request.GET.get("q", "").strip()
     status = request.GET.get("status", "")
     today = timezone.localdate()
-    page = paginate(request, selectors.contract_list(search=search, status=status, today=today))
+    page = paginate(
+        request,
+        selectors.IdsFirst(selectors.contract_list(search=search, status=status, today=today)),
+    )
     rows = []
     for contract in page.object_list:
         year = contract.current_years[0] if contract.current_years else None

@@ -29,7 +29,28 @@ from dataclasses import dataclass, field, fields
 from datetime import date
 from typing import Any
 
+from django.db.models import ForeignKey, Lookup
+
 from csm_portal.health import AT_RISK, CRITICAL, GOOD, Health, HealthFacts, health_of
+
+
+class AnyOf(Lookup):
+    """``organisation_id__any=ids``: ``organisation_id = ANY(%s)`` with the ids as ONE array
+    parameter (issue 15). ``__in`` prepares and quotes each id in Python, about 8 ms per query
+    for the admin's 2,000 customers; the providers below ask for every customer at once."""
+
+    lookup_name = "any"
+    prepare_rhs = False
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list]:
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        # A constant array literal (not ARRAY[...]): the planner then estimates it exactly as
+        # it does an IN list, which PostgreSQL turns into this same ``= ANY('{...}')``.
+        literal = "{" + ",".join(str(int(pk)) for pk in self.rhs) + "}"
+        return f"{lhs} = ANY(%s::bigint[])", [*lhs_params, literal]
+
+
+ForeignKey.register_lookup(AnyOf)
 
 # Who a panel is for: the role of the home's reader, plus "jobs" (the admin's health of the
 # scheduled jobs and mailboxes).

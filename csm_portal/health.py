@@ -7,7 +7,8 @@ level is the worst reason's, and a customer with no reason is good. The threshol
 below so that a reader of the cockpit and of this file finds the same numbers.
 """
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.utils.translation import gettext as _
@@ -62,9 +63,17 @@ class HealthFacts:
 
 @dataclass(frozen=True)
 class Reason:
+    """One signal's verdict. The sentence is rendered when read, in the active language: the
+    admin's cockpit ranks thousands of customers but shows the reasons of one page of them
+    (issue 15), and gettext is most of what a health costs."""
+
     signal: str  # burn, underuse, sla, backlog, onboarding, expiry, cancellation, contact
     level: str
-    sentence: str
+    text: Callable[[], str] = field(compare=False, repr=False)
+
+    @property
+    def sentence(self) -> str:
+        return self.text()
 
 
 @dataclass(frozen=True)
@@ -88,16 +97,22 @@ def _burn(facts: HealthFacts) -> list[Reason]:
     ahead = used - elapsed
     if ahead >= BURN_AHEAD_AT_RISK:
         level = CRITICAL if ahead >= BURN_AHEAD_CRITICAL else AT_RISK
-        sentence = _(
-            "%(used)s%% of the year's hours are used with %(elapsed)s%% of the licence year "
-            "elapsed: the hours will run out before the year ends."
-        ) % {"used": used, "elapsed": elapsed}
+
+        def sentence() -> str:
+            return _(
+                "%(used)s%% of the year's hours are used with %(elapsed)s%% of the licence year "
+                "elapsed: the hours will run out before the year ends."
+            ) % {"used": used, "elapsed": elapsed}
+
         return [Reason("burn", level, sentence)]
     if elapsed >= UNDERUSE_FROM_ELAPSED and used < elapsed * UNDERUSE_SHARE:
-        sentence = _(
-            "Only %(used)s%% of the year's hours are used with %(elapsed)s%% of the licence "
-            "year elapsed: the customer is not using the service it paid for."
-        ) % {"used": used, "elapsed": elapsed}
+
+        def sentence() -> str:
+            return _(
+                "Only %(used)s%% of the year's hours are used with %(elapsed)s%% of the licence "
+                "year elapsed: the customer is not using the service it paid for."
+            ) % {"used": used, "elapsed": elapsed}
+
         return [Reason("underuse", AT_RISK, sentence)]
     return []
 
@@ -106,16 +121,22 @@ def _tickets(facts: HealthFacts) -> list[Reason]:
     reasons = []
     if facts.sla_breaches > 0:
         level = CRITICAL if facts.sla_breaches >= SLA_BREACHES_CRITICAL else AT_RISK
-        sentence = ngettext(
-            "%(n)s open ticket is past its service-level target.",
-            "%(n)s open tickets are past their service-level target.",
-            facts.sla_breaches,
-        ) % {"n": facts.sla_breaches}
+
+        def sentence() -> str:
+            return ngettext(
+                "%(n)s open ticket is past its service-level target.",
+                "%(n)s open tickets are past their service-level target.",
+                facts.sla_breaches,
+            ) % {"n": facts.sla_breaches}
+
         reasons.append(Reason("sla", level, sentence))
     if facts.open_tickets >= BACKLOG_AT_RISK:
-        sentence = ngettext(
-            "%(n)s ticket is open.", "%(n)s tickets are open.", facts.open_tickets
-        ) % {"n": facts.open_tickets}
+
+        def sentence() -> str:
+            return ngettext(
+                "%(n)s ticket is open.", "%(n)s tickets are open.", facts.open_tickets
+            ) % {"n": facts.open_tickets}
+
         reasons.append(Reason("backlog", AT_RISK, sentence))
     return reasons
 
@@ -125,11 +146,14 @@ def _onboarding(facts: HealthFacts) -> list[Reason]:
     if late is None or late <= 0:
         return []
     level = CRITICAL if late > ONBOARDING_LATE_CRITICAL else AT_RISK
-    sentence = ngettext(
-        "Onboarding is %(n)s day past its target go-live.",
-        "Onboarding is %(n)s days past its target go-live.",
-        late,
-    ) % {"n": late}
+
+    def sentence() -> str:
+        return ngettext(
+            "Onboarding is %(n)s day past its target go-live.",
+            "Onboarding is %(n)s days past its target go-live.",
+            late,
+        ) % {"n": late}
+
     return [Reason("onboarding", level, sentence)]
 
 
@@ -138,38 +162,54 @@ def _expiry(facts: HealthFacts) -> list[Reason]:
     if days is None or facts.renewal_recorded or days > EXPIRY_AT_RISK:
         return []
     if days < 0:
-        sentence = ngettext(
-            "The contract expired %(n)s day ago.", "The contract expired %(n)s days ago.", -days
-        ) % {"n": -days}
+
+        def sentence() -> str:
+            return ngettext(
+                "The contract expired %(n)s day ago.", "The contract expired %(n)s days ago.", -days
+            ) % {"n": -days}
+
         return [Reason("expiry", CRITICAL, sentence)]
     level = CRITICAL if days <= EXPIRY_CRITICAL else AT_RISK
-    sentence = ngettext(
-        "The contract expires in %(n)s day and no renewal is recorded.",
-        "The contract expires in %(n)s days and no renewal is recorded.",
-        days,
-    ) % {"n": days}
+
+    def sentence() -> str:
+        return ngettext(
+            "The contract expires in %(n)s day and no renewal is recorded.",
+            "The contract expires in %(n)s days and no renewal is recorded.",
+            days,
+        ) % {"n": days}
+
     return [Reason("expiry", level, sentence)]
 
 
 def _cancellation(facts: HealthFacts) -> list[Reason]:
     if not facts.cancellation_notice:
         return []
-    return [Reason("cancellation", CRITICAL, _("The customer has given notice of cancellation."))]
+
+    def sentence() -> str:
+        return _("The customer has given notice of cancellation.")
+
+    return [Reason("cancellation", CRITICAL, sentence)]
 
 
 def _contact(facts: HealthFacts) -> list[Reason]:
     days = facts.days_since_contact
     if days is None:
-        sentence = _("No meeting, work session or ticket reply is recorded yet.")
+
+        def sentence() -> str:
+            return _("No meeting, work session or ticket reply is recorded yet.")
+
         return [Reason("contact", AT_RISK, sentence)]
     if days <= CONTACT_AT_RISK:
         return []
     level = CRITICAL if days > CONTACT_CRITICAL else AT_RISK
-    sentence = ngettext(
-        "Last contact (meeting, work session or ticket reply) %(n)s day ago.",
-        "Last contact (meeting, work session or ticket reply) %(n)s days ago.",
-        days,
-    ) % {"n": days}
+
+    def sentence() -> str:
+        return ngettext(
+            "Last contact (meeting, work session or ticket reply) %(n)s day ago.",
+            "Last contact (meeting, work session or ticket reply) %(n)s days ago.",
+            days,
+        ) % {"n": days}
+
     return [Reason("contact", level, sentence)]
 
 

@@ -173,7 +173,9 @@ def timeline(
     """A page of the organisation's touchpoints, newest first: one query per source, each
     limited to ``limit + 1`` rows, merged by time (the extra row says whether a next page
     exists)."""
-    collected: list[Touchpoint] = []
+    # (time, source name, pk, source, row): rows are ranked first and only the page's rows are
+    # turned into touchpoints (translated titles, links, dates), not every source's limit + 1.
+    found: list[tuple] = []
     for source in sources(kinds):
         rows = source.rows(organisation_id).filter(**{f"{source.at}__isnull": False})
         if since is not None:
@@ -183,20 +185,14 @@ def timeline(
         if before is not None:
             rows = rows.filter(_before(source, before))
         for row in rows.order_by(f"-{source.at}", "-pk")[: limit + 1]:
-            shown = source.touchpoint(row)
-            collected.append(
-                replace(
-                    shown,
-                    at=getattr(row, source.at),
-                    kind=source.kind,
-                    source=source.name,
-                    pk=row.pk,
-                )
-            )
-    collected.sort(key=lambda t: (t.at, t.source, t.pk), reverse=True)
-    items = collected[:limit]
+            found.append((getattr(row, source.at), source.name, row.pk, source, row))
+    found.sort(key=lambda f: (f[0], f[1], f[2]), reverse=True)
+    items = [
+        replace(source.touchpoint(row), at=at, kind=source.kind, source=name, pk=pk)
+        for at, name, pk, source, row in found[:limit]
+    ]
     next_cursor = None
-    if len(collected) > limit and items:
+    if len(found) > limit and items:
         last = items[-1]
         next_cursor = Cursor(at=last.at, source=last.source, pk=last.pk)  # type: ignore[arg-type]
     return TimelinePage(items=items, next_cursor=next_cursor)

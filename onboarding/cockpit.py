@@ -31,11 +31,11 @@ def kickoff_alerts(organisation_ids: list[int], today: date) -> list[cockpit.Ale
     """SPEC O1: the kick-off step of the plan is still open. With no kick-off meeting planned
     the link schedules one; with one planned it opens it (its minutes close the step)."""
     open_steps = PlanStep.objects.filter(
-        organisation_id__in=organisation_ids, code=steps.KICKOFF, year=0
+        organisation_id__any=organisation_ids, code=steps.KICKOFF, year=0
     ).exclude(state__in=(PlanStep.State.DONE, PlanStep.State.SKIPPED))
     planned = dict(
         Meeting.objects.filter(
-            organisation_id__in=organisation_ids,
+            organisation_id__any=organisation_ids,
             kind=Meeting.Kind.KICKOFF,
             status=Meeting.Status.PLANNED,
         )
@@ -81,7 +81,7 @@ def kickoff_alerts(organisation_ids: list[int], today: date) -> list[cockpit.Ale
 
 def _late_plans(organisation_ids: list[int], today: date):
     return OnboardingPlan.objects.filter(
-        organisation_id__in=organisation_ids, go_live_on__isnull=True, target_go_live_on__lt=today
+        organisation_id__any=organisation_ids, go_live_on__isnull=True, target_go_live_on__lt=today
     ).only("organisation_id", "target_go_live_on")
 
 
@@ -119,7 +119,7 @@ def cancellation_alerts(organisation_ids: list[int], today: date) -> list[cockpi
     ).exclude(status=Meeting.Status.CANCELLED)
     notices = (
         CancellationNotice.objects.filter(
-            organisation_id__in=organisation_ids,
+            organisation_id__any=organisation_ids,
             outcome=CancellationNotice.Outcome.PENDING,
             contract__status__in=(
                 Contract.Status.ACTIVE,
@@ -158,7 +158,9 @@ def contact_facts(organisation_ids: list[int], today: date) -> dict[int, dict[st
     """The last meeting held (or started) with the customer (one query)."""
     end_of_today = timezone.make_aware(datetime.combine(today, time.max))
     rows = (
-        Meeting.objects.filter(organisation_id__in=organisation_ids, scheduled_at__lte=end_of_today)
+        Meeting.objects.filter(
+            organisation_id__any=organisation_ids, scheduled_at__lte=end_of_today
+        )
         .exclude(status=Meeting.Status.CANCELLED)
         .values("organisation_id")
         .annotate(last=Max("scheduled_at"))

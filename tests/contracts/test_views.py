@@ -155,8 +155,9 @@ def test_the_contract_list_uses_a_constant_number_of_queries(admin_user, tenant_
     with CaptureQueriesContext(connection) as many:
         response = client.get(reverse("contract_list"))
     assert len(response.context["rows"]) == 6
-    # session, user, membership, MFA check, count, page of contracts, current licence years.
-    assert len(many) == len(few) == 7, [q["sql"][:90] for q in many.captured_queries]
+    # session, user, membership, MFA check, count, the page's ids (index order, issue 15), the
+    # page of contracts, current licence years.
+    assert len(many) == len(few) == 8, [q["sql"][:90] for q in many.captured_queries]
 
 
 def pdf() -> SimpleUploadedFile:
