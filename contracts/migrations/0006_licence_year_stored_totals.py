@@ -60,6 +60,39 @@ def _drop(table: str) -> str:
     ) + f"DROP FUNCTION IF EXISTS {name}();"
 
 
+def _sqlite_triggers(table: str, column: str) -> list[str]:
+    """SQLite (the embedded database of ``make run`` only) has no statement-level triggers with
+    transition tables: row-level triggers keep the same totals."""
+    name = f"{table}_totals"
+    add = f"UPDATE contracts_licenceyear SET {column} = {column} + NEW.hours WHERE id = NEW.licence_year_id;"
+    sub = f"UPDATE contracts_licenceyear SET {column} = {column} - OLD.hours WHERE id = OLD.licence_year_id;"
+    return [
+        f"CREATE TRIGGER {name}_insert AFTER INSERT ON {table} BEGIN {add} END;",
+        f"CREATE TRIGGER {name}_update AFTER UPDATE ON {table} BEGIN {sub} {add} END;",
+        f"CREATE TRIGGER {name}_delete AFTER DELETE ON {table} BEGIN {sub} END;",
+        f"UPDATE contracts_licenceyear SET {column} = COALESCE((SELECT SUM(hours) FROM {table} "
+        f"WHERE {table}.licence_year_id = contracts_licenceyear.id), 0);",
+    ]
+
+
+def _install(apps, schema_editor):
+    for table, column in TOTALS.items():
+        if schema_editor.connection.vendor == "postgresql":
+            schema_editor.execute(_function(table, column))
+        else:
+            for statement in _sqlite_triggers(table, column):
+                schema_editor.execute(statement)
+
+
+def _uninstall(apps, schema_editor):
+    for table in TOTALS:
+        if schema_editor.connection.vendor == "postgresql":
+            schema_editor.execute(_drop(table))
+        else:
+            for event in ("insert", "update", "delete"):
+                schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_totals_{event};")
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -89,8 +122,5 @@ class Migration(migrations.Migration):
                 fields=["organisation", "-created_at", "-id"], name="ledger_org_created"
             ),
         ),
-        *(
-            migrations.RunSQL(_function(table, column), reverse_sql=_drop(table))
-            for table, column in TOTALS.items()
-        ),
+        migrations.RunPython(_install, _uninstall),
     ]
