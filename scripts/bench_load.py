@@ -443,10 +443,12 @@ def evaluate(rows: dict, queries: dict, reference_queries: dict | None) -> list[
             if row["errors"]:
                 statuses = " ".join(sorted(set(row.get("error_statuses", []))))
                 problems.append(f"{row['errors']} errors ({statuses or 'socket'})")
-            if clients == max(CONCURRENCIES) and name != FLOOR:
+            if name != FLOOR:
+                # The throughput ratio holds at every concurrency; the p95 bound at 16 clients.
                 minimum = MIN_SIGNED_IN_RATIO if name == SIGNED_IN_FLOOR else MIN_RATIO
                 if row["ratio"] < minimum:
                     problems.append(f"{row['ratio']:.1%} of the floor < {minimum:.0%}")
+            if clients == max(CONCURRENCIES) and name != FLOOR:
                 if row["p95_ms"] >= MAX_P95_MS:
                     problems.append(f"p95 {row['p95_ms']} ms >= {MAX_P95_MS:.0f} ms")
             if clients == max(CONCURRENCIES):
