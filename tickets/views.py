@@ -13,7 +13,7 @@ from accounts.roles import PROVIDER_ROLES, Role
 from accounts.tenancy import customer_write_refusal
 from csm_portal import charts
 from csm_portal.idempotency import already_done_redirects, form_once
-from csm_portal.web import NOT_DONE, add_service_errors, paginate, role_required, submit
+from csm_portal.web import NOT_DONE, PAGE_SIZE, add_service_errors, paginate, role_required, submit
 from tickets import desk, desk_settings, kpi, outages, portal, selectors, sla
 from tickets.forms import (
     AgentReplyForm,
@@ -49,12 +49,22 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
         mine=mine,
         sla=sla_filter,
     )
-    page = paginate(request, tickets)
+    # Keyset pages (issue 15): "next" and "previous" from the rows shown, no count, no OFFSET.
+    try:
+        page = selectors.keyset_page(
+            tickets,
+            size=PAGE_SIZE,
+            after=request.GET.get("after", ""),
+            before=request.GET.get("before", ""),
+        )
+    except ValueError:
+        page = selectors.keyset_page(tickets, size=PAGE_SIZE)
     now = timezone.now()
-    rows = [(t, sla.clock(t, now)) for t in page.object_list]
+    rows = [(t, sla.clock(t, now)) for t in page.rows]
     context = {
-        "page": page,
         "rows": rows,
+        "next_url": _page_url(request, after=page.after) if page.after else "",
+        "previous_url": _page_url(request, before=page.before) if page.before else "",
         "search": search,
         "status": status,
         "level": level,
@@ -64,6 +74,15 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
     }
     template = "tickets/partials/ticket_rows.html" if request.htmx else "tickets/ticket_list.html"
     return render(request, template, context)
+
+
+def _page_url(request: HttpRequest, **position: str) -> str:
+    """The list's address with its filters and the new position (``after`` or ``before``)."""
+    query = request.GET.copy()
+    for name in ("after", "before", "page"):
+        query.pop(name, None)
+    query.update(position)
+    return f"{request.path}?{query.urlencode()}"
 
 
 @role_required(*EVERYONE)
