@@ -4,6 +4,7 @@ like the pages."""
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_view
@@ -140,7 +141,7 @@ class TicketCursorPagination(PageNumberPagination):
         self.request = request
         size = self.get_page_size(request)
         raw = request.query_params.get(self.cursor_query_param, "")
-        direction, _, position = raw.partition(".")
+        direction, _dot, position = raw.partition(".")
         if raw and (direction not in ("n", "p") or not position):
             raise ValidationError({self.cursor_query_param: [_("This cursor is not valid.")]})
         try:

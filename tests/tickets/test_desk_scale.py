@@ -430,3 +430,27 @@ def test_s_breaching_soon_reads_only_the_running_clocks_not_yet_due(tenant_a, ag
         text = plan(tickets[:26])
     assert "Seq Scan on tickets_ticket" not in text, text
     assert "ticket_running_" in text, text
+
+
+def test_attack_a_forged_cursor_is_a_clear_400_and_a_forged_position_the_first_page(
+    tenant_a, agent, desk_people
+):
+    """A cursor that is not one of ours (garbage, a naive time, an id out of range) is a 400
+    naming the cursor in the reader's language, never a server error; on the HTML list a forged
+    position shows the first page."""
+    import base64
+
+    fill(tenant_a.organisation, 3, owners=desk_people, requester=tenant_a.end_user)
+    client = api(tenant_a.referent)
+    naive = base64.urlsafe_b64encode(b'["2026-01-01T00:00:00", "2026-01-01T00:00:00", -1]')
+    huge = base64.urlsafe_b64encode(
+        b'["2026-01-01T00:00:00+00:00", "2026-01-01T00:00:00+00:00", -99999999999999999999]'
+    )
+    for cursor in ("garbage", "n.", "x.abc", "n.%%%", f"n.{naive.decode()}", f"p.{huge.decode()}"):
+        response = client.get("/api/v1/tickets/", {"cursor": cursor})
+        assert response.status_code == 400, (cursor, response.content)
+        assert response.json()["cursor"] == ["Questo cursore non è valido."] or response.json()[
+            "cursor"
+        ] == ["This cursor is not valid."]
+    page = client_for(agent).get(reverse("ticket_list"), {"after": "garbage"})
+    assert page.status_code == 200 and len(page.context["rows"]) == 3
