@@ -4,13 +4,17 @@ like the pages."""
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.filters import SearchFilter
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
 from accounts.api import ScopedRelatedField
@@ -20,6 +24,7 @@ from csm_portal.api import (
     FilterSet,
     IsoDateTimeFilter,
     ModelSerializer,
+    PageNumberPagination,
     StrictBooleanField,
     StrictCharField,
 )
@@ -123,6 +128,78 @@ class TicketFilterSet(FilterSet):
         fields: list[str] = []
 
 
+class TicketCursorPagination(PageNumberPagination):
+    """Pages of the ticket list by cursor (issue 15): ``?cursor=`` from the ``next`` and
+    ``previous`` links, ``?page_size=`` 1 to 200. No count and no OFFSET: every page is one
+    read of ``page_size + 1`` rows of the list's index, whatever the size of the desk. A cursor
+    is only a place in the list; the tenant scope still decides which tickets there are."""
+
+    cursor_query_param = "cursor"
+    page_query_param = None
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.request = request
+        size = self.get_page_size(request)
+        raw = request.query_params.get(self.cursor_query_param, "")
+        direction, _dot, position = raw.partition(".")
+        if raw and (direction not in ("n", "p") or not position):
+            raise ValidationError({self.cursor_query_param: [_("This cursor is not valid.")]})
+        try:
+            self.page = selectors.keyset_page(
+                queryset,
+                size=size,
+                after=position if direction == "n" else "",
+                before=position if direction == "p" else "",
+            )
+        except ValueError:
+            raise ValidationError(
+                {self.cursor_query_param: [_("This cursor is not valid.")]}
+            ) from None
+        return self.page.rows
+
+    def _link(self, direction: str, position: str | None) -> str | None:
+        if position is None:
+            return None
+        return replace_query_param(
+            self.request.build_absolute_uri(), self.cursor_query_param, f"{direction}.{position}"
+        )
+
+    def get_paginated_response(self, data) -> Response:
+        return Response(
+            {
+                "next": self._link("n", self.page.after),
+                "previous": self._link("p", self.page.before),
+                "results": data,
+            }
+        )
+
+    def get_paginated_response_schema(self, schema: dict) -> dict:
+        link = {"type": "string", "nullable": True, "format": "uri"}
+        return {
+            "type": "object",
+            "required": ["results"],
+            "properties": {"next": link, "previous": link, "results": schema},
+        }
+
+    def get_schema_operation_parameters(self, view) -> list[dict]:
+        return [
+            {
+                "name": self.cursor_query_param,
+                "required": False,
+                "in": "query",
+                "description": "The cursor of the next or previous page, from those links.",
+                "schema": {"type": "string"},
+            },
+            {
+                "name": self.page_size_query_param,
+                "required": False,
+                "in": "query",
+                "description": "Number of results per page.",
+                "schema": {"type": "integer", "minimum": 1, "maximum": self.max_page_size},
+            },
+        ]
+
+
 @extend_schema_view(
     list=extend_schema(summary="Tickets you can see, nearest deadline first (SPEC S5)"),
     retrieve=extend_schema(summary="One ticket"),
@@ -132,6 +209,9 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     write_roles = EVERYONE
     serializer_class = TicketSerializer
     filterset_class = TicketFilterSet
+    pagination_class = TicketCursorPagination
+    # The list keeps its own order (nearest deadline first), served by an index: no ?ordering=.
+    filter_backends = [DjangoFilterBackend, SearchFilter]
     search_fields = ["number", "subject", "requester_email", "organisation__name"]
 
     def get_queryset(self) -> QuerySet[Ticket]:

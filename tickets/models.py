@@ -3,13 +3,15 @@ tickets with their messages, contractual events and full history, SLA policies a
 
 import ipaddress
 import secrets
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce, Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -127,6 +129,31 @@ class Mailbox(models.Model):
         checked = ("host", "port", "use_tls", "password_env")
         self.clean_fields(exclude=[f.name for f in self._meta.fields if f.name not in checked])
         self.clean()
+
+
+# The desk's lists sort by time left (SPEC S5): running clocks first, nearest resolution
+# deadline first, paused ones after (longest paused first), untimed ones last, newest first among
+# equals. As one ascending key with no NULLs, so that the indexes below serve the ORDER BY and the
+# keyset pages (tickets.selectors.Keyset) start where the last one ended (issue 15).
+TIME_BEFORE_ALL = datetime(1, 1, 1, tzinfo=UTC)
+TIME_AFTER_ALL = datetime(9999, 12, 31, tzinfo=UTC)
+
+
+def ticket_list_key() -> tuple:
+    return (
+        Coalesce("paused_since", Value(TIME_BEFORE_ALL), output_field=models.DateTimeField()),
+        Coalesce("resolution_due", Value(TIME_AFTER_ALL), output_field=models.DateTimeField()),
+        F("id") * -1,
+    )
+
+
+def _list_index(name: str, *leading: str, open_only: bool = False) -> models.Index:
+    return models.Index(
+        *(F(field) for field in leading),
+        *ticket_list_key(),
+        name=name,
+        condition=Q(status__in=("new", "open", "waiting")) if open_only else None,
+    )
 
 
 class Ticket(models.Model):
@@ -249,6 +276,31 @@ class Ticket(models.Model):
             models.Index(fields=["organisation", "created_at"]),
             models.Index(fields=["status", "first_response_warn_at"], name="ticket_first_warn"),
             models.Index(fields=["status", "resolution_warn_at"], name="ticket_resolution_warn"),
+            # Issue 15: one index per list, its filter then its order (tickets.selectors).
+            _list_index("ticket_list_all"),
+            _list_index("ticket_list_open", open_only=True),
+            _list_index("ticket_list_org", "organisation"),
+            _list_index("ticket_list_org_open", "organisation", open_only=True),
+            _list_index("ticket_list_status", "status"),
+            _list_index("ticket_list_owner_open", "owner", open_only=True),
+            _list_index("ticket_list_level_open", "level", open_only=True),
+            # An end user's own tickets: requester, or the address they wrote from (iexact).
+            models.Index(Upper("requester_email"), name="ticket_requester_email_upper"),
+            # "Breaching soon": running clocks not yet past due, nearest first.
+            models.Index(
+                "resolution_due",
+                name="ticket_running_resolution_due",
+                condition=Q(status__in=("new", "open", "waiting"), paused_since__isnull=True),
+            ),
+            models.Index(
+                "first_response_due",
+                name="ticket_running_first_due",
+                condition=Q(
+                    status__in=("new", "open", "waiting"),
+                    paused_since__isnull=True,
+                    first_response_at__isnull=True,
+                ),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,10 +1,15 @@
 """Reads of the service desk through the scoped managers (SPEC T1): a referent sees the
 organisation's tickets, an end user only their own, agents all."""
 
+import base64
+import binascii
+import json
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
 from django.db.models import F, Max, Q, QuerySet
+from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -13,6 +18,8 @@ from accounts.models import Membership, User
 from accounts.roles import Role
 from tickets import continuity, kpi
 from tickets.models import (
+    TIME_AFTER_ALL,
+    TIME_BEFORE_ALL,
     Attachment,
     CannedResponse,
     InboundMessage,
@@ -20,6 +27,7 @@ from tickets.models import (
     SlaPolicy,
     Ticket,
     TicketMessage,
+    ticket_list_key,
 )
 
 # The list's default filter: every ticket still being worked. Distinct from the status "open",
@@ -30,26 +38,38 @@ BREACHING_SOON = "soon"
 BREACHED = "breached"
 
 
-def _at_risk(now: datetime) -> Q:
-    """Past the warning instant of the target that still runs (SPEC S5)."""
-    return Q(first_response_at__isnull=True, first_response_warn_at__lte=now) | Q(
-        resolution_warn_at__lte=now
+def _at_risk_not_breached(now: datetime) -> Q:
+    """Past the warning instant of the target that still runs (SPEC S5), not yet past either
+    deadline. Written as two branches each bounded by its deadline (``due >= now``), so that
+    PostgreSQL reads only the running clocks not yet due, through the partial indexes
+    ``ticket_running_first_due`` and ``ticket_running_resolution_due``."""
+    first = Q(
+        first_response_at__isnull=True,
+        first_response_warn_at__lte=now,
+        first_response_due__gte=now,
+    ) & ~Q(resolution_due__lt=now)
+    resolution = Q(resolution_warn_at__lte=now, resolution_due__gte=now) & ~Q(
+        first_response_at__isnull=True, first_response_due__lt=now
     )
+    return first | resolution
 
 
 def _breached(now: datetime) -> Q:
     return Q(first_response_at__isnull=True, first_response_due__lt=now) | Q(resolution_due__lt=now)
 
 
+def _running() -> QuerySet[Ticket]:
+    return Ticket.objects.filter(status__in=Ticket.OPEN_STATUSES, paused_since__isnull=True)
+
+
 def breaching_soon(*, now: datetime | None = None) -> QuerySet[Ticket]:
     """Open tickets whose clock runs and has passed the warning instant of their policy ("warn
-    before"), not yet breached: nearest deadline first. Indexed on (status, *_warn_at); the
-    instants are stored when the deadlines are computed, so no calendar runs per row."""
+    before"), not yet breached: nearest deadline first. The instants are stored when the
+    deadlines are computed, so no calendar runs per row."""
     now = now or timezone.now()
     return (
-        Ticket.objects.filter(status__in=Ticket.OPEN_STATUSES, paused_since__isnull=True)
-        .filter(_at_risk(now))
-        .exclude(_breached(now))
+        _running()
+        .filter(_at_risk_not_breached(now))
         .order_by(F("resolution_due").asc(nulls_last=True), "pk")
     )
 
@@ -57,9 +77,12 @@ def breaching_soon(*, now: datetime | None = None) -> QuerySet[Ticket]:
 def breached(*, now: datetime | None = None) -> QuerySet[Ticket]:
     """Open tickets whose clock runs and whose running target is past due."""
     now = now or timezone.now()
-    return Ticket.objects.filter(status__in=Ticket.OPEN_STATUSES, paused_since__isnull=True).filter(
-        _breached(now)
-    )
+    return _running().filter(_breached(now))
+
+
+# The lists' order (SPEC S5: time left): see tickets.models.ticket_list_key, served by the
+# ``ticket_list_*`` indexes; the last key is the id, so the order is total.
+LIST_ORDER = tuple(key.asc() for key in ticket_list_key())
 
 
 def ticket_list(
@@ -75,7 +98,8 @@ def ticket_list(
 ) -> QuerySet[Ticket]:
     """``status``: ``ACTIVE`` for every ticket still being worked (new, open, waiting), a status
     value for that status alone, "" for all. ``sla``: ``BREACHING_SOON`` or ``BREACHED`` for
-    the running clocks in that state (provider staff only)."""
+    the running clocks in that state (provider staff only). Ordered by ``LIST_ORDER``: page it
+    with ``keyset_page``."""
     tickets = Ticket.objects.select_related("organisation", "owner")
     if tenancy.role == Role.END_USER:
         tickets = tickets.filter(Q(requester=user) | Q(requester_email__iexact=user.email))
@@ -88,8 +112,11 @@ def ticket_list(
     if mine:
         tickets = tickets.filter(owner=user)
     if sla in (BREACHING_SOON, BREACHED) and tenancy.is_provider_staff:
-        chosen = breaching_soon(now=now) if sla == BREACHING_SOON else breached(now=now)
-        tickets = tickets.filter(pk__in=chosen.values("pk"))
+        now = now or timezone.now()
+        tickets = tickets.filter(status__in=Ticket.OPEN_STATUSES, paused_since__isnull=True)
+        tickets = tickets.filter(
+            _at_risk_not_breached(now) if sla == BREACHING_SOON else _breached(now)
+        )
     if search:
         tickets = tickets.filter(
             Q(number__icontains=search)
@@ -98,10 +125,82 @@ def ticket_list(
             | Q(requester_email__icontains=search)
         )
     # The list sorts by time left: the nearest deadline first, paused and untimed ones last.
-    return tickets.order_by(
-        F("paused_since").asc(nulls_first=True),
-        F("resolution_due").asc(nulls_last=True),
-        "-created_at",
+    return tickets.order_by(*LIST_ORDER)
+
+
+# --------------------------------------------------------------------------- keyset pages
+
+
+@dataclass
+class KeysetPage:
+    """One page of a list in ``LIST_ORDER``: its rows and the positions to ask for the pages
+    after and before it (None at either end). No count and no OFFSET: a page costs the same
+    at the first ticket and at the millionth."""
+
+    rows: list
+    after: str | None
+    before: str | None
+
+
+def _key_of(ticket: Ticket) -> tuple:
+    return (
+        ticket.paused_since or TIME_BEFORE_ALL,
+        ticket.resolution_due or TIME_AFTER_ALL,
+        -ticket.pk,
+    )
+
+
+def encode_position(ticket: Ticket) -> str:
+    paused, due, negative_id = _key_of(ticket)
+    text = json.dumps([paused.isoformat(), due.isoformat(), negative_id])
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def decode_position(position: str) -> tuple:
+    """The key a position names; ValueError for anything else (a position is only a place in
+    the list: the tenant scope still decides which rows there are)."""
+    try:
+        padded = position + "=" * (-len(position) % 4)
+        paused, due, negative_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        key = (datetime.fromisoformat(paused), datetime.fromisoformat(due), negative_id)
+    except (ValueError, TypeError, UnicodeError, binascii.Error) as error:
+        raise ValueError("not a position") from error
+    if key[0].tzinfo is None or key[1].tzinfo is None or type(negative_id) is not int:
+        raise ValueError("not a position")
+    if not -(2**63) < negative_id <= 0:
+        raise ValueError("not a position")
+    return key
+
+
+def keyset_page(
+    tickets: QuerySet[Ticket], *, size: int, after: str = "", before: str = ""
+) -> KeysetPage:
+    """The ``size`` rows after the position ``after``, or before ``before``, or the first ones:
+    one query that reads ``size + 1`` rows of the list's index."""
+    key = Tuple(*ticket_list_key())
+    if before:
+        rows = list(
+            tickets.filter(TupleLessThan(key, decode_position(before))).order_by(
+                *(k.desc() for k in ticket_list_key())
+            )[: size + 1]
+        )
+        more_before = len(rows) > size
+        rows = rows[:size][::-1]
+        return KeysetPage(
+            rows=rows,
+            after=encode_position(rows[-1]) if rows else before,
+            before=encode_position(rows[0]) if rows and more_before else None,
+        )
+    if after:
+        tickets = tickets.filter(TupleGreaterThan(key, decode_position(after)))
+    rows = list(tickets.order_by(*LIST_ORDER)[: size + 1])
+    more_after = len(rows) > size
+    rows = rows[:size]
+    return KeysetPage(
+        rows=rows,
+        after=encode_position(rows[-1]) if more_after else None,
+        # Reached from an earlier page: "previous" reads back from this page's first row.
+        before=(encode_position(rows[0]) if rows else after) if after else None,
     )
 
 

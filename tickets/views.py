@@ -14,7 +14,7 @@ from accounts.tenancy import customer_write_refusal
 from csm_portal import charts, request_scope
 from csm_portal.db_router import reads_from_replica
 from csm_portal.idempotency import already_done_redirects, form_once
-from csm_portal.web import NOT_DONE, add_service_errors, paginate, role_required, submit
+from csm_portal.web import NOT_DONE, PAGE_SIZE, add_service_errors, paginate, role_required, submit
 from tickets import desk, desk_settings, kpi, outages, portal, selectors, sla
 from tickets.forms import (
     AgentReplyForm,
@@ -52,12 +52,22 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
     )
     scope = request_scope.context(request)  # issue 14: the referent's mine / organisation's
     tickets = portal.requests_in_scope(tickets, user=request.user, scope=scope["scope"])
-    page = paginate(request, tickets)
+    # Keyset pages (issue 15): "next" and "previous" from the rows shown, no count, no OFFSET.
+    try:
+        page = selectors.keyset_page(
+            tickets,
+            size=PAGE_SIZE,
+            after=request.GET.get("after", ""),
+            before=request.GET.get("before", ""),
+        )
+    except ValueError:
+        page = selectors.keyset_page(tickets, size=PAGE_SIZE)
     now = timezone.now()
-    rows = [(t, sla.clock(t, now)) for t in page.object_list]
+    rows = [(t, sla.clock(t, now)) for t in page.rows]
     context = {
-        "page": page,
         "rows": rows,
+        "next_url": _page_url(request, after=page.after) if page.after else "",
+        "previous_url": _page_url(request, before=page.before) if page.before else "",
         "search": search,
         "status": status,
         "level": level,
@@ -68,6 +78,15 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
     }
     template = "tickets/partials/ticket_rows.html" if request.htmx else "tickets/ticket_list.html"
     return render(request, template, context)
+
+
+def _page_url(request: HttpRequest, **position: str) -> str:
+    """The list's address with its filters and the new position (``after`` or ``before``)."""
+    query = request.GET.copy()
+    for name in ("after", "before", "page"):
+        query.pop(name, None)
+    query.update(position)
+    return f"{request.path}?{query.urlencode()}"
 
 
 @role_required(*EVERYONE)
