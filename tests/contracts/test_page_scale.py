@@ -2,7 +2,7 @@
 home, the CSTM contract list, the customer-360, the referent hours page, the balance API and the
 log-time write — runs the same number of queries with 2 customers (or ledger entries) as with
 12, and the contract list's order is served by an index. Structure, not time: the timings are
-``scripts/bench_pages.py``'s."""
+``make bench``'s (scripts/bench_load.py)."""
 
 from datetime import timedelta
 from decimal import Decimal
