@@ -189,7 +189,8 @@ def run_part(name: str, module_name: str, results: dict, failures: list[str]) ->
         results[name] = {"status": "pass", **module.measure()}
     except AssertionError as missed:
         failures.append(f"{name}: {missed}")
-        results[name] = {"status": "fail", "failure": str(missed)}
+        figures = getattr(missed, "results", None) or {}
+        results[name] = {"status": "fail", "failure": str(missed), **figures}
     except Exception as error:  # noqa: BLE001 (one broken part must not hide the others)
         traceback.print_exc()
         failures.append(f"{name}: crashed: {error!r}")
@@ -245,15 +246,48 @@ def readme_section(results: dict) -> str:
                 )
     else:
         lines.append(f"Load part: {load.get('status', 'not run')}.")
+    lines.append("")
     for name, _module in PARTS:
         part = results.get(name, {})
-        lines.append("")
-        lines.append(f"- {name}: {part.get('status', 'not run')}")
+        lines.append(f"- {name}: {part.get('status', 'not run')}{_part_figures(name, part)}")
     failures = results.get("failures", [])
     lines += ["", f"Targets missed: {len(failures)}."]
     lines += [f"- {f.splitlines()[0]}" for f in failures]
     lines.append(END_MARKER)
     return "\n".join(lines)
+
+
+def _part_figures(name: str, part: dict) -> str:
+    """The few figures of a part that a reader of the README wants (all are in results.json)."""
+    try:
+        if name == "ingestion":
+            return (
+                f" — {part['portal_per_second']:,.1f} msg/s from Dovecot into tickets "
+                f"(floor {part['floor_per_second']:,.1f} msg/s, {part['floor_ratio']:.1%} of it), "
+                f"{part['lost']} lost, {part['duplicated']} duplicated, "
+                f"{part['statements_per_message']} SQL statements per message"
+            )
+        if name == "jobs":
+            sweep, gone = part["daily_sweep"], part["organisation_deletion"]
+            users = part["user_list"]
+            return (
+                f" — daily sweep of {sweep['contracts']:,} contracts {sweep['first_seconds']} s "
+                f"(again {sweep['second_seconds']} s); day-90 deletion of "
+                f"{gone.get('rows', 0):,} rows {gone.get('seconds', '?')} s, "
+                f"peak {gone.get('peak_mb', '?')} MB; {users['rows']:,}-row user list "
+                f"{users['validate_seconds'] + users['diff_seconds']:.2f} s"
+            )
+        if name == "scaleout":
+            web, mail = part["web"], part["mail"]
+            return (
+                f" — two gunicorn nodes {web['total_req_per_s']} req/s against one node "
+                f"{web['one_node']['req_per_s']} req/s (×{web['two_nodes_vs_one']}); two "
+                f"mailboxes by two workers {mail['msg_per_s']} msg/s, "
+                f"{mail['lost']} lost, {mail['duplicates']} duplicated"
+            )
+    except (KeyError, TypeError):
+        return ""
+    return ""
 
 
 def update_readme(results: dict, path: Path = README) -> None:
