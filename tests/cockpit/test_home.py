@@ -470,6 +470,29 @@ def test_s6_agent_home_counts_mine_unassigned_breaching_soon_overdue_waiting(ten
     assert urgent.count("ticket_detail") == 0 and urgent.count('href="/tickets/') == 2
 
 
+@time_machine.travel(WEDNESDAY_10, tick=False)
+def test_s6_agent_home_counts_are_capped_so_a_large_backlog_costs_the_same(
+    tenant_a, agent, monkeypatch
+):
+    """Issue 15: each count of the agent's home reads at most a fixed number of rows; past the
+    cap the tile says "N+" (here the cap is lowered to 3): exact below it, never a wrong figure."""
+    from tickets import cockpit as desk_cockpit
+
+    monkeypatch.setattr(desk_cockpit, "COUNT_CAP", 3)
+    for _ in range(5):
+        ticket(tenant_a)  # unassigned, open
+    ticket(tenant_a, owner=agent)
+    ticket(tenant_a, owner=agent, status=Ticket.Status.WAITING)
+    page = home_of(agent)
+
+    def tile(key: str) -> str:
+        return re.search(rf'data-testid="count-{key}"><span class="big">([^<]+)<', page)[1]
+
+    assert tile("unassigned") == "3+"
+    assert tile("mine") == "2"
+    assert tile("waiting") == "1"
+
+
 @time_machine.travel(datetime(2026, 11, 27, 17, 0, tzinfo=ROME), tick=False)
 def test_s5_breaching_soon_counts_support_time_over_the_weekend(tenant_a, agent):
     """SPEC S5: on Friday at 17:00, a ticket due Monday at 10:00 is two support hours away:
