@@ -20,6 +20,11 @@ class AccountsConfig(AppConfig):
         # Issue 14: what the customer-360 shows of an organisation from here.
         register_timeline()
 
+        from accounts import health_snapshots
+
+        # Issue 15: the cockpit's stored ranking is marked stale by committed writes.
+        health_snapshots.register()
+
         from accounts.signals import connect
 
         # Issue 15: cached tenancies are forgotten when what they were made of changes.

@@ -513,3 +513,42 @@ class ProviderBranding(models.Model):
 
     def __str__(self) -> str:
         return self.name or str(_("Provider branding"))
+
+
+class HealthSnapshot(models.Model):
+    """A customer's place on the CSTM's and the admin's cockpit, stored (issue 15): the ranking
+    keys of ``csm_portal.cockpit`` (health level, worst alert, number of alerts, name) and the
+    health facts, refreshed set-based by ``accounts.health_snapshots`` every minute and soon
+    after a write that moves them. The home reads its counts in one aggregate and its page of
+    cards down ``health_snapshot_rank``, so it costs the same with 30 customers as with 2,000.
+    The organisation's data (its name, its facts): the day-90 deletion removes it."""
+
+    organisation = models.OneToOneField(
+        Organisation, on_delete=models.CASCADE, primary_key=True, related_name="health_snapshot"
+    )
+    # csm_portal.cockpit.LEVEL_ORDER and SEVERITY_ORDER: 0 is the most urgent; 9: no alert.
+    level_rank = models.PositiveSmallIntegerField()
+    worst_severity = models.PositiveSmallIntegerField()
+    alert_count = models.PositiveIntegerField()
+    name = models.CharField(max_length=200)  # the organisation's, for the tie-break
+    facts = models.JSONField(default=dict)  # csm_portal.health.HealthFacts, plain values
+    # When the refresh began reading (what it stored is at least this fresh), and when a write
+    # last moved the customer: a mark after the refresh makes the snapshot stale.
+    refreshed_at = models.DateTimeField()
+    marked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager(organisation="organisation")
+
+    class Meta:
+        verbose_name = _("customer health snapshot")
+        verbose_name_plural = _("customer health snapshots")
+        indexes = [
+            # The cockpit's order (csm_portal.cockpit.rank_key): a page of 50 is an index read.
+            models.Index(
+                fields=["level_rank", "worst_severity", "-alert_count", "name", "organisation"],
+                name="health_snapshot_rank",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -17,6 +17,14 @@ def worker_heartbeat() -> str:
     return now.isoformat()
 
 
+@shared_task(name="accounts.health_snapshots_refresh")
+def health_snapshots_refresh() -> int:
+    """Every minute: the cockpit's stored ranking of every customer (issue 15)."""
+    from accounts.health_snapshots import snapshots_refresh
+
+    return snapshots_refresh()
+
+
 @shared_task(name="accounts.security_events_purge")
 def security_events_purge() -> int:
     """Daily: delete security events older than their retention (SECURITY_EVENT_RETENTION_DAYS)."""

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language as django_set_language
 
-from accounts import selectors, services
+from accounts import health_snapshots, selectors, services
 from accounts.forms import (
     ApiTokenForm,
     AssignmentForm,
@@ -43,17 +43,18 @@ def home(request: HttpRequest) -> HttpResponse:
     role = tenancy.role
     context: dict = {"panels": cockpit.panels_for(request, role or "", today)}
     if role in (Role.CSTM, Role.PROVIDER_ADMIN):
-        organisations = list(selectors.organisation_list())
-        rows = cockpit.customer_rows(organisations, today)
-        context["customers"] = rows
-        # Issue 15: the counts and the order cover every customer; the cards are a page of the
-        # most urgent first, so the page costs the same with 30 customers as with 2,000.
-        context["customer_page"] = paginate(request, rows, per_page=COCKPIT_PAGE_SIZE)
-        context["health_counts"] = {
-            level: sum(1 for row in rows if row.health.level == level)
-            for level in ("critical", "at_risk", "good")
-        }
-        context["alert_count"] = sum(len(row.alerts) for row in rows)
+        # Issue 15: the counts and the order cover every customer in scope, read from the
+        # stored ranking; the cards are a page of the most urgent first, computed live, so the
+        # page costs the same with 30 customers as with 2,000.
+        board = health_snapshots.cockpit_page(
+            page_number=request.GET.get("page"), per_page=COCKPIT_PAGE_SIZE, today=today
+        )
+        context["customer_total"] = board.total
+        context["customer_page"] = board.page
+        context["health_counts"] = board.health_counts
+        context["alert_count"] = board.alert_count
+        # "Order and counts as of HH:MM" only when the ranking lags (the beat job stopped).
+        context["ranked_at"] = board.ranked_at if board.ranking_lags else None
         if tenancy.is_admin:
             context["pending_invitations"] = selectors.invitation_list(pending_only=True).count()
             context["worker_seen_at"] = cache.get(HEARTBEAT_CACHE_KEY)

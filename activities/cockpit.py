@@ -139,6 +139,9 @@ def requests_panel(request: Any, today: date) -> cockpit.Panel | None:
 
 
 def register() -> None:
+    # Issue 15: saving these moves a customer's health or alerts on the stored cockpit.
+    cockpit.watch(ActivityRequest)
+    cockpit.watch(WorkSession)
     cockpit.register_alerts("activities.waiting", waiting_alerts)
     cockpit.register_facts("activities.contact", contact_facts)
     cockpit.register_panel(

@@ -219,6 +219,11 @@ def jobs_panel(request: Any, today: date) -> cockpit.Panel | None:
 
 
 def register() -> None:
+    from contracts.models import CancellationNotice, HourPack, LedgerEntry
+
+    # Issue 15: saving these moves a customer's health or alerts on the stored cockpit.
+    for model in (Contract, LicenceYear, HourPack, LedgerEntry, CancellationNotice):
+        cockpit.watch(model)
     cockpit.register_alerts("contracts.balance", balance_alerts)
     cockpit.register_alerts("contracts.expiry", expiry_alerts)
     cockpit.register_facts("contracts.hours", hours_facts)

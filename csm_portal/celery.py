@@ -31,6 +31,11 @@ app.conf.beat_schedule = {
         "task": "accounts.security_events_purge",
         "schedule": crontab(hour=2, minute=15),
     },
+    # Issue 15: the cockpit's stored ranking of every customer (accounts.health_snapshots).
+    "accounts-health-snapshots-refresh": {
+        "task": "accounts.health_snapshots_refresh",
+        "schedule": 60.0,
+    },
     "worker-heartbeat": {
         "task": "accounts.tasks.worker_heartbeat",
         "schedule": 60.0,

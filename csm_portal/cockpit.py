@@ -25,11 +25,13 @@ Registering::
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields
 from datetime import date
 from typing import Any
 
-from django.db.models import ForeignKey, Lookup
+from django.db import transaction
+from django.db.models import BigAutoField, ForeignKey, Lookup
+from django.db.models.signals import post_save
 
 from csm_portal.health import AT_RISK, CRITICAL, GOOD, Health, HealthFacts, health_of
 
@@ -51,6 +53,7 @@ class AnyOf(Lookup):
 
 
 ForeignKey.register_lookup(AnyOf)
+BigAutoField.register_lookup(AnyOf)  # ``pk__any=ids`` on an organisation
 
 # Who a panel is for: the role of the home's reader, plus "jobs" (the admin's health of the
 # scheduled jobs and mailboxes).
@@ -175,13 +178,20 @@ class CustomerRow:
     facts: HealthFacts
 
 
-def customer_rows(organisations: list[Any], today: date) -> list[CustomerRow]:
-    """The cockpit's customers, those needing attention first (critical health, then the most
-    severe alerts, then by name). Constant queries whatever the number of customers."""
+def rank_of(health: Health, alerts: list[Alert]) -> tuple[int, int, int]:
+    """A customer's urgency keys, the most urgent smallest: its health level, its worst alert
+    (9: none), its number of alerts. The cockpit orders by these, then by name, then by id
+    (``accounts.HealthSnapshot`` stores them, with an index in that order)."""
+    worst_alert = min((SEVERITY_ORDER.get(a.severity, 9) for a in alerts), default=9)
+    return (LEVEL_ORDER[health.level], worst_alert, len(alerts))
+
+
+def rows_for(organisations: list[Any], today: date) -> list[CustomerRow]:
+    """The alerts and health of the given customers, in the given order (constant queries)."""
     ids = [o.pk for o in organisations]
     alerts = alerts_for(ids, today)
     facts = facts_for(ids, today)
-    rows = [
+    return [
         CustomerRow(
             organisation=o,
             alerts=alerts.get(o.pk, []),
@@ -191,11 +201,85 @@ def customer_rows(organisations: list[Any], today: date) -> list[CustomerRow]:
         for o in organisations
     ]
 
-    def urgency(row: CustomerRow) -> tuple:
-        worst_alert = min((SEVERITY_ORDER.get(a.severity, 9) for a in row.alerts), default=9)
-        return (LEVEL_ORDER[row.health.level], worst_alert, -len(row.alerts), row.organisation.name)
 
-    return sorted(rows, key=urgency)
+def customer_rows(organisations: list[Any], today: date) -> list[CustomerRow]:
+    """The cockpit's customers, those needing attention first (critical health, then the most
+    severe alerts, then by name). Constant queries whatever the number of customers. The home
+    reads the same order from the stored snapshot (``accounts.health_snapshots``); this is the
+    reference it is refreshed from and tested against."""
+
+    def urgency(row: CustomerRow) -> tuple:
+        level, worst_alert, count = rank_of(row.health, row.alerts)
+        return (level, worst_alert, -count, row.organisation.name, row.organisation.pk)
+
+    return sorted(rows_for(organisations, today), key=urgency)
+
+
+def facts_values(facts: HealthFacts) -> dict[str, Any]:
+    """The facts as plain JSON values (ints, bools, None), and back with ``HealthFacts(**d)``."""
+    return asdict(facts)
+
+
+# --- Keeping a stored ranking fresh (issue 15) ------------------------------------------------
+# Apps declare, next to their providers, which of their models move a customer's health or
+# alerts when saved: ``watch(Ticket)``. After the transaction commits, the organisations touched
+# are handed, once per transaction, to the markers (accounts registers the one that marks the
+# customer's stored snapshot stale, so the next cockpit request refreshes it). Deletions are
+# not watched: a post_delete receiver would make Django load every row of the day-90 deletion
+# one by one; the periodic refresh covers the rare deletion of a single row.
+
+Marker = Callable[[set[int]], None]
+_markers: dict[str, Marker] = {}
+_watched: dict[type, str] = {}
+
+
+def register_marker(name: str, marker: Marker) -> None:
+    """Declare who is told, after commit, which organisations a write touched."""
+    _markers[name] = marker
+
+
+def watch(model: type, *, organisation: str = "organisation_id") -> None:
+    """Saving a ``model`` row moves its organisation (``organisation`` names the attribute
+    holding the organisation's id) on the cockpit. Idempotent."""
+    _watched[model] = organisation
+    post_save.connect(_saved, sender=model, weak=False, dispatch_uid=f"cockpit:{model}")
+
+
+def _saved(sender: type, instance: Any, raw: bool = False, **kwargs: Any) -> None:
+    if raw:  # fixtures being loaded
+        return
+    organisation_id = getattr(instance, _watched.get(sender, "organisation_id"), None)
+    if organisation_id is not None:
+        changed(organisation_id, using=kwargs.get("using"))
+
+
+class _Batch:
+    """The organisations one transaction touched, marked once after it commits."""
+
+    def __init__(self) -> None:
+        self.ids: set[int] = set()
+
+    def __call__(self) -> None:
+        for marker in list(_markers.values()):
+            marker(set(self.ids))
+
+
+def changed(organisation_id: int, *, using: str | None = None) -> None:
+    """Tell the markers, after the current transaction commits (at once outside one), that the
+    organisation's health or alerts may have moved. A rolled-back transaction tells nobody."""
+    connection = transaction.get_connection(using)
+    if connection.in_atomic_block:
+        # One batch per transaction: Django drops it with a rolled-back savepoint it was
+        # registered in, and the next write registers a new one.
+        for _savepoints, callback, *_rest in connection.run_on_commit:
+            if isinstance(callback, _Batch):
+                callback.ids.add(organisation_id)
+                return
+    batch = _Batch()
+    batch.ids.add(organisation_id)
+    # Outside a transaction on_commit runs at once; robust: a failing marker is logged and
+    # never fails the write that committed (the periodic refresh catches up).
+    transaction.on_commit(batch, using=using, robust=True)
 
 
 def panels_for(request: Any, audience: str, today: date) -> list[Panel]:

@@ -197,6 +197,9 @@ def manuals_panel(request: Any, today: date) -> cockpit.Panel | None:
 
 
 def register() -> None:
+    # Issue 15: saving these moves a customer's health or alerts on the stored cockpit.
+    for model in (Meeting, OnboardingPlan, PlanStep):
+        cockpit.watch(model)
     cockpit.register_alerts("onboarding.kickoff", kickoff_alerts)
     cockpit.register_alerts("onboarding.over_a_month", onboarding_alerts)
     cockpit.register_alerts("onboarding.cancellation", cancellation_alerts)

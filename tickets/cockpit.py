@@ -7,11 +7,12 @@ from email.utils import parseaddr
 from typing import Any
 from urllib.parse import urlencode
 
-from django.db.models import Count, F, Max, Q
+from django.db.models import Count, F, Max, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import ngettext
 
+from accounts.models import Organisation
 from accounts.roles import AgentLevel
 from csm_portal import cockpit
 from csm_portal.business_calendar import add_support_minutes
@@ -99,18 +100,24 @@ def desk_facts(organisation_ids: list[int], today: date) -> dict[int, dict[str, 
             "open_tickets": row["open"],
             "sla_breaches": row["breached"],
         }
-    replies = (
+    # The last reply: one step down the partial index (organisation, -created_at) of replies per
+    # customer (issue 15), not a scan of every message of the customers.
+    last_reply = (
         TicketMessage.objects.filter(
-            organisation_id__in=organisation_ids, direction=TicketMessage.Direction.OUTBOUND
+            organisation_id=OuterRef("pk"), direction=TicketMessage.Direction.OUTBOUND
         )
-        .values("organisation_id")
-        .annotate(last=Max("created_at"))
-        .order_by()
+        .order_by("-created_at")
+        .values("created_at")[:1]
     )
-    for row in replies:
-        facts.setdefault(row["organisation_id"], {})["last_contact_on"] = timezone.localdate(
-            row["last"]
-        )
+    replies = (
+        Organisation.objects.filter(pk__any=organisation_ids)
+        .annotate(last=Subquery(last_reply))
+        .filter(last__isnull=False)
+        .order_by()
+        .values_list("pk", "last")
+    )
+    for organisation_id, last in replies:
+        facts.setdefault(organisation_id, {})["last_contact_on"] = timezone.localdate(last)
     return facts
 
 
@@ -233,6 +240,9 @@ def mailboxes_panel(request: Any, today: date) -> cockpit.Panel | None:
 def register() -> None:
     cockpit.register_alerts("tickets.sla", sla_alerts)
     cockpit.register_facts("tickets.desk", desk_facts)
+    # Issue 15: saving these moves a customer's health or alerts on the stored cockpit.
+    cockpit.watch(Ticket)
+    cockpit.watch(TicketMessage)
     cockpit.register_panel(
         "tickets.customer",
         audiences=(cockpit.REFERENT, cockpit.END_USER),

@@ -422,6 +422,15 @@ class TicketMessage(models.Model):
 
     class Meta:
         ordering = ["created_at", "pk"]
+        indexes = [
+            # Issue 15: a customer's last reply (the cockpit's "last contact") is one step down
+            # this index per organisation, not a scan of every message of the customers.
+            models.Index(
+                fields=["organisation", "-created_at"],
+                name="ticketmessage_org_last_reply",
+                condition=Q(direction="out"),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.ticket_id} {self.direction} {self.created_at:%Y-%m-%d %H:%M}"

@@ -305,6 +305,7 @@ CELERY_TASK_ROUTES = {
     "contracts.tasks.idempotency_keys_purge": {"queue": "default"},
     "accounts.security_events_purge": {"queue": "default"},
     "accounts.tasks.worker_heartbeat": {"queue": "default"},
+    "accounts.health_snapshots_refresh": {"queue": "default"},
 }
 
 SESSION_COOKIE_HTTPONLY = True
