@@ -14,6 +14,7 @@ from django.db.models import Q, QuerySet
 from accounts.models import (
     ApiToken,
     CstmAssignment,
+    HealthSnapshot,
     Invitation,
     Membership,
     Organisation,
@@ -117,11 +118,19 @@ def _domains(organisation_id: int) -> QuerySet:
     return OrganisationDomain.objects.with_scopes_disabled().filter(organisation_id=organisation_id)
 
 
+def _health_snapshots(organisation_id: int) -> QuerySet:
+    # The cockpit's stored ranking of the customer (issue 15): its name and health facts.
+    return HealthSnapshot.objects.with_scopes_disabled().filter(organisation_id=organisation_id)
+
+
 def _organisation(organisation_id: int) -> QuerySet:
     return Organisation.objects.with_scopes_disabled().filter(pk=organisation_id)
 
 
 def register_steps() -> None:
+    register(
+        count="health_snapshots", model=HealthSnapshot, rows=_health_snapshots, order=ACCOUNTS + 5
+    )
     register(count="invitations", model=Invitation, rows=_invitations, order=ACCOUNTS + 10)
     register(
         count="cstm_assignments", model=CstmAssignment, rows=_cstm_assignments, order=ACCOUNTS + 20

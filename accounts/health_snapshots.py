@@ -31,7 +31,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Count, F, Min, Q, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
-from django_scopes import scopes_disabled
+from django_scopes import scope, scopes_disabled
 
 from accounts.models import HealthSnapshot, Organisation
 from csm_portal import cockpit
@@ -156,6 +156,12 @@ class Cockpit:
         return self.ranked_at is not None and timezone.now() - self.ranked_at > LAG_SHOWN_AFTER
 
 
+def ranked():
+    """The customers in scope, the most urgent first, down the index health_snapshot_rank. The
+    snapshots stand for their organisations (pk and name) on the cards."""
+    return HealthSnapshot.objects.order_by(*ORDER).only("organisation_id", "name")
+
+
 def cockpit_page(*, page_number: Any, per_page: int, today: date) -> Cockpit:
     """The cockpit of the current scope: a constant number of queries when every snapshot in
     scope is fresh (the aggregate, the page, the providers for the page's customers)."""
@@ -170,12 +176,14 @@ def cockpit_page(*, page_number: Any, per_page: int, today: date) -> Cockpit:
         )
         snapshots_refresh(organisation_ids=stale, today=today)
         summary = _summary(now)
-    # The page's snapshots stand for their organisations (pk and name) on the cards.
-    ranked = HealthSnapshot.objects.order_by(*ORDER).only("organisation_id", "name")
-    paginator = Paginator(ranked, per_page)
+    paginator = Paginator(ranked(), per_page)
     paginator.count = summary["total"]  # known from the aggregate: no COUNT(*) query
     page = paginator.get_page(page_number)
-    page.object_list = cockpit.rows_for(list(page.object_list), today)
+    shown = list(page.object_list)
+    # The providers run in the scope of the page's customers (read in the request's scope just
+    # above, so a subset of it): each scoped query filters on 50 ids, not a CSTM's 250.
+    with scope(organisation=[s.pk for s in shown]):
+        page.object_list = cockpit.rows_for(shown, today)
     return Cockpit(
         total=summary["total"],
         health_counts={

@@ -23,6 +23,7 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from accounts import services as account_services
+from accounts.health_snapshots import snapshots_refresh
 from accounts.models import Membership, Organisation, OrganisationDomain, User
 from accounts.roles import Role
 from activities import services as activity_services
@@ -335,6 +336,8 @@ def fill(marker: str, *, cstm: User, agent: User, admin: User, mailbox: Mailbox)
             scheduled_at=timezone.now(),
             minutes=f"purpose {marker}",
         )
+        # The cockpit's stored ranking of the customer (issue 15): its name and health facts.
+        snapshots_refresh(organisation_ids=[organisation.pk])
         SlaPolicy.objects.create(
             name=f"Terms {marker}",
             ticket_type="incident",
