@@ -35,7 +35,7 @@ from django_scopes import scope, scopes_disabled
 
 from accounts.models import HealthSnapshot, Organisation
 from csm_portal import cockpit
-from csm_portal.health import AT_RISK, CRITICAL, GOOD
+from csm_portal.health import AT_RISK, CRITICAL, GOOD, HealthFacts
 
 # The cockpit's order, as the index health_snapshot_rank (csm_portal.cockpit.rank_of).
 ORDER = ("level_rank", "worst_severity", "-alert_count", "name", "organisation_id")
@@ -159,7 +159,7 @@ class Cockpit:
 def ranked():
     """The customers in scope, the most urgent first, down the index health_snapshot_rank. The
     snapshots stand for their organisations (pk and name) on the cards."""
-    return HealthSnapshot.objects.order_by(*ORDER).only("organisation_id", "name")
+    return HealthSnapshot.objects.order_by(*ORDER).only("organisation_id", "name", "facts")
 
 
 def cockpit_page(*, page_number: Any, per_page: int, today: date) -> Cockpit:
@@ -180,10 +180,13 @@ def cockpit_page(*, page_number: Any, per_page: int, today: date) -> Cockpit:
     paginator.count = summary["total"]  # known from the aggregate: no COUNT(*) query
     page = paginator.get_page(page_number)
     shown = list(page.object_list)
-    # The providers run in the scope of the page's customers (read in the request's scope just
-    # above, so a subset of it): each scoped query filters on 50 ids, not a CSTM's 250.
-    with scope(organisation=[s.pk for s in shown]):
-        page.object_list = cockpit.rows_for(shown, today)
+    # The cards' health (level and reasons) is the stored one, so it agrees with the order and
+    # the counts; the alerts, with their links and sentences in the reader's language, are
+    # asked live of the providers, in the scope of the page's customers (read in the request's
+    # scope just above, so a subset of it): each scoped query filters on 50 ids, not 250.
+    facts = {s.pk: HealthFacts(**s.facts) for s in shown}
+    with scope(organisation=list(facts)):
+        page.object_list = cockpit.rows_for(shown, today, facts=facts)
     return Cockpit(
         total=summary["total"],
         health_counts={
