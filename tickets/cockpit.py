@@ -112,12 +112,12 @@ def desk_facts(organisation_ids: list[int], today: date) -> dict[int, dict[str, 
     replies = (
         Organisation.objects.filter(pk__any=organisation_ids)
         .annotate(last=Subquery(last_reply))
-        .filter(last__isnull=False)
         .order_by()
         .values_list("pk", "last")
     )
     for organisation_id, last in replies:
-        facts.setdefault(organisation_id, {})["last_contact_on"] = timezone.localdate(last)
+        if last is not None:  # (not filtered in SQL: the subquery would run twice)
+            facts.setdefault(organisation_id, {})["last_contact_on"] = timezone.localdate(last)
     return facts
 
 
