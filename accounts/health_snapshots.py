@@ -35,7 +35,7 @@ from django_scopes import scope, scopes_disabled
 
 from accounts.models import HealthSnapshot, Organisation
 from csm_portal import cockpit
-from csm_portal.health import AT_RISK, CRITICAL, GOOD, HealthFacts
+from csm_portal.health import AT_RISK, CRITICAL, GOOD
 
 # The cockpit's order, as the index health_snapshot_rank (csm_portal.cockpit.rank_of).
 ORDER = ("level_rank", "worst_severity", "-alert_count", "name", "organisation_id")
@@ -184,7 +184,7 @@ def cockpit_page(*, page_number: Any, per_page: int, today: date) -> Cockpit:
     # the counts; the alerts, with their links and sentences in the reader's language, are
     # asked live of the providers, in the scope of the page's customers (read in the request's
     # scope just above, so a subset of it): each scoped query filters on 50 ids, not 250.
-    facts = {s.pk: HealthFacts(**s.facts) for s in shown}
+    facts = {s.pk: cockpit.facts_from(s.facts) for s in shown}
     with scope(organisation=list(facts)):
         page.object_list = cockpit.rows_for(shown, today, facts=facts)
     return Cockpit(

@@ -220,8 +220,14 @@ def customer_rows(organisations: list[Any], today: date) -> list[CustomerRow]:
 
 
 def facts_values(facts: HealthFacts) -> dict[str, Any]:
-    """The facts as plain JSON values (ints, bools, None), and back with ``HealthFacts(**d)``."""
+    """The facts as plain JSON values (ints, bools, None), to store; back with ``facts_from``."""
     return asdict(facts)
+
+
+def facts_from(values: dict[str, Any]) -> HealthFacts:
+    """Stored facts back: a fact stored by an older version and since removed is ignored; one
+    added since takes its default until the next refresh (within the minute)."""
+    return HealthFacts(**{k: v for k, v in values.items() if k in _FACT_FIELDS})
 
 
 # --- Keeping a stored ranking fresh (issue 15) ------------------------------------------------

@@ -76,3 +76,17 @@ def test_registering_twice_keeps_one_provider(monkeypatch):
     cockpit.register_alerts("x", lambda ids, today: [])
     cockpit.register_alerts("x", lambda ids, today: [])
     assert len(registry.alerts) == 1
+
+
+def test_issue15_stored_facts_come_back_equal_and_tolerate_a_changed_field_list():
+    """Issue 15: the health facts stored as JSON come back equal; a key no longer a fact is
+    ignored and a missing one takes its default, so a deploy never breaks the cockpit."""
+    import json
+
+    from csm_portal.health import HealthFacts
+
+    facts = HealthFacts(used_percent=96, elapsed_percent=10, sla_breaches=2, renewal_recorded=True)
+    stored = json.loads(json.dumps(cockpit.facts_values(facts)))
+    assert cockpit.facts_from(stored) == facts
+    del stored["open_tickets"]
+    assert cockpit.facts_from({**stored, "retired_fact": 3}) == facts

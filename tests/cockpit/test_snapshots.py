@@ -302,3 +302,16 @@ def test_issue15_a_new_customer_gets_its_snapshot_on_the_next_view(tenant_a, cst
     assert newcomer.organisation.pk in order_on(page)
     with scopes_disabled():
         assert HealthSnapshot.objects.filter(organisation=newcomer.organisation).exists()
+
+
+def test_issue15_the_home_says_how_old_a_lagging_ranking_is(tenant_a, cstm):
+    """Issue 15: with the beat job running the home shows no date; when the oldest snapshot in
+    scope is older than LAG_SHOWN_AFTER (yet not stale enough to be refreshed by the view) it
+    says as of when the health, the order and the counts are."""
+    assert 'data-testid="ranked-at"' not in home_of(cstm)
+    with scopes_disabled():
+        old = timezone.now() - health_snapshots.LAG_SHOWN_AFTER - timedelta(seconds=30)
+        HealthSnapshot.objects.update(refreshed_at=old)
+    page = home_of(cstm)
+    assert 'data-testid="ranked-at"' in page
+    assert timezone.localtime(old).strftime("%H:%M") in page
