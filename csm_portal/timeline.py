@@ -80,6 +80,11 @@ class Touchpoint:
     source: str = ""
     pk: int = 0
 
+    @property
+    def label(self) -> Any:
+        """The kind's name for the badge (looked up here, not by a loop in the template)."""
+        return KIND_LABELS.get(self.kind, "")
+
 
 @dataclass(frozen=True)
 class Source:

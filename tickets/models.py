@@ -284,6 +284,12 @@ class Ticket(models.Model):
             _list_index("ticket_list_status", "status"),
             _list_index("ticket_list_owner_open", "owner", open_only=True),
             _list_index("ticket_list_level_open", "level", open_only=True),
+            # The customer-360's open tickets, nearest deadline first (issue 15).
+            models.Index(
+                fields=["organisation", "resolution_due", "-created_at"],
+                name="ticket_timeline_open_due",
+                condition=Q(status__in=("new", "open", "waiting")),
+            ),
             # An end user's own tickets: requester, or the address they wrote from (iexact).
             models.Index(Upper("requester_email"), name="ticket_requester_email_upper"),
             # "Breaching soon": running clocks not yet past due, nearest first.
@@ -422,6 +428,14 @@ class TicketMessage(models.Model):
 
     class Meta:
         ordering = ["created_at", "pk"]
+        indexes = [
+            # The customer-360's replies and acknowledgements, newest first (issue 15).
+            models.Index(
+                fields=["organisation", "direction", "-created_at", "-id"],
+                name="ticketmsg_timeline_org",
+                condition=Q(direction__in=("out", "auto")),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.ticket_id} {self.direction} {self.created_at:%Y-%m-%d %H:%M}"
