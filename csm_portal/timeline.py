@@ -166,6 +166,27 @@ class TimelinePage:
     next_cursor: Cursor | None = None
 
 
+def source_rows(
+    source: Source,
+    *,
+    organisation_id: int,
+    since: date | None = None,
+    until: date | None = None,
+    before: Cursor | None = None,
+    limit: int = PAGE_SIZE,
+) -> QuerySet:
+    """The newest ``limit + 1`` rows of one source for a page (an index on (organisation, time,
+    pk) serves it: tests/customer360 EXPLAINs each)."""
+    rows = source.rows(organisation_id).filter(**{f"{source.at}__isnull": False})
+    if since is not None:
+        rows = rows.filter(**{f"{source.at}__gte": _moment(since, end=False)})
+    if until is not None:
+        rows = rows.filter(**{f"{source.at}__lte": _moment(until, end=True)})
+    if before is not None:
+        rows = rows.filter(_before(source, before))
+    return rows.order_by(f"-{source.at}", "-pk")[: limit + 1]
+
+
 def timeline(
     *,
     organisation_id: int,
@@ -178,18 +199,25 @@ def timeline(
     """A page of the organisation's touchpoints, newest first: one query per source, each
     limited to ``limit + 1`` rows, merged by time (the extra row says whether a next page
     exists)."""
+    branches = [
+        (
+            source,
+            source_rows(
+                source,
+                organisation_id=organisation_id,
+                since=since,
+                until=until,
+                before=before,
+                limit=limit,
+            ),
+        )
+        for source in sources(kinds)
+    ]
     # (time, source name, pk, source, row): rows are ranked first and only the page's rows are
     # turned into touchpoints (translated titles, links, dates), not every source's limit + 1.
     found: list[tuple] = []
-    for source in sources(kinds):
-        rows = source.rows(organisation_id).filter(**{f"{source.at}__isnull": False})
-        if since is not None:
-            rows = rows.filter(**{f"{source.at}__gte": _moment(since, end=False)})
-        if until is not None:
-            rows = rows.filter(**{f"{source.at}__lte": _moment(until, end=True)})
-        if before is not None:
-            rows = rows.filter(_before(source, before))
-        for row in rows.order_by(f"-{source.at}", "-pk")[: limit + 1]:
+    for source, rows in branches:
+        for row in rows:
             found.append((getattr(row, source.at), source.name, row.pk, source, row))
     found.sort(key=lambda f: (f[0], f[1], f[2]), reverse=True)
     items = [
