@@ -50,10 +50,12 @@ def _charged() -> Coalesce:
 
 def _activities_panel(*, organisation, today: date) -> dict:
     # 1 query: the latest requests with their charge; 1: the latest statements.
+    # Only what the panel shows: the activity's name, no organisation, contract or requester.
     requests = list(
-        selectors.request_list(organisation=organisation).annotate(charged_total=_charged())[
-            :RECENT
-        ]
+        ActivityRequest.objects.filter(organisation=organisation)
+        .select_related("activity")
+        .annotate(charged_total=_charged())
+        .order_by("-created_at", "-pk")[:RECENT]
     )
     statements = selectors.statements_of(organisation=organisation).order_by("-issued_at")
     statements = list(statements[:RECENT])
