@@ -6,7 +6,8 @@ dependencies point down), so each app declares, in its own ``timeline.py`` regis
 This module is the lowest layer: it imports no app of the project.
 
 A touchpoint source is declarative, so that the registry alone decides filtering, ordering and
-limits — one query per source, never more than ``limit`` rows, whatever the customer's history::
+limits — never more than ``limit`` rows per source, whatever the customer's history, and two
+queries for the whole page on PostgreSQL (see "Two queries" below)::
 
     # tickets/timeline.py
     from csm_portal.timeline import TICKETS, Touchpoint, register_source
@@ -136,8 +137,11 @@ def register_source(
     touchpoint: Callable[[Any], Touchpoint],
 ) -> None:
     """Declare a source of touchpoints: ``rows(organisation_id)`` is the organisation's rows
-    (through the scoped manager), ``at`` the name of their date-time field, ``touchpoint(row)``
-    what the timeline shows. Idempotent: an app's ``ready()`` may run more than once."""
+    (through the scoped manager; the model has an ``organisation`` field, and an index on
+    (organisation, ``at``) so its page is read in order), ``at`` the name of their date-time
+    field, ``touchpoint(row)`` what the timeline shows (the row comes with the relations
+    ``rows`` names in ``select_related``, and only those). Idempotent: an app's ``ready()``
+    may run more than once."""
     if kind not in KIND_LABELS:
         raise ValueError(f"Unknown timeline kind {kind!r}")
     _sources[name] = Source(name=name, kind=kind, rows=rows, at=at, touchpoint=touchpoint)
