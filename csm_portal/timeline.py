@@ -140,8 +140,8 @@ def register_source(
     (through the scoped manager; the model has an ``organisation`` field, and an index on
     (organisation, ``at``) so its page is read in order), ``at`` the name of their date-time
     field, ``touchpoint(row)`` what the timeline shows (the row comes with the relations
-    ``rows`` names in ``select_related``, and only those). Idempotent: an app's ``ready()``
-    may run more than once."""
+    ``rows`` names in ``select_related``; any other costs a query per row). Idempotent: an
+    app's ``ready()`` may run more than once."""
     if kind not in KIND_LABELS:
         raise ValueError(f"Unknown timeline kind {kind!r}")
     _sources[name] = Source(name=name, kind=kind, rows=rows, at=at, touchpoint=touchpoint)
