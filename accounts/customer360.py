@@ -14,6 +14,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_scopes import scope
+from django_scopes.state import get_scope
 
 from accounts import selectors
 from accounts.roles import PROVIDER_ROLES
@@ -44,6 +46,18 @@ def customer_360(request: HttpRequest, organisation_id: int) -> HttpResponse:
     organisation = selectors.organisation_get(organisation_id=organisation_id)
     if organisation.is_provider:
         raise Http404
+    # Issue 15: the page reads one organisation, which the scoped lookup above has just proved
+    # visible. Narrow the scope to it: every query below says "organisation = this one" instead
+    # of repeating the CSTM's whole list of customers (hundreds of ids parsed, sent and planned
+    # per query). A subset of the request's scope, never more (SPEC T1, T2).
+    visible = get_scope().get("organisation")
+    if visible is not None and organisation.pk not in visible:
+        raise Http404
+    with scope(organisation=organisation.pk):
+        return _page(request, organisation)
+
+
+def _page(request: HttpRequest, organisation: object) -> HttpResponse:
     today = timezone.localdate()
     form = TimelineFilterForm(request.GET or None)
     kind, since, until = "", None, None
@@ -74,7 +88,6 @@ def customer_360(request: HttpRequest, organisation_id: int) -> HttpResponse:
         "scripts": scripts,
         "form": form,
         "timeline": page,
-        "kind_labels": timeline.KIND_LABELS,
         "next_query": _next_query(request, page.next_cursor),
         "first_page": cursor is None,
     }

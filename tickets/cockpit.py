@@ -100,7 +100,7 @@ def desk_facts(organisation_ids: list[int], today: date) -> dict[int, dict[str, 
             "open_tickets": row["open"],
             "sla_breaches": row["breached"],
         }
-    # The last reply: one step down the partial index (organisation, -created_at) of replies per
+    # The last reply: one step down the partial index ticketmsg_timeline_org (replies) per
     # customer (issue 15), not a scan of every message of the customers.
     last_reply = (
         TicketMessage.objects.filter(

@@ -284,6 +284,12 @@ class Ticket(models.Model):
             _list_index("ticket_list_status", "status"),
             _list_index("ticket_list_owner_open", "owner", open_only=True),
             _list_index("ticket_list_level_open", "level", open_only=True),
+            # The customer-360's open tickets, nearest deadline first (issue 15).
+            models.Index(
+                fields=["organisation", "resolution_due", "-created_at"],
+                name="ticket_timeline_open_due",
+                condition=Q(status__in=("new", "open", "waiting")),
+            ),
             # An end user's own tickets: requester, or the address they wrote from (iexact).
             models.Index(Upper("requester_email"), name="ticket_requester_email_upper"),
             # "Breaching soon": running clocks not yet past due, nearest first.
@@ -423,12 +429,12 @@ class TicketMessage(models.Model):
     class Meta:
         ordering = ["created_at", "pk"]
         indexes = [
-            # Issue 15: a customer's last reply (the cockpit's "last contact") is one step down
-            # this index per organisation, not a scan of every message of the customers.
+            # The customer-360's replies and acknowledgements, newest first, and the cockpit's
+            # "last contact" (a customer's last reply: one step down it per organisation) (issue 15).
             models.Index(
-                fields=["organisation", "-created_at"],
-                name="ticketmessage_org_last_reply",
-                condition=Q(direction="out"),
+                fields=["organisation", "direction", "-created_at", "-id"],
+                name="ticketmsg_timeline_org",
+                condition=Q(direction__in=("out", "auto")),
             ),
         ]
 
