@@ -46,9 +46,14 @@ class AnyOf(Lookup):
 
     def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list]:
         lhs, lhs_params = self.process_lhs(compiler, connection)
+        ids = [int(pk) for pk in self.rhs]
+        if connection.vendor != "postgresql":  # SQLite, the embedded database of `make run`
+            if not ids:
+                return "0 = 1", []
+            return f"{lhs} IN ({', '.join(['%s'] * len(ids))})", [*lhs_params, *ids]
         # A constant array literal (not ARRAY[...]): the planner then estimates it exactly as
         # it does an IN list, which PostgreSQL turns into this same ``= ANY('{...}')``.
-        literal = "{" + ",".join(str(int(pk)) for pk in self.rhs) + "}"
+        literal = "{" + ",".join(str(pk) for pk in ids) + "}"
         return f"{lhs} = ANY(%s::bigint[])", [*lhs_params, literal]
 
 
@@ -268,6 +273,8 @@ class _Batch:
 
     def __init__(self) -> None:
         self.ids: set[int] = set()
+        # Django names a failing robust on_commit callback by its __qualname__.
+        self.__qualname__ = "csm_portal.cockpit.changed"
 
     def __call__(self) -> None:
         for marker in list(_markers.values()):
