@@ -14,7 +14,6 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Subquery
 from django.db.models.expressions import DatabaseDefault
-from django.db.models.functions import Lower, Upper
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
@@ -137,46 +136,92 @@ def identify(address: str) -> Sender:
     return found
 
 
+def _columns(model: type[models.Model], alias: str) -> tuple[list[str], str]:
+    """The attnames of ``model``'s concrete fields and their columns under ``alias``."""
+    fields = model._meta.concrete_fields
+    quote = connection.ops.quote_name
+    return [f.attname for f in fields], ", ".join(f"{alias}.{quote(f.column)}" for f in fields)
+
+
+def _probe(sql: str, keys: list[str], *models_: type[models.Model]) -> dict[str, list]:
+    """Run a lookup of one row per key (``sql`` selects the key then each model's columns)
+    and build the models of each key's row."""
+    found: dict[str, list] = {}
+    if not keys:
+        return found
+    names = [_columns(m, "x")[0] for m in models_]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [keys])
+        for row in cursor.fetchall():
+            values, start, built = row[1:], 0, []
+            for model, attnames in zip(models_, names, strict=True):
+                end = start + len(attnames)
+                built.append(model.from_db(connection.alias, attnames, values[start:end]))
+                start = end
+            found[row[0]] = built
+    return found
+
+
+def _table(model: type[models.Model]) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+@functools.cache
+def _people_sql() -> str:
+    _, membership = _columns(Membership, "m")
+    _, user = _columns(User, "u")
+    _, organisation = _columns(Organisation, "o")
+    # One probe of the UPPER(email) index per address (LATERAL: never a scan of the people,
+    # whatever their number), then the person's membership by its unique user_id: what
+    # ``filter(user__email__iexact=address, user__is_active=True).first()`` gives.
+    return (
+        f"SELECT sender.address, {membership}, {user}, {organisation} "  # noqa: S608
+        "FROM unnest(%s::text[]) AS sender(address) CROSS JOIN LATERAL ("
+        f"SELECT m.id FROM {_table(User)} u JOIN {_table(Membership)} m ON m.user_id = u.id "
+        "WHERE UPPER(u.email::text) = UPPER(sender.address) AND u.is_active "
+        "ORDER BY m.id LIMIT 1) AS found "
+        f"JOIN {_table(Membership)} m ON m.id = found.id "
+        f"JOIN {_table(User)} u ON u.id = m.user_id "
+        f"JOIN {_table(Organisation)} o ON o.id = m.organisation_id"
+    )
+
+
+CUSTOMER = str(Organisation.Kind.CUSTOMER.value)
+
+
+@functools.cache
+def _domains_sql() -> str:
+    _, domain = _columns(OrganisationDomain, "d")
+    _, organisation = _columns(Organisation, "o")
+    # One probe of the unique LOWER(domain) index per domain (organisation_domain_unique_any_
+    # case): the customer's domain row, or none.
+    return (
+        f"SELECT wanted.domain, {domain}, {organisation} "  # noqa: S608
+        "FROM unnest(%s::text[]) AS wanted(domain) CROSS JOIN LATERAL ("
+        f"SELECT d.id FROM {_table(OrganisationDomain)} d "
+        "WHERE LOWER(d.domain::text) = LOWER(wanted.domain) LIMIT 1) AS found "
+        f"JOIN {_table(OrganisationDomain)} d ON d.id = found.id "
+        f"JOIN {_table(Organisation)} o ON o.id = d.organisation_id AND o.kind = '{CUSTOMER}'"
+    )
+
+
 def senders_read(addresses: list[str]) -> dict[str, Sender]:
-    """``identify`` for several addresses: one query for the known people among them (the
-    index on UPPER(email), what ``email__iexact`` compares), one for the domains of the others
-    (the unique LOWER(domain) index). An address that is not plain ASCII is looked up alone
-    with ``email__iexact``, so that PostgreSQL's case rules, not Python's, decide."""
+    """``identify`` for several addresses: one query for the known people among them, one for
+    the customer domains of the others, each an index probe per address (PostgreSQL's UPPER
+    and LOWER, as ``email__iexact`` and the domain index compare)."""
     default = settings.LANGUAGE_CODE
     wanted = list(dict.fromkeys(a for a in addresses if a))
-    memberships: dict[str, Membership | None] = {}
-    ascii_upper = {a.upper(): a for a in wanted if a.isascii()}
-    if ascii_upper:
-        found = (
-            Membership.objects.with_scopes_disabled()
-            .select_related("user", "organisation")
-            .alias(upper_email=Upper("user__email"))
-            .filter(upper_email__in=list(ascii_upper), user__is_active=True)
-            .order_by("pk")
-        )
-        for membership in found:
-            address = ascii_upper.get(membership.user.email.upper())
-            if address is not None:
-                memberships.setdefault(address, membership)
-    for address in wanted:
-        if address not in memberships and not address.isascii():
-            memberships[address] = (
-                Membership.objects.with_scopes_disabled()
-                .select_related("user", "organisation")
-                .filter(user__email__iexact=address, user__is_active=True)
-                .order_by("pk")
-                .first()
-            )
-    unknown = [a for a in wanted if memberships.get(a) is None]
+    people = _probe(_people_sql(), wanted, Membership, User, Organisation)
+    unknown = [a for a in wanted if a not in people]
     domains = customer_domains([a.rsplit("@", 1)[-1].lower() for a in unknown])
     result = {a: Sender(None, None, None, default) for a in addresses if not a}
     for address in wanted:
-        membership = memberships.get(address)
-        if membership is not None:
-            user = membership.user
+        if address in people:
+            membership, user, organisation = people[address]
+            membership.user, membership.organisation = user, organisation
             if membership.role in (Role.REFERENT, Role.END_USER):
                 result[address] = Sender(
-                    membership.organisation, user, membership.role, user.language or default
+                    organisation, user, membership.role, user.language or default
                 )
             else:
                 result[address] = Sender(None, user, None, user.language or default)
@@ -194,22 +239,20 @@ def senders_read(addresses: list[str]) -> dict[str, Sender]:
 
 def customer_domains(domains: list[str]) -> dict[str, OrganisationDomain | None]:
     """The customers' domain rows (with their organisation) of these lower-case domains: read
-    once per poll batch, in one query (LOWER(domain) = the unique index of
-    organisation_domain_unique_any_case, issue 15)."""
+    once per poll batch, in one query."""
     batch = _batch.get()
     known = batch.domains if batch is not None else {}
     result = {d: known[d] for d in domains if d in known}
     missing = [d for d in dict.fromkeys(domains) if d not in result]
     if missing:
-        rows = {
-            row.domain.lower(): row
-            for row in OrganisationDomain.objects.with_scopes_disabled()
-            .select_related("organisation")
-            .alias(lower_domain=Lower("domain"))
-            .filter(lower_domain__in=missing, organisation__kind=Organisation.Kind.CUSTOMER)
-        }
+        found = {}
+        for key, (domain, organisation) in _probe(
+            _domains_sql(), missing, OrganisationDomain, Organisation
+        ).items():
+            domain.organisation = organisation
+            found[key] = domain
         for domain in missing:
-            result[domain] = rows.get(domain)
+            result[domain] = found.get(domain)
             known[domain] = result[domain]
     return result
 
