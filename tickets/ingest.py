@@ -11,8 +11,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, models, transaction
-from django.db.models import Subquery
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, models, transaction
 from django.db.models.expressions import DatabaseDefault
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -316,25 +315,57 @@ def may_open(sender: Sender, category: str) -> str:
 # --------------------------------------------------------------------------- who may post (S3)
 
 
+@functools.cache
+def _ticket_sql(by: str) -> str:
+    """The ticket (with its organisation) found ``by`` number or by our message ids, its row
+    locked until the transaction ends; what the ORM lookups in ``_find_ticket``'s docstring
+    give, without building a query each time."""
+    _, ticket = _columns(Ticket, "t")
+    _, organisation = _columns(Organisation, "o")
+    if by == "number":
+        where = "t.number = ANY(%s::text[]) ORDER BY t.id DESC"
+    else:
+        # The ticket of the latest message named (TicketMessage's order, reversed).
+        latest = f"SELECT m.ticket_id FROM {_table(TicketMessage)} m "  # noqa: S608
+        where = (
+            f"t.id = ({latest}WHERE m.message_id = ANY(%s::text[]) "
+            "ORDER BY m.created_at DESC, m.id DESC LIMIT 1)"
+        )
+    return (
+        f"SELECT {ticket}, {organisation} FROM {_table(Ticket)} t "  # noqa: S608
+        f"JOIN {_table(Organisation)} o ON o.id = t.organisation_id WHERE {where} "
+        "LIMIT 1 FOR UPDATE OF t"
+    )
+
+
+def _locked_ticket(by: str, keys: list[str]) -> Ticket | None:
+    ticket_names = _columns(Ticket, "t")[0]
+    organisation_names = _columns(Organisation, "o")[0]
+    with connection.cursor() as cursor:
+        cursor.execute(_ticket_sql(by), [keys])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    ticket = Ticket.from_db(connection.alias, ticket_names, row[: len(ticket_names)])
+    ticket.organisation = Organisation.from_db(
+        connection.alias, organisation_names, row[len(ticket_names) :]
+    )
+    return ticket
+
+
 def _find_ticket(parsed: ParsedMessage) -> Ticket | None:
-    """Threading (S1): the ticket number in the subject, else In-Reply-To / References. The
-    ticket comes locked until the transaction ends, with its organisation, in one statement
-    (as ``locked`` would give it)."""
-    found = Ticket.objects.select_for_update(of=("self",)).select_related("organisation")
+    """Threading (S1): the ticket number in the subject (the latest ticket of those numbers),
+    else In-Reply-To / References (the ticket of the latest of those messages). The ticket
+    comes locked until the transaction ends, with its organisation, in one statement (as
+    ``locked`` would give it)."""
     numbers = parsed.ticket_numbers
     if numbers:
-        ticket = found.filter(number__in=numbers).order_by("-pk").first()
+        ticket = _locked_ticket("number", numbers)
         if ticket is not None:
             return ticket
     ids = [*parsed.in_reply_to, *parsed.references]
     if ids:
-        # The ticket of the latest of our messages it names (TicketMessage's order, reversed).
-        latest = (
-            TicketMessage.objects.filter(message_id__in=ids)
-            .order_by("-created_at", "-pk")
-            .values("ticket_id")[:1]
-        )
-        return found.filter(pk=Subquery(latest)).first()
+        return _locked_ticket("message_id", ids)
     return None
 
 
@@ -851,13 +882,35 @@ def event_build(
     )
 
 
+# Fields whose value of this exact type goes to the database unchanged through
+# ``get_db_prep_save`` (their ``get_prep_value`` is ``to_python``/``int``/``bool`` of it):
+# ``Rows`` passes such a value as it is and sends any other through the field.
+_PLAIN = {
+    models.CharField: str,
+    models.EmailField: str,
+    models.TextField: str,
+    models.IntegerField: int,
+    models.PositiveIntegerField: int,
+    models.BigIntegerField: int,
+    models.PositiveBigIntegerField: int,
+    models.BooleanField: bool,
+    models.ForeignKey: int,
+    models.OneToOneField: int,
+}
+
+
 @functools.cache
-def _insert_fields(model: type[models.Model]) -> tuple[models.Field, ...]:
-    return tuple(
-        f
-        for f in model._meta.local_concrete_fields
-        if not f.primary_key and not getattr(f, "generated", False)
-    )
+def _insert_plan(model: type[models.Model]) -> tuple:
+    """(field, attname, quoted column, is a relation, plain type or None) of each column an
+    INSERT of ``model`` writes: its concrete fields but the primary key and generated ones."""
+    quote = connection.ops.quote_name
+    plan = []
+    for f in model._meta.local_concrete_fields:
+        if f.primary_key or getattr(f, "generated", False):
+            continue
+        plain = _PLAIN.get(type(f)) if type(f).pre_save is models.Field.pre_save else None
+        plan.append((f, f.attname, quote(f.column), f.is_relation, plain))
+    return tuple(plan)
 
 
 class Rows:
@@ -877,6 +930,7 @@ class Rows:
         self._links: list[tuple[models.Model, models.Field, models.Model]] = []
         self._names: dict[int, str] = {}
         self._after: list = []
+        self._connection = connections[DEFAULT_DB_ALIAS]
 
     def name_of(self, obj: models.Model) -> str:
         return self._names[id(obj)]
@@ -895,40 +949,48 @@ class Rows:
         returning: bool = True,
     ) -> str:
         name = self._name()
-        quote = connection.ops.quote_name
         expressions = expressions or {}
         columns: list[str] = []
         values: list[str] = []
         params: list = []
         sources: list[str] = []
-        for f in _insert_fields(type(obj)):
-            if f.name in expressions:
-                columns.append(quote(f.column))
+        names = self._names
+        for f, attname, column, is_relation, plain in _insert_plan(type(obj)):
+            if expressions and f.name in expressions:
+                columns.append(column)
                 values.append(expressions[f.name])
                 continue
-            related = f.get_cached_value(obj, None) if f.is_relation else None
-            if related is not None and id(related) in self._names:
-                columns.append(quote(f.column))
-                values.append(f"{self._names[id(related)]}.id")
-                sources.append(self._names[id(related)])
-                self._links.append((obj, f, related))
-                continue
-            if related is not None and getattr(obj, f.attname) is None:
-                if related.pk is None:
-                    raise ValueError(f"{type(obj).__name__}.{f.name}: the related row is unsaved")
-                setattr(obj, f.attname, related.pk)
+            if is_relation:
+                related = f.get_cached_value(obj, None)
+                if related is not None and id(related) in names:
+                    columns.append(column)
+                    values.append(f"{names[id(related)]}.id")
+                    sources.append(names[id(related)])
+                    self._links.append((obj, f, related))
+                    continue
+                if related is not None and getattr(obj, attname) is None:
+                    if related.pk is None:
+                        raise ValueError(f"{type(obj).__name__}.{f.name}: unsaved related row")
+                    setattr(obj, attname, related.pk)
+            if plain is not None:
+                value = getattr(obj, attname)
+                if value is None or type(value) is plain:
+                    columns.append(column)
+                    values.append("%s")
+                    params.append(value)
+                    continue
             value = f.pre_save(obj, True)
             if isinstance(value, DatabaseDefault):
                 continue
-            columns.append(quote(f.column))
+            columns.append(column)
             values.append("%s")
-            params.append(f.get_db_prep_save(value, connection))
+            params.append(f.get_db_prep_save(value, self._connection))
         froms = list(dict.fromkeys([*sources, *when]))
         if source is not None:
             froms.append(source[0])
             params.extend(source[1])
         # Names and columns come from the models and this class, every value is a parameter.
-        table = quote(type(obj)._meta.db_table)
+        table = _table(type(obj))
         select = f"SELECT {', '.join(values)}"  # noqa: S608
         sql = (
             f"{name} AS (INSERT INTO {table} ({', '.join(columns)}) "
@@ -971,14 +1033,15 @@ class Rows:
         row keeps ``pk`` None); then hand the ``on_commit`` callbacks to the transaction (run
         at once when the statement was its own transaction)."""
         ids = ", ".join(f"(SELECT id FROM {name})" for name, _obj in self._returning)  # noqa: S608
-        with connection.cursor() as cursor:
+        with self._connection.cursor() as cursor:
             cursor.execute(f"WITH {', '.join(self._ctes)} SELECT {ids or 1}", self._params)
             written = cursor.fetchone()
+        alias = self._connection.alias
         for (_name, obj), pk in zip(self._returning, written, strict=False):
             if pk is not None:
                 obj.pk = pk
                 obj._state.adding = False
-                obj._state.db = connection.alias
+                obj._state.db = alias
         for obj, f, related in self._links:
             if related.pk is not None:
                 setattr(obj, f.attname, related.pk)

@@ -88,15 +88,21 @@ def auto_reply_on_commit(
         )
         return None
     allowed = rows.add_sql(RATE_LIMITED_INSERT, _rate_limit_params(parsed.from_address))
-    record, message = _acknowledgement(
-        mailbox, ticket, to=parsed.from_address, in_reply_to=parsed.message_id, bodies=bodies
-    )
+    record = _acknowledgement_record(ticket)
     after = (rows.name_of(together_with),) if together_with is not None else ()
     rows.add(record, when=(allowed, *after))
 
     def deliver() -> None:
         if record.pk is None:  # over the limit: not recorded, not sent
             return
+        message = _acknowledgement_mail(
+            mailbox,
+            ticket,
+            record,
+            to=parsed.from_address,
+            in_reply_to=parsed.message_id,
+            bodies=bodies,
+        )
         if outbox is not None:
             outbox.append(message)  # the poller sends its batch's in one connection
         else:
@@ -149,29 +155,33 @@ def acknowledgement_body(ticket: Ticket, bodies: dict | None = None) -> str:
         return render_to_string(ACKNOWLEDGEMENT_TEMPLATE, {"ticket": ticket})
 
 
-def _acknowledgement(
-    mailbox: Mailbox | None,
-    ticket: Ticket,
-    *,
-    to: str,
-    in_reply_to: str = "",
-    bodies: dict | None = None,
-) -> tuple[TicketMessage, EmailMessage]:
-    """The acknowledgement's record on the ticket and its mail (not saved, not sent)."""
-    sender = mailbox.address if mailbox else settings.DEFAULT_FROM_EMAIL
-    message_id = own_message_id()
-    record = TicketMessage(
+def _acknowledgement_record(ticket: Ticket) -> TicketMessage:
+    """The acknowledgement's record on the ticket, with the Message-ID it is sent with."""
+    return TicketMessage(
         ticket=ticket,
         organisation_id=ticket.organisation_id,
         direction=TicketMessage.Direction.AUTO,
         body_text="",
-        message_id=message_id,
+        message_id=own_message_id(),
     )
+
+
+def _acknowledgement_mail(
+    mailbox: Mailbox | None,
+    ticket: Ticket,
+    record: TicketMessage,
+    *,
+    to: str,
+    in_reply_to: str = "",
+    bodies: dict | None = None,
+) -> EmailMessage:
+    """The acknowledgement's mail (not sent)."""
+    sender = mailbox.address if mailbox else settings.DEFAULT_FROM_EMAIL
     body = acknowledgement_body(ticket, bodies)
     with translation.override(ticket.requester_language):
         subject = subject_line(ticket)
     headers = {
-        "Message-ID": message_id,
+        "Message-ID": record.message_id,
         "Auto-Submitted": "auto-replied",
         "X-Loop": sender,
         "Precedence": "auto_reply",
@@ -179,7 +189,7 @@ def _acknowledgement(
     if in_reply_to:
         headers["In-Reply-To"] = in_reply_to
         headers["References"] = in_reply_to
-    return record, EmailMessage(subject, body, sender, [to], headers=headers)
+    return EmailMessage(subject, body, sender, [to], headers=headers)
 
 
 def acknowledge_on_commit(
@@ -193,7 +203,8 @@ def acknowledge_on_commit(
     """The acknowledgement with the ticket number, in the requester's language, sent once the
     ticket is committed; recorded on the ticket (SPEC S1, S8), in the same INSERT as the unsaved
     message ``together_with`` (the customer's message it answers) when given."""
-    record, message = _acknowledgement(mailbox, ticket, to=to, in_reply_to=in_reply_to)
+    record = _acknowledgement_record(ticket)
+    message = _acknowledgement_mail(mailbox, ticket, record, to=to, in_reply_to=in_reply_to)
     TicketMessage.objects.bulk_create([m for m in (together_with, record) if m is not None])
     transaction.on_commit(lambda: message.send(fail_silently=True))
 

@@ -188,11 +188,19 @@ def _charset_hint(message: Message) -> str | None:
 
 
 def _raw_header(message: Message, name: str) -> str | None:
-    wanted = name.lower()
-    for key, value in message.raw_items():
-        if key.lower() == wanted:
-            return value if isinstance(value, str) else str(value)
-    return None
+    """The first ``name`` header of ``message`` as it came, from a map of its headers made
+    once per message part (a message is read for about twenty headers)."""
+    try:
+        first = message.__dict__["_first_headers"]
+    except KeyError:
+        first = {}
+        for key, value in message.raw_items():
+            first.setdefault(key.lower(), value)
+        message.__dict__["_first_headers"] = first
+    value = first.get(name.lower())
+    if value is None:
+        return None
+    return value if isinstance(value, str) else str(value)
 
 
 def _header(message: Message, name: str, hint: str | None = None) -> str:
