@@ -1,6 +1,8 @@
 """Mail routing: a received message becomes a ticket, a reply on its ticket or a held item with
 its reason (SPEC S1–S3, L4). Each message is stored and routed in one transaction."""
 
+import contextlib
+import functools
 import logging
 import re
 from contextvars import ContextVar
@@ -9,8 +11,8 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models.functions import Lower
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, models, transaction
+from django.db.models.expressions import DatabaseDefault
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
@@ -18,7 +20,7 @@ from django_scopes import scopes_disabled
 from accounts.models import Membership, Organisation, OrganisationDomain, User
 from accounts.roles import Role
 from accounts.tenancy import customer_write_refusal
-from activities.services import running_contract
+from activities.services import RUNNING, running_contract
 from csm_portal import numbering
 from csm_portal.files import files_removed_on_failure, save_file
 from tickets import authentication, sla
@@ -122,49 +124,141 @@ class Sender:
 
 def identify(address: str) -> Sender:
     """The organisation from the sender's address (a known person) or its domain (a licensed end
-    user of the customer); provider staff and strangers are unknown here."""
-    default = settings.LANGUAGE_CODE
-    if not address:
-        return Sender(None, None, None, default)
-    membership = (
-        Membership.objects.with_scopes_disabled()
-        .select_related("user", "organisation")
-        .filter(user__email__iexact=address, user__is_active=True)
-        .first()
+    user of the customer); provider staff and strangers are unknown here. In a poll batch, read
+    for all the batch's senders at once (``senders_read``)."""
+    batch = _batch.get()
+    if batch is not None and address in batch.senders:
+        return batch.senders[address]
+    found = senders_read([address])[address]
+    if batch is not None:
+        batch.senders[address] = found
+    return found
+
+
+def _columns(model: type[models.Model], alias: str) -> tuple[list[str], str]:
+    """The attnames of ``model``'s concrete fields and their columns under ``alias``."""
+    fields = model._meta.concrete_fields
+    quote = connection.ops.quote_name
+    return [f.attname for f in fields], ", ".join(f"{alias}.{quote(f.column)}" for f in fields)
+
+
+def _probe(sql: str, keys: list[str], *models_: type[models.Model]) -> dict[str, list]:
+    """Run a lookup of one row per key (``sql`` selects the key then each model's columns)
+    and build the models of each key's row."""
+    found: dict[str, list] = {}
+    if not keys:
+        return found
+    names = [_columns(m, "x")[0] for m in models_]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [keys])
+        for row in cursor.fetchall():
+            values, start, built = row[1:], 0, []
+            for model, attnames in zip(models_, names, strict=True):
+                end = start + len(attnames)
+                built.append(model.from_db(connection.alias, attnames, values[start:end]))
+                start = end
+            found[row[0]] = built
+    return found
+
+
+def _table(model: type[models.Model]) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+@functools.cache
+def _people_sql() -> str:
+    _, membership = _columns(Membership, "m")
+    _, user = _columns(User, "u")
+    _, organisation = _columns(Organisation, "o")
+    # One probe of the UPPER(email) index per address (LATERAL: never a scan of the people,
+    # whatever their number), then the person's membership by its unique user_id: what
+    # ``filter(user__email__iexact=address, user__is_active=True).first()`` gives.
+    return (
+        f"SELECT sender.address, {membership}, {user}, {organisation} "  # noqa: S608
+        "FROM unnest(%s::text[]) AS sender(address) CROSS JOIN LATERAL ("
+        f"SELECT m.id FROM {_table(User)} u JOIN {_table(Membership)} m ON m.user_id = u.id "
+        "WHERE UPPER(u.email::text) = UPPER(sender.address) AND u.is_active "
+        "ORDER BY m.id LIMIT 1) AS found "
+        f"JOIN {_table(Membership)} m ON m.id = found.id "
+        f"JOIN {_table(User)} u ON u.id = m.user_id "
+        f"JOIN {_table(Organisation)} o ON o.id = m.organisation_id"
     )
-    if membership is not None:
-        if membership.role in (Role.REFERENT, Role.END_USER):
-            return Sender(
-                membership.organisation,
-                membership.user,
-                membership.role,
-                membership.user.language or default,
+
+
+CUSTOMER = str(Organisation.Kind.CUSTOMER.value)
+
+
+@functools.cache
+def _domains_sql() -> str:
+    _, domain = _columns(OrganisationDomain, "d")
+    _, organisation = _columns(Organisation, "o")
+    # One probe of the unique LOWER(domain) index per domain (organisation_domain_unique_any_
+    # case): the customer's domain row, or none.
+    return (
+        f"SELECT wanted.domain, {domain}, {organisation} "  # noqa: S608
+        "FROM unnest(%s::text[]) AS wanted(domain) CROSS JOIN LATERAL ("
+        f"SELECT d.id FROM {_table(OrganisationDomain)} d "
+        "WHERE LOWER(d.domain::text) = LOWER(wanted.domain) LIMIT 1) AS found "
+        f"JOIN {_table(OrganisationDomain)} d ON d.id = found.id "
+        f"JOIN {_table(Organisation)} o ON o.id = d.organisation_id AND o.kind = '{CUSTOMER}'"
+    )
+
+
+def senders_read(addresses: list[str]) -> dict[str, Sender]:
+    """``identify`` for several addresses: one query for the known people among them, one for
+    the customer domains of the others, each an index probe per address (PostgreSQL's UPPER
+    and LOWER, as ``email__iexact`` and the domain index compare)."""
+    default = settings.LANGUAGE_CODE
+    wanted = list(dict.fromkeys(a for a in addresses if a))
+    people = _probe(_people_sql(), wanted, Membership, User, Organisation)
+    unknown = [a for a in wanted if a not in people]
+    domains = customer_domains([a.rsplit("@", 1)[-1].lower() for a in unknown])
+    result = {a: Sender(None, None, None, default) for a in addresses if not a}
+    for address in wanted:
+        if address in people:
+            membership, user, organisation = people[address]
+            membership.user, membership.organisation = user, organisation
+            if membership.role in (Role.REFERENT, Role.END_USER):
+                result[address] = Sender(
+                    organisation, user, membership.role, user.language or default
+                )
+            else:
+                result[address] = Sender(None, user, None, user.language or default)
+            continue
+        domain = domains.get(address.rsplit("@", 1)[-1].lower())
+        if domain is not None:
+            organisation = domain.organisation
+            result[address] = Sender(
+                organisation, None, Role.END_USER, organisation.language or default
             )
-        return Sender(None, membership.user, None, membership.user.language or default)
-    found = customer_domain(address.rsplit("@", 1)[-1].lower())
-    if found is not None:
-        return Sender(
-            found.organisation, None, Role.END_USER, found.organisation.language or default
-        )
-    return Sender(None, None, None, default)
+        else:
+            result[address] = Sender(None, None, None, default)
+    return result
+
+
+def customer_domains(domains: list[str]) -> dict[str, OrganisationDomain | None]:
+    """The customers' domain rows (with their organisation) of these lower-case domains: read
+    once per poll batch, in one query."""
+    batch = _batch.get()
+    known = batch.domains if batch is not None else {}
+    result = {d: known[d] for d in domains if d in known}
+    missing = [d for d in dict.fromkeys(domains) if d not in result]
+    if missing:
+        found = {}
+        for key, (domain, organisation) in _probe(
+            _domains_sql(), missing, OrganisationDomain, Organisation
+        ).items():
+            domain.organisation = organisation
+            found[key] = domain
+        for domain in missing:
+            result[domain] = found.get(domain)
+            known[domain] = result[domain]
+    return result
 
 
 def customer_domain(domain: str) -> OrganisationDomain | None:
     """The customer's domain row (with its organisation), once per poll batch."""
-    batch = _batch.get()
-    if batch is not None and domain in batch.domains:
-        return batch.domains[domain]
-    found = (
-        OrganisationDomain.objects.with_scopes_disabled()
-        .select_related("organisation")
-        # LOWER(domain) = the unique index of organisation_domain_unique_any_case (issue 15).
-        .alias(lower_domain=Lower("domain"))
-        .filter(lower_domain=domain, organisation__kind=Organisation.Kind.CUSTOMER)
-        .first()
-    )
-    if batch is not None:
-        batch.domains[domain] = found
-    return found
+    return customer_domains([domain])[domain]
 
 
 def _running_contract(organisation: Organisation):
@@ -174,6 +268,25 @@ def _running_contract(organisation: Organisation):
     if organisation.pk not in batch.contracts:
         batch.contracts[organisation.pk] = running_contract(organisation, timezone.localdate())
     return batch.contracts[organisation.pk]
+
+
+def running_contracts(organisations: list[Organisation]) -> dict[int, object]:
+    """``activities.services.running_contract`` of each organisation today, in one query: the
+    same filter and the same order, the first row of each organisation."""
+    from contracts.models import Contract
+
+    today = timezone.localdate()
+    ids = {o.pk for o in organisations}
+    result: dict[int, object] = dict.fromkeys(ids)
+    if not ids:
+        return result
+    rows = Contract.objects.filter(
+        organisation_id__in=ids, status__in=RUNNING, starts_on__lte=today, expires_on__gte=today
+    ).order_by("organisation_id", "-hours_per_year", "expires_on")
+    for contract in rows:
+        if result[contract.organisation_id] is None:
+            result[contract.organisation_id] = contract
+    return result
 
 
 def _sla_policies() -> list[SlaPolicy] | None:
@@ -202,18 +315,57 @@ def may_open(sender: Sender, category: str) -> str:
 # --------------------------------------------------------------------------- who may post (S3)
 
 
+@functools.cache
+def _ticket_sql(by: str) -> str:
+    """The ticket (with its organisation) found ``by`` number or by our message ids, its row
+    locked until the transaction ends; what the ORM lookups in ``_find_ticket``'s docstring
+    give, without building a query each time."""
+    _, ticket = _columns(Ticket, "t")
+    _, organisation = _columns(Organisation, "o")
+    if by == "number":
+        where = "t.number = ANY(%s::text[]) ORDER BY t.id DESC"
+    else:
+        # The ticket of the latest message named (TicketMessage's order, reversed).
+        latest = f"SELECT m.ticket_id FROM {_table(TicketMessage)} m "  # noqa: S608
+        where = (
+            f"t.id = ({latest}WHERE m.message_id = ANY(%s::text[]) "
+            "ORDER BY m.created_at DESC, m.id DESC LIMIT 1)"
+        )
+    return (
+        f"SELECT {ticket}, {organisation} FROM {_table(Ticket)} t "  # noqa: S608
+        f"JOIN {_table(Organisation)} o ON o.id = t.organisation_id WHERE {where} "
+        "LIMIT 1 FOR UPDATE OF t"
+    )
+
+
+def _locked_ticket(by: str, keys: list[str]) -> Ticket | None:
+    ticket_names = _columns(Ticket, "t")[0]
+    organisation_names = _columns(Organisation, "o")[0]
+    with connection.cursor() as cursor:
+        cursor.execute(_ticket_sql(by), [keys])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    ticket = Ticket.from_db(connection.alias, ticket_names, row[: len(ticket_names)])
+    ticket.organisation = Organisation.from_db(
+        connection.alias, organisation_names, row[len(ticket_names) :]
+    )
+    return ticket
+
+
 def _find_ticket(parsed: ParsedMessage) -> Ticket | None:
-    """Threading (S1): the ticket number in the subject, else In-Reply-To / References."""
+    """Threading (S1): the ticket number in the subject (the latest ticket of those numbers),
+    else In-Reply-To / References (the ticket of the latest of those messages). The ticket
+    comes locked until the transaction ends, with its organisation, in one statement (as
+    ``locked`` would give it)."""
     numbers = parsed.ticket_numbers
     if numbers:
-        ticket = Ticket.objects.filter(number__in=numbers).order_by("-pk").first()
+        ticket = _locked_ticket("number", numbers)
         if ticket is not None:
             return ticket
     ids = [*parsed.in_reply_to, *parsed.references]
     if ids:
-        message = TicketMessage.objects.filter(message_id__in=ids).select_related("ticket").last()
-        if message is not None:
-            return message.ticket
+        return _locked_ticket("message_id", ids)
     return None
 
 
@@ -258,18 +410,23 @@ def poster(ticket: Ticket, sender: Sender) -> Sender:
     return Sender(ticket.organisation, None, Role.END_USER, ticket.requester_language)
 
 
+def participant_addresses(parsed: ParsedMessage, own: frozenset[str]) -> list[str]:
+    """From, To and Cc of a message, lower case, once each, our own mailboxes excepted."""
+    addresses = [parsed.from_address, *parsed.to, *parsed.cc]
+    keep = dict.fromkeys(a.lower()[:300] for a in addresses if a and a.lower() not in own)
+    return list(keep)[:50]
+
+
 def participants_add(
     ticket: Ticket, parsed: ParsedMessage, *, own: frozenset[str] | None = None
 ) -> None:
     """Who wrote and who was written to join the ticket (our own mailboxes excepted; a poller
     reads them once per poll)."""
     own = own_addresses() if own is None else own
-    addresses = [parsed.from_address, *parsed.to, *parsed.cc]
-    keep = list(dict.fromkeys(a.lower()[:300] for a in addresses if a and a.lower() not in own))
     TicketParticipant.objects.bulk_create(
         [
             TicketParticipant(ticket=ticket, organisation_id=ticket.organisation_id, address=a)
-            for a in keep[:50]
+            for a in participant_addresses(parsed, own)
         ],
         ignore_conflicts=True,
     )
@@ -280,14 +437,16 @@ def participants_add(
 
 @dataclass
 class Routed:
-    """What becomes of a message: a ticket (new or reopened: ``acknowledge``), or held with
-    its reason, for the organisation and ticket it concerns when known."""
+    """What becomes of a message, decided before anything is written: held with its reason
+    (for the organisation and the ticket it concerns when known), else a new ticket of
+    ``sender`` (``ticket`` is None) or a reply by ``sender`` onto ``ticket`` (locked)."""
 
     verdict: Verdict
     ticket: Ticket | None = None
     reason: str = ""
     organisation: Organisation | None = None
-    acknowledge: bool = False
+    sender: Sender | None = None
+    category: str = ""
 
 
 def unauthenticated_reason(verdict: Verdict, mailbox: Mailbox) -> str:
@@ -324,10 +483,10 @@ def past_reopen_window(ticket: Ticket, now) -> bool:
     return bool(finished and now - finished > timedelta(days=settings.TICKET_REOPEN_DAYS))
 
 
-def route(mailbox: Mailbox, raw: bytes, parsed: ParsedMessage, now) -> Routed:
-    """Decide, and do, what a received message becomes. Nothing unauthenticated (S10), from a
-    customer that may not write (C5) or from somebody not on the ticket (S3) opens, reopens or
-    changes a ticket: it is held with the reason and the ticket it concerns."""
+def route(mailbox: Mailbox, parsed: ParsedMessage, now) -> Routed:
+    """Decide what a received message becomes. Nothing unauthenticated (S10), from a customer
+    that may not write (C5) or from somebody not on the ticket (S3) opens, reopens or changes a
+    ticket: it is held with the reason and the ticket it concerns."""
     verdict = authentication.verdict(
         parsed.authentication_results, mailbox.trusted_authserv_id, parsed.from_address
     )
@@ -335,7 +494,7 @@ def route(mailbox: Mailbox, raw: bytes, parsed: ParsedMessage, now) -> Routed:
         return Routed(verdict, reason=_("The message has no sender (From is missing or invalid)."))
     address = parsed.from_address
     sender = identify(address)
-    ticket = _find_ticket(parsed)
+    ticket = _find_ticket(parsed)  # locked
     if (
         ticket is not None
         and sender.organisation is not None
@@ -348,14 +507,13 @@ def route(mailbox: Mailbox, raw: bytes, parsed: ParsedMessage, now) -> Routed:
         reason = may_open(sender, category) or unauthenticated_reason(verdict, mailbox)
         if reason:
             return Routed(verdict, reason=reason, organisation=sender.organisation)
-        ticket = open_ticket(parsed, sender, category, now, authenticated=True)
-        return Routed(verdict, ticket=ticket, acknowledge=True)
-    ticket = locked(ticket)
+        return Routed(verdict, sender=sender, category=category)
     reason = (
         may_post(ticket, sender, address)
         or customer_write_refusal(ticket.organisation)
         or unauthenticated_reason(verdict, mailbox)
     )
+    category = ""
     if not reason and past_reopen_window(ticket, now):
         # The reply opens a new ticket: the same who-may-open-what rule as any new one (S3).
         category = classify(parsed.subject, parsed.text)
@@ -367,10 +525,7 @@ def route(mailbox: Mailbox, raw: bytes, parsed: ParsedMessage, now) -> Routed:
             reason=_concerning(reason, ticket),
             organisation=ticket.organisation,
         )
-    ticket, acknowledge = reply_onto(
-        ticket, parsed, poster(ticket, sender), now, authenticated=True
-    )
-    return Routed(verdict, ticket=ticket, acknowledge=acknowledge)
+    return Routed(verdict, ticket=ticket, sender=poster(ticket, sender), category=category)
 
 
 def reply_onto(
@@ -398,11 +553,40 @@ class Batch:
 
     own_addresses: frozenset[str]
     stored: set[tuple[str, str]]
-    # Read at most once per batch (a few seconds): customer domains, running contracts and SLA
-    # policies change rarely, and a message of the batch sees them as of the batch's start.
+    # Read at most once per batch (a few seconds): senders (people and customer domains),
+    # running contracts and SLA policies change rarely, and a message of the batch sees them as
+    # of the batch's start; nothing outlives the batch.
+    senders: dict[str, Sender] = field(default_factory=dict)
     domains: dict[str, OrganisationDomain | None] = field(default_factory=dict)
     contracts: dict[int, object] = field(default_factory=dict)
     policies: list[SlaPolicy] | None = None
+    # The acknowledgement's text per language, rendered once (tickets.outgoing).
+    bodies: dict[str, str | None] = field(default_factory=dict)
+    # Acknowledgements of committed messages, sent by the poller after the batch in one
+    # connection; None: each is sent as its transaction commits.
+    outbox: list | None = None
+
+
+def batch_start(
+    mailbox: Mailbox, own: frozenset[str], messages: list[ParsedMessage], *, outbox: list | None
+) -> Batch:
+    """A poll batch with what its messages need read at once: which are stored already, who
+    sent them (people, then customer domains) and their organisations' running contracts."""
+    with scopes_disabled():
+        batch = Batch(own_addresses=own, stored=stored_identities(mailbox, messages), outbox=outbox)
+        token = _batch.set(batch)
+        try:
+            batch.senders.update(senders_read([m.from_address for m in messages]))
+        finally:
+            _batch.reset(token)
+        customers = {
+            s.organisation.pk: s.organisation
+            for s in batch.senders.values()
+            if s.organisation is not None
+        }
+        batch.contracts.update(running_contracts(list(customers.values())))
+        batch.policies = list(SlaPolicy.objects.all())
+    return batch
 
 
 # The batch of the message being ingested, for the lookups above; None outside a poll.
@@ -456,7 +640,7 @@ def ingest(
         try:
             for attempt in range(1, NUMBER_ATTEMPTS + 1):
                 try:
-                    with files_removed_on_failure(), transaction.atomic():
+                    with files_removed_on_failure():  # _ingest: the message's transaction
                         inbound = _ingest(mailbox, raw, parsed, uid, uidvalidity, batch)
                     break
                 except IntegrityError:
@@ -475,6 +659,31 @@ def ingest(
         return inbound, True
 
 
+def _thread_keys(parsed: ParsedMessage) -> bool:
+    """Whether the message names a ticket (number in the subject, In-Reply-To, References)."""
+    return bool(parsed.ticket_numbers or parsed.in_reply_to or parsed.references)
+
+
+def _one_statement(routed: Routed) -> bool:
+    """Whether the routed message is written by one statement: held, or a new ticket that is
+    not a referent's possible activity request (H8)."""
+    if routed.reason:
+        return True
+    assert routed.sender is not None
+    return routed.ticket is None and not (
+        routed.category == Ticket.Category.CST_ACTIVITY and routed.sender.role == Role.REFERENT
+    )
+
+
+def _statement_transaction():
+    """The transaction of a message written by one statement: the statement itself when the
+    caller holds no transaction (PostgreSQL runs it all or nothing, without the round trips of
+    BEGIN and COMMIT), else a savepoint of the caller's."""
+    if connection.get_autocommit() and not connection.in_atomic_block:
+        return contextlib.nullcontext()
+    return transaction.atomic()
+
+
 def _ingest(
     mailbox: Mailbox,
     raw: bytes,
@@ -483,7 +692,31 @@ def _ingest(
     uidvalidity: int | None,
     batch: Batch | None = None,
 ) -> InboundMessage:
+    """One message, one transaction. A message that needs no ticket looked up and locked (no
+    delivery report, no number or reference to thread onto) is routed from the batch's lookups
+    alone; held or opening a ticket, it is then written by ONE statement, which is its
+    transaction. Any other message is routed and written in a transaction block."""
     now = timezone.now()
+    routed = None
+    if parsed.report is None and not _thread_keys(parsed):
+        routed = route(mailbox, parsed, now)  # nothing to find, nothing locked
+        if _one_statement(routed):
+            with _statement_transaction():
+                return _write(mailbox, raw, parsed, uid, uidvalidity, batch, routed, now)
+    with transaction.atomic():
+        return _write(mailbox, raw, parsed, uid, uidvalidity, batch, routed, now)
+
+
+def _write(
+    mailbox: Mailbox,
+    raw: bytes,
+    parsed: ParsedMessage,
+    uid: int | None,
+    uidvalidity: int | None,
+    batch: Batch | None,
+    routed: Routed | None,
+    now,
+) -> InboundMessage:
     inbound = InboundMessage(
         mailbox=mailbox,
         message_key=parsed.key,
@@ -501,22 +734,53 @@ def _ingest(
     save_file(inbound.raw, "message.eml", raw)
     if parsed.report is not None:  # a bounce or an automatic reply: never a ticket (S11)
         return _record_report(inbound, parsed)
-    routed = route(mailbox, raw, parsed, now)
+    if routed is None:
+        routed = route(mailbox, parsed, now)
     inbound.authentication = routed.verdict.status
     inbound.authentication_detail = routed.verdict.summary
+    own = batch.own_addresses if batch is not None else None
     if routed.reason:
         inbound.organisation = routed.organisation
         inbound.ticket = routed.ticket  # the ticket it concerns, left unchanged
         inbound.reason = routed.reason
-        inbound.save()
-        _store_attachments(inbound, parsed, None)
+        rows = Rows()
+        rows.add(inbound)
+        _attachments(rows, inbound, parsed, None)
+        rows.execute()
         return inbound
-    ticket, reopened_or_new = routed.ticket, routed.acknowledge
+    sender, ticket = routed.sender, routed.ticket
+    assert sender is not None
+    if _one_statement(routed):
+        return _new_ticket(mailbox, inbound, parsed, sender, routed.category, now, batch)
+    if ticket is not None and ticket.status in (Ticket.Status.NEW, Ticket.Status.OPEN):
+        return _reply(inbound, parsed, ticket, now, own)
+    # The rarer ways, record by record: a referent's mail that may become an activity request
+    # (H8), a reply resuming a waiting ticket, reopening or following up a closed one.
+    if ticket is None:
+        ticket = open_ticket(parsed, sender, routed.category, now, authenticated=True)
+        reopened_or_new = True
+    else:
+        ticket, reopened_or_new = reply_onto(
+            ticket, parsed, sender, now, authenticated=True, category=routed.category
+        )
     inbound.organisation = ticket.organisation
     inbound.outcome = InboundMessage.Outcome.TICKET
     inbound.ticket = ticket
     inbound.save()
-    message = TicketMessage(
+    message = _customer_message(ticket, inbound, parsed, now)
+    participants_add(ticket, parsed, own=own)
+    _store_attachments(inbound, parsed, ticket)
+    if reopened_or_new:  # the acknowledgement is recorded in the message's INSERT
+        auto_reply_on_commit(mailbox, parsed, ticket, together_with=message)
+    if message.pk is None:
+        message.save()
+    return inbound
+
+
+def _customer_message(
+    ticket: Ticket, inbound: InboundMessage, parsed: ParsedMessage, now
+) -> TicketMessage:
+    return TicketMessage(
         ticket=ticket,
         organisation=ticket.organisation,
         direction=TicketMessage.Direction.INBOUND,
@@ -527,20 +791,269 @@ def _ingest(
         message_id=parsed.message_id,
         created_at=now,
     )
-    participants_add(ticket, parsed, own=batch.own_addresses if batch else None)
-    _store_attachments(inbound, parsed, ticket)
-    if reopened_or_new:  # the acknowledgement is recorded in the message's INSERT
-        auto_reply_on_commit(mailbox, parsed, ticket, together_with=message)
-    if message.pk is None:
-        message.save()
+
+
+def _new_ticket(
+    mailbox: Mailbox,
+    inbound: InboundMessage,
+    parsed: ParsedMessage,
+    sender: Sender,
+    category: str,
+    now,
+    batch: Batch | None,
+) -> InboundMessage:
+    """A message that opens a ticket, in ONE statement: the ticket with its number, contract
+    and SLA clock, its "opened" event, the received message, the customer's message, the
+    participants, the attachments, the acknowledgement's rate limit and its record. A taken
+    number fails the statement: ``ingest()`` retries the whole message."""
+    ticket = ticket_build(
+        sender=sender,
+        subject=parsed.subject,
+        category=category,
+        address=parsed.from_address,
+        at=now,
+    )
+    ticket.number = numbering.ticket_number()
+    rows = Rows()
+    rows.add(ticket)
+    rows.add(event_build(ticket, Kind.OPENED, actor=sender.user, label=parsed.from_address, at=now))
+    inbound.organisation = ticket.organisation
+    inbound.outcome = InboundMessage.Outcome.TICKET
+    inbound.ticket = ticket
+    rows.add(inbound)
+    message = _customer_message(ticket, inbound, parsed, now)
+    rows.add(message)
+    own = batch.own_addresses if batch is not None else own_addresses()
+    rows.add_participants(ticket, participant_addresses(parsed, own))
+    _attachments(rows, inbound, parsed, ticket)
+    auto_reply_on_commit(
+        mailbox,
+        parsed,
+        ticket,
+        together_with=message,
+        rows=rows,
+        bodies=batch.bodies if batch is not None else None,
+        outbox=batch.outbox if batch is not None else None,
+    )
+    rows.execute()
     return inbound
 
 
-def ticket_create(
+def _reply(
+    inbound: InboundMessage, parsed: ParsedMessage, ticket: Ticket, now, own: frozenset | None
+) -> InboundMessage:
+    """A reply onto an open ticket (locked), in ONE statement: its event, the received message,
+    the customer's message, new participants and the attachments."""
+    rows = Rows()
+    rows.add(event_build(ticket, Kind.MESSAGE, label=parsed.from_address, at=now))
+    inbound.organisation = ticket.organisation
+    inbound.outcome = InboundMessage.Outcome.TICKET
+    inbound.ticket = ticket
+    rows.add(inbound)
+    rows.add(_customer_message(ticket, inbound, parsed, now))
+    own = own_addresses() if own is None else own
+    rows.add_participants(ticket, participant_addresses(parsed, own))
+    _attachments(rows, inbound, parsed, ticket)
+    rows.execute()
+    return inbound
+
+
+def event_build(
+    ticket: Ticket,
+    kind: str,
+    *,
+    actor: User | None = None,
+    label: str = "",
+    before: str = "",
+    after: str = "",
+    at=None,
+) -> TicketEvent:
+    """The unsaved event ``tickets.history.event`` would create (the same fields)."""
+    return TicketEvent(
+        ticket=ticket,
+        organisation_id=ticket.organisation_id,
+        kind=kind,
+        contractual=kind in TicketEvent.CONTRACTUAL,
+        actor=actor,
+        actor_label=(label or (actor.email if actor else ""))[:300],
+        before=str(before)[:300],
+        after=str(after)[:300],
+        at=at or timezone.now(),
+    )
+
+
+# Fields whose value of this exact type goes to the database unchanged through
+# ``get_db_prep_save`` (their ``get_prep_value`` is ``to_python``/``int``/``bool`` of it):
+# ``Rows`` passes such a value as it is and sends any other through the field.
+_PLAIN = {
+    models.CharField: str,
+    models.EmailField: str,
+    models.TextField: str,
+    models.IntegerField: int,
+    models.PositiveIntegerField: int,
+    models.BigIntegerField: int,
+    models.PositiveBigIntegerField: int,
+    models.BooleanField: bool,
+    models.ForeignKey: int,
+    models.OneToOneField: int,
+}
+
+
+@functools.cache
+def _insert_plan(model: type[models.Model]) -> tuple:
+    """(field, attname, quoted column, is a relation, plain type or None) of each column an
+    INSERT of ``model`` writes: its concrete fields but the primary key and generated ones."""
+    quote = connection.ops.quote_name
+    plan = []
+    for f in model._meta.local_concrete_fields:
+        if f.primary_key or getattr(f, "generated", False):
+            continue
+        plain = _PLAIN.get(type(f)) if type(f).pre_save is models.Field.pre_save else None
+        plan.append((f, f.attname, quote(f.column), f.is_relation, plain))
+    return tuple(plan)
+
+
+class Rows:
+    """The rows of one message written by ONE SQL statement (issue 15): each row is a
+    data-modifying CTE, ``INSERT … SELECT … RETURNING id``, in the order added; a row whose
+    foreign key points at an unsaved object added before takes that row's id in the statement,
+    and ``when`` names earlier CTEs that must return a row for this one to be written (the
+    acknowledgement's rate limit). PostgreSQL writes all of it or nothing, inside the message's
+    transaction. Each value is what the model's save would write: every concrete field's
+    ``pre_save`` (defaults, ``auto_now``) and ``get_db_prep_save``; a column left to the
+    database (``db_default``) is left out. No signals are sent (the ticket models have none)."""
+
+    def __init__(self) -> None:
+        self._ctes: list[str] = []
+        self._params: list = []
+        self._returning: list[tuple[str, models.Model]] = []
+        self._links: list[tuple[models.Model, models.Field, models.Model]] = []
+        self._names: dict[int, str] = {}
+        self._after: list = []
+        self._connection = connections[DEFAULT_DB_ALIAS]
+
+    def name_of(self, obj: models.Model) -> str:
+        return self._names[id(obj)]
+
+    def _name(self) -> str:
+        return f"w{len(self._ctes)}"
+
+    def add(
+        self,
+        obj: models.Model,
+        *,
+        when: tuple[str, ...] = (),
+        expressions: dict[str, str] | None = None,
+        source: tuple[str, list] | None = None,
+        conflict: str = "",
+        returning: bool = True,
+    ) -> str:
+        name = self._name()
+        expressions = expressions or {}
+        columns: list[str] = []
+        values: list[str] = []
+        params: list = []
+        sources: list[str] = []
+        names = self._names
+        for f, attname, column, is_relation, plain in _insert_plan(type(obj)):
+            if expressions and f.name in expressions:
+                columns.append(column)
+                values.append(expressions[f.name])
+                continue
+            if is_relation:
+                related = f.get_cached_value(obj, None)
+                if related is not None and id(related) in names:
+                    columns.append(column)
+                    values.append(f"{names[id(related)]}.id")
+                    sources.append(names[id(related)])
+                    self._links.append((obj, f, related))
+                    continue
+                if related is not None and getattr(obj, attname) is None:
+                    if related.pk is None:
+                        raise ValueError(f"{type(obj).__name__}.{f.name}: unsaved related row")
+                    setattr(obj, attname, related.pk)
+            if plain is not None:
+                value = getattr(obj, attname)
+                if value is None or type(value) is plain:
+                    columns.append(column)
+                    values.append("%s")
+                    params.append(value)
+                    continue
+            value = f.pre_save(obj, True)
+            if isinstance(value, DatabaseDefault):
+                continue
+            columns.append(column)
+            values.append("%s")
+            params.append(f.get_db_prep_save(value, self._connection))
+        froms = list(dict.fromkeys([*sources, *when]))
+        if source is not None:
+            froms.append(source[0])
+            params.extend(source[1])
+        # Names and columns come from the models and this class, every value is a parameter.
+        table = _table(type(obj))
+        select = f"SELECT {', '.join(values)}"  # noqa: S608
+        sql = (
+            f"{name} AS (INSERT INTO {table} ({', '.join(columns)}) "
+            f"{select}{' FROM ' + ', '.join(froms) if froms else ''}"
+            f"{' ' + conflict if conflict else ''}{' RETURNING id' if returning else ''})"
+        )
+        self._ctes.append(sql)
+        self._params.extend(params)
+        if returning:
+            self._returning.append((name, obj))
+        self._names[id(obj)] = name
+        return name
+
+    def add_sql(self, sql: str, params: list) -> str:
+        """A statement of its own (``INSERT … RETURNING id``, at most one row) as a step."""
+        name = self._name()
+        self._ctes.append(f"{name} AS ({sql})")
+        self._params.extend(params)
+        return name
+
+    def add_participants(self, ticket: Ticket, addresses: list[str]) -> None:
+        """The ticket's participants (one row per address; those already on it kept)."""
+        if addresses:
+            self.add(
+                TicketParticipant(
+                    ticket=ticket, organisation_id=ticket.organisation_id, address=""
+                ),
+                expressions={"address": "participant.address"},
+                source=("unnest(%s::text[]) AS participant(address)", [addresses]),
+                conflict="ON CONFLICT DO NOTHING",
+                returning=False,
+            )
+
+    def on_commit(self, callback) -> None:
+        """``callback`` once the statement is written and its transaction committed."""
+        self._after.append(callback)
+
+    def execute(self) -> None:
+        """Write every row; set the ids of those written (a row whose ``when`` returned no
+        row keeps ``pk`` None); then hand the ``on_commit`` callbacks to the transaction (run
+        at once when the statement was its own transaction)."""
+        ids = ", ".join(f"(SELECT id FROM {name})" for name, _obj in self._returning)  # noqa: S608
+        with self._connection.cursor() as cursor:
+            cursor.execute(f"WITH {', '.join(self._ctes)} SELECT {ids or 1}", self._params)
+            written = cursor.fetchone()
+        alias = self._connection.alias
+        for (_name, obj), pk in zip(self._returning, written, strict=False):
+            if pk is not None:
+                obj.pk = pk
+                obj._state.adding = False
+                obj._state.db = alias
+        for obj, f, related in self._links:
+            if related.pk is not None:
+                setattr(obj, f.attname, related.pk)
+        for callback in self._after:
+            transaction.on_commit(callback, robust=True)
+
+
+def ticket_build(
     *, sender: Sender, subject: str, category: str, address: str, at: datetime
 ) -> Ticket:
-    """A new ticket of ``sender``'s organisation with its number, contract, SLA clock and the
-    contractual "opened" event (SPEC S1, S5, S7): one way in for mail and the portal."""
+    """A new ticket of ``sender``'s organisation, not saved and without its number: contract
+    and SLA clock set (SPEC S5)."""
     organisation = sender.organisation
     ticket = Ticket(
         organisation=organisation,
@@ -554,6 +1067,15 @@ def ticket_create(
         created_at=at,
     )
     sla.apply_policy(ticket, policies=_sla_policies())
+    return ticket
+
+
+def ticket_create(
+    *, sender: Sender, subject: str, category: str, address: str, at: datetime
+) -> Ticket:
+    """A new ticket of ``sender``'s organisation with its number, contract, SLA clock and the
+    contractual "opened" event (SPEC S1, S5, S7): one way in for mail and the portal."""
+    ticket = ticket_build(sender=sender, subject=subject, category=category, address=address, at=at)
 
     def insert(number: str) -> Ticket:
         ticket.number = number
@@ -655,8 +1177,12 @@ def _thread_onto(ticket: Ticket, parsed: ParsedMessage, sender: Sender, now) -> 
     return ticket, False
 
 
-def _store_attachments(inbound: InboundMessage, parsed: ParsedMessage, ticket: Ticket | None):
-    kept_out = []
+def _attachment_rows(
+    inbound: InboundMessage, parsed: ParsedMessage, ticket: Ticket | None
+) -> tuple[list[Attachment], list[str]]:
+    """The message's attachments, unsaved, their files written (executables and files over
+    the cap kept out, with the reason), and the kept-out ones named for the ticket's note."""
+    rows, kept_out = [], []
     for part in parsed.attachments:
         attachment = Attachment(
             inbound=inbound,
@@ -674,11 +1200,41 @@ def _store_attachments(inbound: InboundMessage, parsed: ParsedMessage, ticket: T
             }
         else:
             save_file(attachment.file, "attachment", part.payload)
-        attachment.save()
+        rows.append(attachment)
         if attachment.rejected_reason:
             kept_out.append(f"{attachment.filename} ({attachment.rejected_reason})")
+    return rows, kept_out
+
+
+def _note_kept_out(ticket: Ticket | None, kept_out: list[str]) -> None:
     if kept_out and ticket is not None:
         note(ticket, _("Attachments kept out: %(files)s") % {"files": "; ".join(kept_out)})
+
+
+def _attachments(
+    rows: Rows, inbound: InboundMessage, parsed: ParsedMessage, ticket: Ticket | None
+) -> None:
+    """The attachments as steps of the message's statement, with the note naming those kept
+    out when there is a ticket (``tickets.history.note``'s row)."""
+    attachments, kept_out = _attachment_rows(inbound, parsed, ticket)
+    for attachment in attachments:
+        rows.add(attachment)
+    if kept_out and ticket is not None:
+        rows.add(
+            TicketMessage(
+                ticket=ticket,
+                organisation_id=ticket.organisation_id,
+                direction=TicketMessage.Direction.NOTE,
+                body_text=_("Attachments kept out: %(files)s") % {"files": "; ".join(kept_out)},
+            )
+        )
+
+
+def _store_attachments(inbound: InboundMessage, parsed: ParsedMessage, ticket: Ticket | None):
+    attachments, kept_out = _attachment_rows(inbound, parsed, ticket)
+    for attachment in attachments:
+        attachment.save()
+    _note_kept_out(ticket, kept_out)
 
 
 def record_failure(mailbox: Mailbox, raw: bytes, uid: int | None, error: BaseException) -> None:

@@ -22,7 +22,7 @@ from django.db.models import Q
 from django.utils import timezone
 from imap_tools import MailBox, MailBoxUnencrypted
 
-from tickets import ingest
+from tickets import ingest, outgoing
 from tickets.models import MAILBOX_ENV_PREFIX, Mailbox
 
 logger = logging.getLogger(__name__)
@@ -173,9 +173,10 @@ def _fetch(box, uids: list[str]) -> dict[str, bytes]:
 def _handle_batch(
     box, mailbox: Mailbox, uids: list[str], uidvalidity: int, own, report: PollReport
 ) -> None:
-    """Fetch a batch, store and route each message in its own transaction, then move the
-    committed ones with one UID MOVE per folder. A crash before the move leaves them in the
-    inbox: the next poll finds them stored (one SELECT for the batch) and only moves them."""
+    """Fetch a batch, store and route each message in its own transaction, send the committed
+    ones' acknowledgements through one connection, then move the committed ones with one UID
+    MOVE per folder. A crash before the move leaves them in the inbox: the next poll finds them
+    stored (one SELECT for the batch) and only moves them."""
     fetched = _fetch(box, uids)
     parsed: dict[str, ingest.ParsedMessage | BaseException] = {}
     for uid in uids:
@@ -186,11 +187,12 @@ def _handle_batch(
             parsed[uid] = ingest.parse(raw)
         except Exception as exc:  # the parser: kept with its error below
             parsed[uid] = exc
-    batch = ingest.Batch(
-        own_addresses=own,
-        stored=ingest.stored_identities(
-            mailbox, [p for p in parsed.values() if not isinstance(p, BaseException)]
-        ),
+    outbox: list = []
+    batch = ingest.batch_start(
+        mailbox,
+        own,
+        [p for p in parsed.values() if not isinstance(p, BaseException)],
+        outbox=outbox,
     )
     done: list[str] = []
     failed: list[str] = []
@@ -215,6 +217,11 @@ def _handle_batch(
             ingest.record_failure(mailbox, raw, int(uid), exc)
             report.failed += 1
             failed.append(uid)
+    # The acknowledgements of the committed messages, in one connection: now (each message
+    # committed already, its acknowledgement in the outbox), or after the caller's transaction
+    # if the poll runs inside one. An error is logged (robust), never a reason to leave
+    # committed messages in the inbox.
+    transaction.on_commit(lambda: outgoing.send_all(outbox), robust=True)
     if done:
         box.move(done, mailbox.processed_folder)
     if failed:

@@ -89,6 +89,55 @@ def _parsed_header(name: str, value: str):
     return policy.default.header_factory(name, value)
 
 
+class _Part(EmailMessage):
+    """A parsed message or part that answers its content type from what it worked out the
+    first time (parsing asks each part for it a dozen times, each a scan of its headers);
+    forgotten whenever a header is set or removed."""
+
+    def get_content_type(self):
+        try:
+            return self.__dict__["_content_type"]
+        except KeyError:
+            found = self.__dict__["_content_type"] = super().get_content_type()
+            return found
+
+    def _forget(self) -> None:
+        self.__dict__.pop("_content_type", None)
+        self.__dict__.pop("_first_headers", None)
+
+    def set_raw(self, name, value):
+        self._forget()
+        super().set_raw(name, value)
+
+    def __setitem__(self, name, val):
+        self._forget()
+        super().__setitem__(name, val)
+
+    def __delitem__(self, name):
+        self._forget()
+        super().__delitem__(name)
+
+    def replace_header(self, _name, _value):
+        self._forget()
+        super().replace_header(_name, _value)
+
+    def set_default_type(self, ctype):
+        self._forget()
+        super().set_default_type(ctype)
+
+    def set_boundary(self, boundary):
+        self._forget()
+        super().set_boundary(boundary)
+
+    def clear(self):
+        self._forget()
+        super().clear()
+
+    def clear_content(self):
+        self._forget()
+        super().clear_content()
+
+
 class _OnceParsedHeaders(EmailPolicy):
     """``policy.default`` whose header objects are parsed once per distinct value."""
 
@@ -98,7 +147,7 @@ class _OnceParsedHeaders(EmailPolicy):
         return _parsed_header(name, LINE_BREAK.sub("", value))
 
 
-POLICY = _OnceParsedHeaders()
+POLICY = _OnceParsedHeaders(message_factory=_Part)
 
 
 @dataclass
@@ -188,11 +237,19 @@ def _charset_hint(message: Message) -> str | None:
 
 
 def _raw_header(message: Message, name: str) -> str | None:
-    wanted = name.lower()
-    for key, value in message.raw_items():
-        if key.lower() == wanted:
-            return value if isinstance(value, str) else str(value)
-    return None
+    """The first ``name`` header of ``message`` as it came, from a map of its headers made
+    once per message part (a message is read for about twenty headers)."""
+    try:
+        first = message.__dict__["_first_headers"]
+    except KeyError:
+        first = {}
+        for key, value in message.raw_items():
+            first.setdefault(key.lower(), value)
+        message.__dict__["_first_headers"] = first
+    value = first.get(name.lower())
+    if value is None:
+        return None
+    return value if isinstance(value, str) else str(value)
 
 
 def _header(message: Message, name: str, hint: str | None = None) -> str:
