@@ -56,6 +56,10 @@ def _entry_key(user_id: int) -> str:
     return f"{_namespace()}:user:{user_id}"
 
 
+def _person_key(user_id: int) -> str:
+    return f"{_namespace()}:person:{user_id}"
+
+
 @dataclass(frozen=True)
 class Tenancy:
     """What the request may reach, computed once per request by TenantMiddleware."""
@@ -144,14 +148,21 @@ def tenancy_for(user: User, *, today: date | None = None) -> Tenancy:
 
 def _tenancy_from_cache(user: User) -> Tenancy:
     day = timezone.localdate().isoformat()
-    user_key = _user_generation_key(user.pk)
-    # One round trip: the entry and both generations, read BEFORE the database so that a change
-    # committed while we compute leaves a generation newer than the one we store.
-    entry_key, everybody_key = _entry_key(user.pk), _everybody_generation_key()
-    found = cache.get_many([entry_key, everybody_key, user_key])
-    everybody = found.get(everybody_key) or _start_generation(everybody_key)
-    personal = found.get(user_key) or _start_generation(user_key)
-    entry = found.get(entry_key)
+    entry_key = _entry_key(user.pk)
+    # Read with the person by session_user() in the same round trip (one per request).
+    prefetched = getattr(user, PREFETCH_ATTRIBUTE, None)
+    if prefetched is not None:
+        delattr(user, PREFETCH_ATTRIBUTE)  # used once: later reads ask the cache again
+    if prefetched is not None and prefetched[0] == _invalidations:
+        _, everybody, personal, entry = prefetched
+    else:
+        # One round trip: the entry and both generations, read BEFORE the database so that a
+        # change committed while we compute leaves a generation newer than the one we store.
+        user_key, everybody_key = _user_generation_key(user.pk), _everybody_generation_key()
+        found = cache.get_many([entry_key, everybody_key, user_key])
+        everybody = found.get(everybody_key) or _start_generation(everybody_key)
+        personal = found.get(user_key) or _start_generation(user_key)
+        entry = found.get(entry_key)
     usable = bool(everybody and personal)
     if usable and entry is not None and entry[:3] == (everybody, personal, day):
         return entry[3]
@@ -163,6 +174,45 @@ def _tenancy_from_cache(user: User) -> Tenancy:
     return tenancy
 
 
+# Where session_user() leaves, on the person it returns, what it read of the tenancy in the same
+# round trip; the request's first tenancy_for() takes it (once: it is the request's own object).
+PREFETCH_ATTRIBUTE = "_tenancy_prefetched"
+# Invalidations made by this process: a prefetched read older than one of them is not used.
+_invalidations = 0
+
+
+def session_user(backend: object, user_id: object) -> User | None:
+    """The person a session names, as ``backend.get_user(user_id)`` answers it (``None`` when
+    deleted or inactive), from the cache when both generations still match: one round trip reads
+    the person, their tenancy and both generations, so that a signed-in request asks PostgreSQL
+    nothing before its view (issue 15). The person's generation is renewed whenever the person is
+    saved or deleted (password, activity, language: accounts.signals), everybody's as for the
+    tenancy. Django's session-hash check (a password change signs the other sessions out) is
+    applied by the caller on the person returned, as before."""
+    user_key, everybody_key = _user_generation_key(user_id), _everybody_generation_key()
+    person_key, entry_key = _person_key(user_id), _entry_key(user_id)
+    found = cache.get_many([person_key, entry_key, everybody_key, user_key])
+    everybody = found.get(everybody_key) or _start_generation(everybody_key)
+    personal = found.get(user_key) or _start_generation(user_key)
+    usable = bool(everybody and personal)
+    stored = found.get(person_key)
+    if usable and stored is not None and stored[:2] == (everybody, personal):
+        user = stored[2]
+        if not backend.user_can_authenticate(user):  # type: ignore[attr-defined]
+            return None
+    else:
+        user = backend.get_user(user_id)  # type: ignore[attr-defined]
+        if user is None:
+            return None
+        # As for the tenancy: what a transaction sees is used, never kept.
+        if usable and not transaction.get_connection().in_atomic_block:
+            cache.set(person_key, (everybody, personal, user), ENTRY_SECONDS)
+    if usable:
+        prefetched = (_invalidations, everybody, personal, found.get(entry_key))
+        setattr(user, PREFETCH_ATTRIBUTE, prefetched)
+    return user
+
+
 def _start_generation(key: str) -> str:
     cache.add(key, uuid.uuid4().hex, timeout=None)
     return cache.get(key) or ""
@@ -171,6 +221,8 @@ def _start_generation(key: str) -> str:
 def tenancy_invalidate(*, user_ids: list[int] | None = None) -> None:
     """Forget resolved tenancies: of these people, or of everybody (``user_ids=None``). A new
     random generation can never match what an entry was stored with."""
+    global _invalidations
+    _invalidations += 1
     _request_tenancy.set(None)
     if user_ids is None:
         cache.set(_everybody_generation_key(), uuid.uuid4().hex, timeout=None)

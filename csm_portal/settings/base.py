@@ -64,7 +64,8 @@ MIDDLEWARE = [
     # ETags and 304s for every GET (API sync clients and pages alike).
     "django.middleware.http.ConditionalGetMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Django's, with the person read from the cache with their tenancy (docs/performance.md).
+    "accounts.middleware.CachedAuthenticationMiddleware",
     "accounts.middleware.ApiTokenMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -131,7 +132,8 @@ if DATABASE_REPLICA_URL:
 REDIS_URL = env_str("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        # Django's Redis backend, reusing its redis-py clients (csm_portal/cache.py, issue 15).
+        "default": {"BACKEND": "csm_portal.cache.PortalRedisCache", "LOCATION": REDIS_URL}
     }
 else:
     # A file cache is shared by the web process and the worker, which locmem would not be.
@@ -307,6 +309,10 @@ CELERY_TASK_ROUTES = {
     "accounts.tasks.worker_heartbeat": {"queue": "default"},
 }
 
+# Sessions are read from the cache (Redis) and written through to PostgreSQL: a signed-in
+# request reads no session row. Every deletion of session rows also drops them from the cache
+# (accounts.signals); see docs/performance.md, "Signed-in fixed cost".
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
