@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from django_scopes import scope
 
 from accounts.services import api_token_resolve
-from accounts.tenancy import request_tenancy, session_user, tenancy_for
+from accounts.tenancy import REQUEST_CACHE_ATTRIBUTE, request_tenancy, session_user, tenancy_for
 
 # Paths a staff member without MFA may still reach: setting MFA up, signing out, static files.
 MFA_SETUP_ALLOWED_PREFIXES = ("/accounts/", "/static/", "/i18n/", "/jsi18n/")
@@ -68,6 +68,11 @@ def get_user(request: HttpRequest) -> object:
     else:
         if backend_path in settings.AUTHENTICATION_BACKENDS:
             user = session_user(load_backend(backend_path), user_id)
+            if user is not None:
+                # What other apps asked to read in the same round trip, for this request only.
+                setattr(
+                    request, REQUEST_CACHE_ATTRIBUTE, user.__dict__.pop(REQUEST_CACHE_ATTRIBUTE)
+                )
             if hasattr(user, "get_session_auth_hash"):
                 session_hash = request.session.get(HASH_SESSION_KEY)
                 if not session_hash:

@@ -16,7 +16,7 @@ request recomputes from the database: a cached value never outlives the fact it 
 
 import contextlib
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date
@@ -36,6 +36,11 @@ ALL_ORGANISATIONS = None
 # The cache of resolved tenancies: how long an entry may live at most (its generations decide
 # whether it is still true; the time limit only bounds what a missed invalidation could cost).
 ENTRY_SECONDS = 300
+
+
+def cache_namespace() -> str:
+    """The prefix of this database's entries (for other apps' per-person keys)."""
+    return _namespace()
 
 
 def _namespace() -> str:
@@ -179,6 +184,27 @@ def _tenancy_from_cache(user: User) -> Tenancy:
 PREFETCH_ATTRIBUTE = "_tenancy_prefetched"
 # Invalidations made by this process: a prefetched read older than one of them is not used.
 _invalidations = 0
+# Where get_user() leaves, on the request, the other apps' keys read in the same round trip.
+REQUEST_CACHE_ATTRIBUTE = "_request_cache"
+# Other apps' cache keys read on every signed-in request in the same round trip as the person
+# (contracts: the terms gate; tickets: the support address): name -> key for a person's id.
+_request_keys: dict[str, Callable[[int], str]] = {}
+
+
+def register_request_key(name: str, key: Callable[[int], str]) -> None:
+    """Read ``key(user_id)`` in the one round trip of every signed-in request (issue 15); the
+    app finds it with ``request_cache_get``. Only for facts whose value a request may take as
+    it was when the request started, like any cache read made early in the request."""
+    _request_keys[name] = key
+
+
+def request_cache_get(request: object, key: str) -> object:
+    """The value of ``key`` as read at the start of this request with the person (``None`` when
+    absent), else from the cache now."""
+    found = getattr(request, REQUEST_CACHE_ATTRIBUTE, None)
+    if found is not None and key in found:
+        return found[key]
+    return cache.get(key)
 
 
 def session_user(backend: object, user_id: object) -> User | None:
@@ -191,7 +217,8 @@ def session_user(backend: object, user_id: object) -> User | None:
     applied by the caller on the person returned, as before."""
     user_key, everybody_key = _user_generation_key(user_id), _everybody_generation_key()
     person_key, entry_key = _person_key(user_id), _entry_key(user_id)
-    found = cache.get_many([person_key, entry_key, everybody_key, user_key])
+    extra_keys = [key(user_id) for key in _request_keys.values()]
+    found = cache.get_many([person_key, entry_key, everybody_key, user_key, *extra_keys])
     everybody = found.get(everybody_key) or _start_generation(everybody_key)
     personal = found.get(user_key) or _start_generation(user_key)
     usable = bool(everybody and personal)
@@ -210,6 +237,7 @@ def session_user(backend: object, user_id: object) -> User | None:
     if usable:
         prefetched = (_invalidations, everybody, personal, found.get(entry_key))
         setattr(user, PREFETCH_ATTRIBUTE, prefetched)
+    setattr(user, REQUEST_CACHE_ATTRIBUTE, {key: found.get(key) for key in extra_keys})
     return user
 
 

@@ -433,9 +433,10 @@ def test_cockpit_queries_are_the_same_for_3_and_30_customers(cstm):
     assert page.count("card customer-card") == 30
     assert few == many
     # User, membership, the CSTM's assignments today, the authenticator check of the MFA gate
-    # (4; the session comes from the cache, issue 15); the organisations and their current CSTMs (2); alerts: current licence
-    # years with balances, expiring contracts, waiting requests, tickets past SLA, planned
-    # kick-offs, open kick-off steps, late plans, cancellation notices (8); facts: current
+    # (4; the session comes from the cache, issue 15); the organisations and their current
+    # CSTMs (2); alerts: current licence years with balances, expiring contracts, waiting
+    # requests, tickets past SLA, planned kick-offs, open kick-off steps, late plans,
+    # cancellation notices (8); facts: current
     # licence years, latest contracts, cancellation notices, last work session, open tickets
     # and breaches, last reply, late plans, last meeting (8).
     assert many == 22
