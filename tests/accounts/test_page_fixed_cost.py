@@ -21,8 +21,9 @@ from accounts.roles import Role
 from accounts.tenancy import NOBODY, Tenancy
 from tests.conftest import client_for
 
-# The navigation as base.html wrote it before issue 15, one {% nav_link %} per link: the
-# reference the per-process navigation must equal, link for link.
+# The navigation as base.html wrote it before issue 15, one {% nav_link %} per link (``home``
+# standing for tenancy.home_organisation_id): the reference the per-process navigation must
+# equal, link for link.
 REFERENCE = """{% load i18n navigation %}
       {% nav_link "home" _("Home") exact=True %}
       {% if tenancy.is_provider_staff %}
@@ -37,8 +38,8 @@ REFERENCE = """{% load i18n navigation %}
         {% nav_link "plan_home" _("Onboarding") %}
         {% nav_link "activity_request_list" _("Activities") %}
         {% nav_link "ticket_list" _("Tickets") %}
-        {% nav_link "organisation_detail" _("My organisation") tenancy.home_organisation_id exact=True %}
-        {% nav_link "user_list" _("User list") tenancy.home_organisation_id %}
+        {% nav_link "organisation_detail" _("My organisation") home exact=True %}
+        {% nav_link "user_list" _("User list") home %}
         {% nav_link "meeting_list" _("Meetings") %}
       {% endif %}
       {% if tenancy.role %}{% nav_link "deliverable_list" _("Deliverables") %}{% endif %}
@@ -86,10 +87,11 @@ def test_the_per_process_navigation_equals_the_per_link_reference(role, language
     tenancy = tenancy_of(role)
     with translation.override(language):
         pages = {"/", "/nowhere/", "/organisations/42/", "/organisations/42/users/7/"}
-        pages |= {link.split('"')[1] for link in links(reference.render({"tenancy": tenancy}))}
+        base = {"tenancy": tenancy, "home": tenancy.home_organisation_id}
+        pages |= {link.split('"')[1] for link in links(reference.render(base))}
         pages |= {page + "7/" for page in list(pages)}
         for page in sorted(pages):
-            context = {"tenancy": tenancy, "request": RequestFactory().get(page)}
+            context = {**base, "request": RequestFactory().get(page)}
             expected = links(reference.render(context))
             assert links(fast.render(context)) == expected, (role, language, page)
             assert len(expected) > 1 or role is None
