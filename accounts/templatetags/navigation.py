@@ -12,6 +12,11 @@ prefix) and only the current page's mark is decided per request. Nothing per req
 token, CSP nonce, the person's name) is ever part of what is kept.
 
 `{% nav_link "contract_list" _("Contracts") %}` renders one such link on its own.
+
+`{% once "partials/head.html" %}` renders a fragment that is the same on every page in a
+language (the style sheet and scripts, the language choice) once per process for each
+(language, URLconf, script prefix): it is rendered without the request, so a CSRF token, a CSP
+nonce or anything of the person cannot end up in what is kept.
 """
 
 from dataclasses import dataclass
@@ -19,6 +24,7 @@ from functools import lru_cache
 
 from django import template
 from django.conf import settings
+from django.template.loader import get_template
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
@@ -136,3 +142,17 @@ def main_nav(context) -> SafeString:
     urlconf = get_urlconf() or settings.ROOT_URLCONF
     links = _links(role, home, get_language(), urlconf, get_script_prefix())
     return mark_safe("\n".join(link.render(path) for link in links))  # noqa: S308 (escaped above)
+
+
+@lru_cache(maxsize=256)
+def _fragment(name: str, language: str | None, urlconf: object, prefix: str) -> SafeString:
+    # No request, no RequestContext: context processors (user, CSRF token, CSP nonce) do not
+    # run, so what is kept holds nothing of any request.
+    return mark_safe(get_template(name).render({}))  # noqa: S308 (a template's own escaping)
+
+
+@register.simple_tag
+def once(name: str) -> SafeString:
+    """The fragment ``name`` rendered once per process in this language (see above)."""
+    urlconf = get_urlconf() or settings.ROOT_URLCONF
+    return _fragment(name, get_language(), urlconf, get_script_prefix())

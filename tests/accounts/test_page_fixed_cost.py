@@ -166,3 +166,34 @@ def test_production_renders_templates_with_the_cached_loader():
         check=True,
     )
     assert result.stdout.strip() == "django.template.loaders.cached", result.stderr
+
+
+def test_the_language_choice_kept_per_process_follows_the_language(transactional_db, tenant_a):
+    """The language choice is kept per language: after a change of language, the next page
+    marks the new one as chosen."""
+    client = client_for(tenant_a.end_user)
+    page = client.get(reverse("profile")).content.decode()
+    assert '<option value="it" selected>' in page
+    account_services.user_set_language(user=tenant_a.end_user, language="fr")
+    page = client.get(reverse("profile")).content.decode()
+    assert '<option value="fr" selected>' in page and '<option value="it" selected>' not in page
+
+
+def test_the_fragments_kept_per_process_hold_nothing_of_a_request(transactional_db, cstm):
+    """What `{% once %}` keeps is rendered without the request: two people's pages share it,
+    while each page's own CSRF tokens (language form, sign-out form, htmx header) stay its own
+    and are never inside the kept fragments."""
+    signed_in = client_for(cstm)
+    pages = [signed_in.get(reverse("profile")), Client().get(reverse("account_login"))]
+    fragments = [
+        engines["django"].from_string('{% load navigation %}{% once "' + name + '" %}').render()
+        for name in ("partials/head.html", "partials/language_choice.html")
+    ]
+    for response in pages:
+        html = response.content.decode()
+        token = html.split('name="csrfmiddlewaretoken" value="')[1].split('"')[0]
+        assert len(token) > 20
+        for fragment in fragments:
+            assert fragment.strip() in html
+            assert token not in fragment and "csrfmiddlewaretoken" not in fragment
+            assert "nonce" not in fragment
