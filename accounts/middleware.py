@@ -67,7 +67,8 @@ def get_user(request: HttpRequest) -> object:
         pass
     else:
         if backend_path in settings.AUTHENTICATION_BACKENDS:
-            user = session_user(load_backend(backend_path), user_id)
+            prefetched = getattr(request.session, "prefetched", None)
+            user = session_user(load_backend(backend_path), user_id, prefetched)
             if user is not None:
                 # What other apps asked to read in the same round trip, for this request only.
                 setattr(

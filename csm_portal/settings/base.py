@@ -309,10 +309,11 @@ CELERY_TASK_ROUTES = {
     "accounts.tasks.worker_heartbeat": {"queue": "default"},
 }
 
-# Sessions are read from the cache (Redis) and written through to PostgreSQL: a signed-in
-# request reads no session row. Every deletion of session rows also drops them from the cache
+# Sessions are read from the cache (Redis) and written through to PostgreSQL (Django's cached_db)
+# in the same round trip as the person they name (accounts/sessions.py): a signed-in request
+# reads no session row. Every deletion of session rows also drops them from the cache
 # (accounts.signals); see docs/performance.md, "Signed-in fixed cost".
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+SESSION_ENGINE = "accounts.sessions"
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"

@@ -144,8 +144,8 @@ def test_a_signed_in_request_makes_two_queries_before_a_constant_view(
 def test_a_signed_in_request_asks_postgresql_nothing_before_a_constant_view(
     transactional_db, probe_urls, tenant_a, admin_user, cstm, monkeypatch
 ):
-    """With warm caches a signed-in request to a constant view makes no SQL query and two Redis
-    round trips: the session (cached_db), then the person, their tenancy, both generations, the
+    """With warm caches a signed-in request to a constant view makes no SQL query and one Redis
+    round trip: the session (cached_db), the person, their tenancy, both generations, the
     referent's terms gate and the customers' support address in one MGET (before: the session
     and the person from PostgreSQL, then an MGET, then the terms gate). The MFA gate of provider
     staff and the terms gate of a referent are still checked (from the same read)."""
@@ -157,8 +157,30 @@ def test_a_signed_in_request_asks_postgresql_nothing_before_a_constant_view(
         redis = RedisCommands(monkeypatch)
         sql = queries_of(client)
         assert sql == [], (user, sql)
-        assert redis.names == ["GET", "MGET"], (user, redis.names)
+        assert redis.names == ["MGET"], (user, redis.names)
         monkeypatch.undo()
+
+
+def test_t1_a_wrong_session_hint_never_decides_who_is_signed_in(
+    transactional_db, probe_urls, tenant_a, cstm, monkeypatch
+):
+    """The process's hint (which person a session key named last) only chooses what is read
+    with the session: a hint naming somebody else is ignored, the session's own person is
+    read in a second round trip and the request is theirs (SPEC T1)."""
+    from accounts import sessions
+
+    client = client_for(tenant_a.end_user)
+    assert whoami_of(client)["user"] == tenant_a.end_user.pk
+    sessions._hints[client.session.session_key] = str(cstm.pk)
+    redis = RedisCommands(monkeypatch)
+    assert whoami_of(client)["user"] == tenant_a.end_user.pk
+    assert probe_of(client)["role"] == Role.END_USER
+    assert redis.names[:2] == ["MGET", "MGET"], redis.names
+    monkeypatch.undo()
+    sessions._hints.clear()
+    redis = RedisCommands(monkeypatch)
+    assert whoami_of(client)["user"] == tenant_a.end_user.pk  # no hint: two round trips
+    assert redis.names == ["GET", "MGET"], redis.names
 
 
 def test_t4_a_deactivated_person_is_refused_on_the_next_request(
