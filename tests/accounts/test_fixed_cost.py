@@ -488,3 +488,20 @@ def test_c5_the_daily_sweep_closing_a_customer_takes_effect_on_the_next_request(
     with time_machine.travel(timezone.now() + timedelta(days=40), tick=False):
         contracts_run_daily()
         assert probe_of(client) == {"role": None, "ids": [], "read_only": False}
+
+
+def test_clearing_expired_sessions_keeps_the_live_ones(transactional_db, probe_urls, cstm):
+    """`clearsessions` deletes expired rows by one statement (they have left Redis on their
+    own) and leaves the live sessions working."""
+    from django.core.management import call_command
+
+    client = client_for(cstm)
+    assert whoami_of(client)["user"] == cstm.pk
+    Session.objects.create(
+        session_key="x" * 32,
+        session_data="",
+        expire_date=timezone.now() - timedelta(days=1),
+    )
+    call_command("clearsessions")
+    assert not Session.objects.filter(session_key="x" * 32).exists()
+    assert whoami_of(client)["user"] == cstm.pk
