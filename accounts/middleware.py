@@ -5,16 +5,27 @@ from urllib.parse import quote
 
 from allauth.account.authentication import get_authentication_records
 from allauth.mfa.models import Authenticator
-from django.contrib.auth import logout
+from django.conf import settings
+from django.contrib.auth import (
+    BACKEND_SESSION_KEY,
+    HASH_SESSION_KEY,
+    _get_user_session_key,
+    load_backend,
+    logout,
+)
+from django.contrib.auth.middleware import AuthenticationMiddleware
+from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import translation
+from django.utils.crypto import constant_time_compare
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from django_scopes import scope
 
 from accounts.services import api_token_resolve
-from accounts.tenancy import request_tenancy, tenancy_for
+from accounts.tenancy import REQUEST_CACHE_ATTRIBUTE, request_tenancy, session_user, tenancy_for
 
 # Paths a staff member without MFA may still reach: setting MFA up, signing out, static files.
 MFA_SETUP_ALLOWED_PREFIXES = ("/accounts/", "/static/", "/i18n/", "/jsi18n/")
@@ -40,6 +51,63 @@ def mfa_step_paths() -> tuple[str, ...]:
     """What a staff session with an authenticator may reach before passing it in this session:
     the MFA step itself and signing out."""
     return (reverse("mfa_reauthenticate"), reverse("account_logout"))
+
+
+def get_user(request: HttpRequest) -> object:
+    """``django.contrib.auth.get_user`` with one change: the person comes from
+    ``accounts.tenancy.session_user`` (the cache, with their tenancy, in one round trip; else the
+    session's backend as before). The session-hash check is Django's, unchanged: a session whose
+    hash no longer matches the person's password is flushed (a password change signs the other
+    sessions out), and a hash made with a fallback secret is renewed."""
+    user = None
+    try:
+        user_id = _get_user_session_key(request)
+        backend_path = request.session[BACKEND_SESSION_KEY]
+    except KeyError:
+        pass
+    else:
+        if backend_path in settings.AUTHENTICATION_BACKENDS:
+            prefetched = getattr(request.session, "prefetched", None)
+            user = session_user(load_backend(backend_path), user_id, prefetched)
+            if user is not None:
+                # What other apps asked to read in the same round trip, for this request only.
+                setattr(
+                    request, REQUEST_CACHE_ATTRIBUTE, user.__dict__.pop(REQUEST_CACHE_ATTRIBUTE)
+                )
+            if hasattr(user, "get_session_auth_hash"):
+                session_hash = request.session.get(HASH_SESSION_KEY)
+                if not session_hash:
+                    session_hash_verified = False
+                else:
+                    session_auth_hash = user.get_session_auth_hash()
+                    session_hash_verified = constant_time_compare(session_hash, session_auth_hash)
+                if not session_hash_verified:
+                    if session_hash and any(
+                        constant_time_compare(session_hash, fallback_auth_hash)
+                        for fallback_auth_hash in user.get_session_auth_fallback_hash()
+                    ):
+                        request.session.cycle_key()
+                        request.session[HASH_SESSION_KEY] = session_auth_hash
+                    else:
+                        request.session.flush()
+                        user = None
+    return user or AnonymousUser()
+
+
+def _request_user(request: HttpRequest) -> object:
+    if not hasattr(request, "_cached_user"):
+        request._cached_user = get_user(request)  # type: ignore[attr-defined]
+    return request._cached_user  # type: ignore[attr-defined]
+
+
+class CachedAuthenticationMiddleware(AuthenticationMiddleware):
+    """Django's AuthenticationMiddleware (it stays the one Django admin and allauth expect, by
+    inheritance), with the signed-in person read from the cache together with their tenancy
+    (issue 15: the signed-in fixed cost). ``request.auser`` is Django's own."""
+
+    def process_request(self, request: HttpRequest) -> None:
+        super().process_request(request)
+        request.user = SimpleLazyObject(lambda: _request_user(request))
 
 
 class ApiTokenMiddleware:

@@ -377,8 +377,9 @@ def user_update_profile(*, user: User, first_name: str, last_name: str, language
 def user_set_language(*, user: User, language: str) -> None:
     if language not in dict(settings.LANGUAGES):
         raise ValidationError({"language": _("Unknown language.")})
-    User.objects.filter(pk=user.pk).update(language=language)
     user.language = language
+    # Saved (not a bulk update): the signal forgets the person kept in the cache (issue 15).
+    user.save(update_fields=["language"])
 
 
 @transaction.atomic

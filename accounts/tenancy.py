@@ -16,7 +16,7 @@ request recomputes from the database: a cached value never outlives the fact it 
 
 import contextlib
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date
@@ -38,6 +38,11 @@ ALL_ORGANISATIONS = None
 ENTRY_SECONDS = 300
 
 
+def cache_namespace() -> str:
+    """The prefix of this database's entries (for other apps' per-person keys)."""
+    return _namespace()
+
+
 def _namespace() -> str:
     """Keys name the database: people's ids mean something in one database only (several test
     databases, one per parallel worker, share one Redis)."""
@@ -54,6 +59,10 @@ def _user_generation_key(user_id: int) -> str:
 
 def _entry_key(user_id: int) -> str:
     return f"{_namespace()}:user:{user_id}"
+
+
+def _person_key(user_id: int) -> str:
+    return f"{_namespace()}:person:{user_id}"
 
 
 @dataclass(frozen=True)
@@ -144,14 +153,21 @@ def tenancy_for(user: User, *, today: date | None = None) -> Tenancy:
 
 def _tenancy_from_cache(user: User) -> Tenancy:
     day = timezone.localdate().isoformat()
-    user_key = _user_generation_key(user.pk)
-    # One round trip: the entry and both generations, read BEFORE the database so that a change
-    # committed while we compute leaves a generation newer than the one we store.
-    entry_key, everybody_key = _entry_key(user.pk), _everybody_generation_key()
-    found = cache.get_many([entry_key, everybody_key, user_key])
-    everybody = found.get(everybody_key) or _start_generation(everybody_key)
-    personal = found.get(user_key) or _start_generation(user_key)
-    entry = found.get(entry_key)
+    entry_key = _entry_key(user.pk)
+    # Read with the person by session_user() in the same round trip (one per request).
+    prefetched = getattr(user, PREFETCH_ATTRIBUTE, None)
+    if prefetched is not None:
+        delattr(user, PREFETCH_ATTRIBUTE)  # used once: later reads ask the cache again
+    if prefetched is not None and prefetched[0] == _invalidations:
+        _, everybody, personal, entry = prefetched
+    else:
+        # One round trip: the entry and both generations, read BEFORE the database so that a
+        # change committed while we compute leaves a generation newer than the one we store.
+        user_key, everybody_key = _user_generation_key(user.pk), _everybody_generation_key()
+        found = cache.get_many([entry_key, everybody_key, user_key])
+        everybody = found.get(everybody_key) or _start_generation(everybody_key)
+        personal = found.get(user_key) or _start_generation(user_key)
+        entry = found.get(entry_key)
     usable = bool(everybody and personal)
     if usable and entry is not None and entry[:3] == (everybody, personal, day):
         return entry[3]
@@ -163,6 +179,97 @@ def _tenancy_from_cache(user: User) -> Tenancy:
     return tenancy
 
 
+# Where session_user() leaves, on the person it returns, what it read of the tenancy in the same
+# round trip; the request's first tenancy_for() takes it (once: it is the request's own object).
+PREFETCH_ATTRIBUTE = "_tenancy_prefetched"
+# Invalidations made by this process: a prefetched read older than one of them is not used.
+_invalidations = 0
+# Where get_user() leaves, on the request, the other apps' keys read in the same round trip.
+REQUEST_CACHE_ATTRIBUTE = "_request_cache"
+# Other apps' cache keys read on every signed-in request in the same round trip as the person
+# (contracts: the terms gate; tickets: the support address): name -> key for a person's id.
+_request_keys: dict[str, Callable[[int], str]] = {}
+
+
+def register_request_key(name: str, key: Callable[[int], str]) -> None:
+    """Read ``key(user_id)`` in the one round trip of every signed-in request (issue 15); the
+    app finds it with ``request_cache_get``. Only for facts whose value a request may take as
+    it was when the request started, like any cache read made early in the request."""
+    _request_keys[name] = key
+
+
+def request_cache_get(request: object, key: str) -> object:
+    """The value of ``key`` as read at the start of this request with the person (``None`` when
+    absent), else from the cache now."""
+    found = getattr(request, REQUEST_CACHE_ATTRIBUTE, None)
+    if found is not None and key in found:
+        return found[key]
+    return cache.get(key)
+
+
+def person_keys(user_id: object) -> list[str]:
+    """Everything session_user() reads for a person, in one MGET."""
+    return [
+        _person_key(user_id),
+        _entry_key(user_id),
+        _everybody_generation_key(),
+        _user_generation_key(user_id),
+        *(key(user_id) for key in _request_keys.values()),
+    ]
+
+
+def prefetch_stamp(found: dict) -> tuple[int, dict]:
+    """Values read ahead for session_user(), stamped: an invalidation by this process since
+    they were read makes them unusable."""
+    return (_invalidations, found)
+
+
+def session_user(
+    backend: object, user_id: object, prefetched: tuple[str, tuple[int, dict]] | None = None
+) -> User | None:
+    """The person a session names, as ``backend.get_user(user_id)`` answers it (``None`` when
+    deleted or inactive), from the cache when both generations still match: one round trip reads
+    the person, their tenancy and both generations, so that a signed-in request asks PostgreSQL
+    nothing before its view (issue 15). The person's generation is renewed whenever the person is
+    saved or deleted (password, activity, language: accounts.signals), everybody's as for the
+    tenancy. Django's session-hash check (a password change signs the other sessions out) is
+    applied by the caller on the person returned, as before. ``prefetched``: what the session
+    engine read with the session for the person it expected (accounts.sessions), used only if
+    that is this person."""
+    user_key, everybody_key = _user_generation_key(user_id), _everybody_generation_key()
+    person_key, entry_key = _person_key(user_id), _entry_key(user_id)
+    extra_keys = [key(user_id) for key in _request_keys.values()]
+    if (
+        prefetched is not None
+        and prefetched[0] == str(user_id)
+        and prefetched[1][0] == _invalidations
+    ):
+        # Read with the session (accounts.sessions) for this very person: no round trip here.
+        found = prefetched[1][1]
+    else:
+        found = cache.get_many(person_keys(user_id))
+    everybody = found.get(everybody_key) or _start_generation(everybody_key)
+    personal = found.get(user_key) or _start_generation(user_key)
+    usable = bool(everybody and personal)
+    stored = found.get(person_key)
+    if usable and stored is not None and stored[:2] == (everybody, personal):
+        user = stored[2]
+        if not backend.user_can_authenticate(user):  # type: ignore[attr-defined]
+            return None
+    else:
+        user = backend.get_user(user_id)  # type: ignore[attr-defined]
+        if user is None:
+            return None
+        # As for the tenancy: what a transaction sees is used, never kept.
+        if usable and not transaction.get_connection().in_atomic_block:
+            cache.set(person_key, (everybody, personal, user), ENTRY_SECONDS)
+    if usable:
+        ahead = (_invalidations, everybody, personal, found.get(entry_key))
+        setattr(user, PREFETCH_ATTRIBUTE, ahead)
+    setattr(user, REQUEST_CACHE_ATTRIBUTE, {key: found.get(key) for key in extra_keys})
+    return user
+
+
 def _start_generation(key: str) -> str:
     cache.add(key, uuid.uuid4().hex, timeout=None)
     return cache.get(key) or ""
@@ -171,6 +278,8 @@ def _start_generation(key: str) -> str:
 def tenancy_invalidate(*, user_ids: list[int] | None = None) -> None:
     """Forget resolved tenancies: of these people, or of everybody (``user_ids=None``). A new
     random generation can never match what an entry was stored with."""
+    global _invalidations
+    _invalidations += 1
     _request_tenancy.set(None)
     if user_ids is None:
         cache.set(_everybody_generation_key(), uuid.uuid4().hex, timeout=None)

@@ -10,6 +10,7 @@ from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 
 from accounts.roles import Role
+from accounts.tenancy import cache_namespace, register_request_key, request_cache_get
 from contracts.services import pending_documents
 
 # The acceptance itself, the documents to read, and who is signed in stay reachable.
@@ -25,27 +26,34 @@ ALLOWED_PREFIXES = (
 )
 
 
-# How long "this organisation accepted the current terms" is kept at most; the key carries the
-# tenancy generation the fact was checked under, which accounts.signals renews whenever a terms
-# document or an acceptance is saved or deleted (issue 15: never at the cost of the check).
+# How long "this referent's organisation accepted the current terms" is kept at most. The value
+# is the tenancy generation the fact was checked under, which accounts.signals renews whenever a
+# terms document, an acceptance, a membership or an organisation is saved or deleted: the fact
+# holds only while the request's generation is that one (issue 15: never at the cost of the
+# check). Kept per person so that it is read in the request's one round trip with the person
+# (accounts.tenancy.register_request_key).
 ACCEPTED_SECONDS = 300
 
 
-def _accepted_key(generation: str, organisation_id: int) -> str:
-    return f"terms:accepted:{generation}:{organisation_id}"
+def _accepted_key(user_id: int) -> str:
+    return f"terms:accepted:{cache_namespace()}:user:{user_id}"
 
 
-def terms_pending(tenancy: object) -> bool:
+register_request_key("terms-accepted", _accepted_key)
+
+
+def terms_pending(tenancy: object, request: object = None) -> bool:
     """Whether the referent's organisation still has current terms to accept (SPEC C4). Only
     "nothing pending" is cached (Redis), under the generation read before the database."""
-    organisation = tenancy.membership.organisation  # type: ignore[attr-defined]
+    membership = tenancy.membership  # type: ignore[attr-defined]
     generation = tenancy.generation  # type: ignore[attr-defined]
-    if generation and cache.get(_accepted_key(generation, organisation.pk)):
+    key = _accepted_key(membership.user_id)
+    if generation and request_cache_get(request, key) == generation:
         return False
-    if pending_documents(organisation=organisation):
+    if pending_documents(organisation=membership.organisation):
         return True
     if generation and not transaction.get_connection().in_atomic_block:
-        cache.set(_accepted_key(generation, organisation.pk), True, ACCEPTED_SECONDS)
+        cache.set(key, generation, ACCEPTED_SECONDS)
     return False
 
 
@@ -58,7 +66,7 @@ class TermsAcceptanceMiddleware:
         if (
             tenancy.role == Role.REFERENT
             and not request.path.startswith(ALLOWED_PREFIXES)
-            and terms_pending(tenancy)
+            and terms_pending(tenancy, request)
         ):
             if request.path.startswith("/api/"):
                 message = _("Accept the current terms in the portal first.")

@@ -64,7 +64,8 @@ MIDDLEWARE = [
     # ETags and 304s for every GET (API sync clients and pages alike).
     "django.middleware.http.ConditionalGetMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Django's, with the person read from the cache with their tenancy (docs/performance.md).
+    "accounts.middleware.CachedAuthenticationMiddleware",
     "accounts.middleware.ApiTokenMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -131,7 +132,8 @@ if DATABASE_REPLICA_URL:
 REDIS_URL = env_str("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        # Django's Redis backend, reusing its redis-py clients (csm_portal/cache.py, issue 15).
+        "default": {"BACKEND": "csm_portal.cache.PortalRedisCache", "LOCATION": REDIS_URL}
     }
 else:
     # A file cache is shared by the web process and the worker, which locmem would not be.
@@ -308,6 +310,11 @@ CELERY_TASK_ROUTES = {
     "accounts.health_snapshots_refresh": {"queue": "default"},
 }
 
+# Sessions are read from the cache (Redis) and written through to PostgreSQL (Django's cached_db)
+# in the same round trip as the person they name (accounts/sessions.py): a signed-in request
+# reads no session row. Every deletion of session rows also drops them from the cache
+# (accounts.signals); see docs/performance.md, "Signed-in fixed cost".
+SESSION_ENGINE = "accounts.sessions"
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"

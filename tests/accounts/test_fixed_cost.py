@@ -9,13 +9,16 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.contrib.sessions.backends.cached_db import KEY_PREFIX as SESSION_KEY_PREFIX
+from django.contrib.sessions.models import Session
+from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, transaction
 from django.http import HttpRequest, JsonResponse
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import path, reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django_scopes import scopes_disabled
 
 import csm_portal.urls
@@ -25,7 +28,12 @@ from accounts.roles import Role
 from accounts.tenancy import request_tenancy, tenancy_for, tenancy_invalidate
 from contracts import services as contract_services
 from tests.conftest import client_for
-from tests.factories import CstmAssignmentFactory, OrganisationFactory, totp_authenticator
+from tests.factories import (
+    PASSWORD,
+    CstmAssignmentFactory,
+    OrganisationFactory,
+    totp_authenticator,
+)
 
 
 def probe(request: HttpRequest) -> JsonResponse:
@@ -41,7 +49,18 @@ def probe(request: HttpRequest) -> JsonResponse:
     )
 
 
-urlpatterns = [path("probe/", probe), *csm_portal.urls.urlpatterns]
+def whoami(request: HttpRequest) -> JsonResponse:
+    """Who the request is signed in as, and in which language it is served."""
+    user = request.user
+    return JsonResponse(
+        {
+            "user": user.pk if user.is_authenticated else None,
+            "language": translation.get_language(),
+        }
+    )
+
+
+urlpatterns = [path("probe/", probe), path("whoami/", whoami), *csm_portal.urls.urlpatterns]
 
 
 @pytest.fixture
@@ -81,6 +100,28 @@ def probe_of(client: Client) -> dict:
     return response.json()
 
 
+def whoami_of(client: Client) -> dict:
+    response = client.get("/whoami/")
+    assert response.status_code == 200, response
+    return response.json()
+
+
+class RedisCommands:
+    """Counts the commands sent to Redis (each one round trip: nothing here pipelines)."""
+
+    def __init__(self, monkeypatch) -> None:
+        import redis
+
+        self.names: list[str] = []
+        original = redis.Redis.execute_command
+
+        def counted(client, *args, **options):
+            self.names.append(str(args[0]))
+            return original(client, *args, **options)
+
+        monkeypatch.setattr(redis.Redis, "execute_command", counted)
+
+
 # --- What a signed-in request pays before its view -----------------------------------------------
 
 
@@ -98,6 +139,146 @@ def test_a_signed_in_request_makes_two_queries_before_a_constant_view(
         sql = queries_of(client)
         assert len(sql) <= 2, sql
         assert all("django_session" in q or "accounts_user" in q for q in sql), sql
+
+
+def test_a_signed_in_request_asks_postgresql_nothing_before_a_constant_view(
+    transactional_db, probe_urls, tenant_a, admin_user, cstm, monkeypatch
+):
+    """With warm caches a signed-in request to a constant view makes no SQL query and one Redis
+    round trip: the session (cached_db), the person, their tenancy, both generations, the
+    referent's terms gate and the customers' support address in one MGET (before: the session
+    and the person from PostgreSQL, then an MGET, then the terms gate). The MFA gate of provider
+    staff and the terms gate of a referent are still checked (from the same read)."""
+    publish_terms(admin_user)
+    accept_terms(tenant_a)
+    for user in (cstm, admin_user, tenant_a.referent, tenant_a.end_user):
+        client = client_for(user)
+        queries_of(client)  # warms the caches
+        redis = RedisCommands(monkeypatch)
+        sql = queries_of(client)
+        assert sql == [], (user, sql)
+        assert redis.names == ["MGET"], (user, redis.names)
+        monkeypatch.undo()
+
+
+def test_t1_a_wrong_session_hint_never_decides_who_is_signed_in(
+    transactional_db, probe_urls, tenant_a, cstm, monkeypatch
+):
+    """The process's hint (which person a session key named last) only chooses what is read
+    with the session: a hint naming somebody else is ignored, the session's own person is
+    read in a second round trip and the request is theirs (SPEC T1)."""
+    from accounts import sessions
+
+    client = client_for(tenant_a.end_user)
+    assert whoami_of(client)["user"] == tenant_a.end_user.pk
+    sessions._hints[client.session.session_key] = str(cstm.pk)
+    redis = RedisCommands(monkeypatch)
+    assert whoami_of(client)["user"] == tenant_a.end_user.pk
+    assert probe_of(client)["role"] == Role.END_USER
+    assert redis.names[:2] == ["MGET", "MGET"], redis.names
+    monkeypatch.undo()
+    sessions._hints.clear()
+    redis = RedisCommands(monkeypatch)
+    assert whoami_of(client)["user"] == tenant_a.end_user.pk  # no hint: two round trips
+    assert redis.names == ["GET", "MGET"], redis.names
+
+
+def test_t4_a_deactivated_person_is_refused_on_the_next_request(
+    transactional_db, probe_urls, tenant_a
+):
+    """The person kept in the cache is forgotten when they are deactivated: their very next
+    request is anonymous and every page sends them to sign in (SPEC T1, T4)."""
+    client = client_for(tenant_a.end_user)
+    assert whoami_of(client)["user"] == tenant_a.end_user.pk
+    assert queries_of(client, "/whoami/") == []  # the person now comes from the cache
+    with scopes_disabled():
+        membership = Membership.objects.get(user=tenant_a.end_user)
+    account_services.person_set_active(membership=membership, active=False, by=tenant_a.referent)
+    assert whoami_of(client)["user"] is None
+    response = client.get(reverse("hours"))
+    assert response.status_code == 302 and reverse("account_login") in response["Location"]
+
+
+def test_t4_a_password_change_signs_the_other_sessions_out(transactional_db, probe_urls, cstm):
+    """Django's session-hash check still applies to the person read from the cache: after a
+    password change, the session that changed it stays signed in and every other session of
+    the person is signed out (and flushed) on its next request."""
+    phone, laptop = client_for(cstm), client_for(cstm)
+    for client in (phone, laptop):
+        assert whoami_of(client)["user"] == cstm.pk
+        assert whoami_of(client)["user"] == cstm.pk  # from the cache
+    response = laptop.post(
+        reverse("account_change_password"),
+        {
+            "oldpassword": PASSWORD,
+            "password1": "a-new-Passw0rd-for-2027",
+            "password2": "a-new-Passw0rd-for-2027",
+        },
+    )
+    assert response.status_code == 302, response.content[:2000]
+    assert whoami_of(laptop)["user"] == cstm.pk
+    assert whoami_of(phone)["user"] is None
+    assert "_auth_user_id" not in phone.session
+
+
+def test_a_person_deleted_is_signed_out_on_the_next_request(transactional_db, probe_urls):
+    """A person deleted (here one without any membership, whose deletion changes no tenancy)
+    is not kept alive by the cache: their next request is anonymous."""
+    from tests.factories import UserFactory
+
+    person = UserFactory(email="leaver@example.com")
+    client = client_for(person)
+    assert whoami_of(client)["user"] == person.pk
+    assert queries_of(client, "/whoami/") == []
+    person.delete()
+    assert whoami_of(client)["user"] is None
+
+
+def test_a_language_change_reaches_the_next_request(transactional_db, probe_urls, tenant_a):
+    """The personal language is part of the person kept in the cache: changing it (a saved
+    field, not a bulk update) serves the next request in the new language."""
+    client = client_for(tenant_a.end_user)
+    assert whoami_of(client)["language"] == "it"
+    assert whoami_of(client)["language"] == "it"
+    account_services.user_set_language(user=tenant_a.end_user, language="fr")
+    assert whoami_of(client)["language"] == "fr"
+
+
+def test_a_session_deleted_in_the_database_stops_working_at_once(
+    transactional_db, probe_urls, cstm
+):
+    """Sessions are read from the cache first (cached_db): deleting the row (an administrator, a
+    script, ``QuerySet.delete``) drops it from the cache too, so it stops working on the next
+    request instead of living on in Redis."""
+    client = client_for(cstm)
+    key = client.session.session_key
+    assert whoami_of(client)["user"] == cstm.pk
+    assert cache.get(SESSION_KEY_PREFIX + key) is not None
+    Session.objects.filter(session_key=key).delete()
+    assert cache.get(SESSION_KEY_PREFIX + key) is None
+    assert whoami_of(client)["user"] is None
+
+
+def test_l3_the_day_90_deletion_removes_the_sessions_from_the_cache(
+    transactional_db, probe_urls, tenant_a
+):
+    """SPEC L3: the day-90 deletion removes the organisation's sessions by batched statements;
+    with sessions cached in Redis they must leave the cache as well: nothing of them is left
+    there and the person's next request is anonymous."""
+    from contracts.lifecycle import organisation_delete_data
+
+    clients = {user: client_for(user) for user in (tenant_a.referent, tenant_a.end_user)}
+    keys = []
+    for user, client in clients.items():
+        assert whoami_of(client)["user"] == user.pk
+        assert whoami_of(client)["user"] == user.pk  # from the cache
+        keys.append(SESSION_KEY_PREFIX + client.session.session_key)
+    assert all(cache.get(key) is not None for key in keys)
+    assert organisation_delete_data(organisation_id=tenant_a.organisation.pk, job="test")
+    assert cache.get_many(keys) == {}
+    assert not Session.objects.exists()
+    for client in clients.values():
+        assert whoami_of(client)["user"] is None
 
 
 def test_tenancy_is_resolved_once_per_api_request(transactional_db, tenant_a, admin_user):
@@ -307,3 +488,20 @@ def test_c5_the_daily_sweep_closing_a_customer_takes_effect_on_the_next_request(
     with time_machine.travel(timezone.now() + timedelta(days=40), tick=False):
         contracts_run_daily()
         assert probe_of(client) == {"role": None, "ids": [], "read_only": False}
+
+
+def test_clearing_expired_sessions_keeps_the_live_ones(transactional_db, probe_urls, cstm):
+    """`clearsessions` deletes expired rows by one statement (they have left Redis on their
+    own) and leaves the live sessions working."""
+    from django.core.management import call_command
+
+    client = client_for(cstm)
+    assert whoami_of(client)["user"] == cstm.pk
+    Session.objects.create(
+        session_key="x" * 32,
+        session_data="",
+        expire_date=timezone.now() - timedelta(days=1),
+    )
+    call_command("clearsessions")
+    assert not Session.objects.filter(session_key="x" * 32).exists()
+    assert whoami_of(client)["user"] == cstm.pk
