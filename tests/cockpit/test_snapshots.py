@@ -74,9 +74,9 @@ def test_issue15_cstm_and_admin_home_queries_are_the_same_for_3_and_60_customers
     admin_many, page = queries_of(admin_user)
     assert page.count("card customer-card") == 50
     assert (cstm_few, admin_few) == (cstm_many, admin_many)
-    # Session, user, membership, assignments, MFA (5); the aggregate and the page with the
-    # stored health facts (2); the page's alerts, live (8).
-    assert cstm_many == 15
+    # User, membership, assignments, MFA (4; the session comes from the cache); the aggregate
+    # and the page with the stored health facts (2); the page's alerts, live (8).
+    assert cstm_many == 14
 
 
 # --- The page is an index read --------------------------------------------------------------
