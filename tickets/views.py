@@ -53,15 +53,17 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
     scope = request_scope.context(request)  # issue 14: the referent's mine / organisation's
     tickets = portal.requests_in_scope(tickets, user=request.user, scope=scope["scope"])
     # Keyset pages (issue 15): "next" and "previous" from the rows shown, no count, no OFFSET.
+    order = selectors.ticket_list_order(tenancy=request.tenancy, sla=sla_filter)
     try:
         page = selectors.keyset_page(
             tickets,
             size=PAGE_SIZE,
             after=request.GET.get("after", ""),
             before=request.GET.get("before", ""),
+            order=order,
         )
     except ValueError:
-        page = selectors.keyset_page(tickets, size=PAGE_SIZE)
+        page = selectors.keyset_page(tickets, size=PAGE_SIZE, order=order)
     now = timezone.now()
     rows = [(t, sla.clock(t, now)) for t in page.rows]
     context = {
