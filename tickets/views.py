@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -64,8 +65,7 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
         )
     except ValueError:
         page = selectors.keyset_page(tickets, size=PAGE_SIZE, order=order)
-    now = timezone.now()
-    rows = [(t, sla.clock(t, now)) for t in page.rows]
+    rows = _list_rows(page.rows, timezone.now())
     context = {
         "rows": rows,
         "next_url": _page_url(request, after=page.after) if page.after else "",
@@ -80,6 +80,30 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
     }
     template = "tickets/partials/ticket_rows.html" if request.htmx else "tickets/ticket_list.html"
     return render(request, template, context)
+
+
+_LABELS = {
+    "type": Ticket.Type.choices,
+    "category": Ticket.Category.choices,
+    "priority": Ticket.Priority.choices,
+    "status": Ticket.Status.choices,
+}
+
+
+def _list_rows(tickets: list[Ticket], now) -> list[tuple[Ticket, dict]]:
+    """Each row's ticket and SLA badge, with what the row shows computed once here (issue 15:
+    no ``get_*_display``, URL reversal or badge sub-template per row): ``t.url``,
+    ``t.labels`` (type, category, priority, status in the reader's language)."""
+    labels = {
+        name: {value: str(label) for value, label in choices} for name, choices in _LABELS.items()
+    }
+    head, tail = reverse("ticket_detail", args=[0]).rsplit("0", 1)
+    rows = []
+    for ticket in tickets:
+        ticket.url = f"{head}{ticket.pk}{tail}"
+        ticket.labels = {name: labels[name].get(getattr(ticket, name), "") for name in labels}
+        rows.append((ticket, sla.clock_text(sla.clock(ticket, now))))
+    return rows
 
 
 def _page_url(request: HttpRequest, **position: str) -> str:
@@ -123,7 +147,7 @@ def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
         "events": list(ticket.events.select_related("actor").order_by("at", "pk")) if staff else [],
         "contractual": list(ticket.events.filter(contractual=True).order_by("at", "pk")),
         "attachments": list(selectors.ticket_attachments(ticket, staff=staff)),
-        "clock": sla.clock(ticket, timezone.now()),
+        "clock": sla.clock_text(sla.clock(ticket, timezone.now())),
         "canned": list(selectors.canned_responses()) if at_desk else [],
         "outages": list(selectors.outages_of(ticket)) if staff else [],
         "outage_form": OutageForm() if at_desk and ticket.type == Ticket.Type.INCIDENT else None,
