@@ -313,14 +313,9 @@ class Ticket(models.Model):
             _list_index("ticket_list_level_open", "level", open_only=True),
             # An end user's own tickets: requester, or the address they wrote from (iexact).
             models.Index(Upper("requester_email"), name="ticket_requester_email_upper"),
-            # "Breaching soon": running clocks not yet past due, nearest first.
-            models.Index(
-                "resolution_due",
-                name="ticket_running_resolution_due",
-                condition=Q(status__in=("new", "open", "waiting"), paused_since__isnull=True),
-            ),
             # "Breaching soon" and "breached" (tickets.selectors): the running clocks by their
-            # next deadline, with the id so that capped counts are index-only scans.
+            # next deadline, with the id so that capped counts are index-only scans. (They
+            # replace issue 15's first ``ticket_running_first_due`` / ``_resolution_due``.)
             models.Index(
                 fields=["sla_due_at", "id"], name="ticket_running_sla_due", condition=RUNNING
             ),
@@ -332,15 +327,6 @@ class Ticket(models.Model):
                     status__in=("new", "open", "waiting"),
                     paused_since__isnull=False,
                     sla_due_at__lt=F("paused_since"),
-                ),
-            ),
-            models.Index(
-                "first_response_due",
-                name="ticket_running_first_due",
-                condition=Q(
-                    status__in=("new", "open", "waiting"),
-                    paused_since__isnull=True,
-                    first_response_at__isnull=True,
                 ),
             ),
         ]
