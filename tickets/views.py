@@ -141,11 +141,18 @@ def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
             if done is not NOT_DONE:
                 messages.success(request, _("Reply recorded."))
                 return redirect(ticket)
+    # Staff read the whole history once; its contractual events are a part of it (issue 15).
+    events = list(ticket.events.select_related("actor").order_by("at", "pk")) if staff else []
+    contractual = (
+        [e for e in events if e.contractual]
+        if staff
+        else list(ticket.events.filter(contractual=True).order_by("at", "pk"))
+    )
     context = {
         "ticket": ticket,
         "thread": list(selectors.conversation(ticket, staff=staff)),
-        "events": list(ticket.events.select_related("actor").order_by("at", "pk")) if staff else [],
-        "contractual": list(ticket.events.filter(contractual=True).order_by("at", "pk")),
+        "events": events,
+        "contractual": contractual,
         "attachments": list(selectors.ticket_attachments(ticket, staff=staff)),
         "clock": sla.clock_text(sla.clock(ticket, timezone.now())),
         "canned": list(selectors.canned_responses()) if at_desk else [],
