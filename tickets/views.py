@@ -16,7 +16,7 @@ from csm_portal import charts, request_scope
 from csm_portal.db_router import reads_from_replica
 from csm_portal.idempotency import already_done_redirects, form_once
 from csm_portal.web import NOT_DONE, PAGE_SIZE, add_service_errors, paginate, role_required, submit
-from tickets import desk, desk_settings, kpi, outages, portal, selectors, sla
+from tickets import desk, desk_settings, kpi, outages, portal, reference, selectors, sla
 from tickets.forms import (
     AgentReplyForm,
     CannedResponseForm,
@@ -106,6 +106,25 @@ def _list_rows(tickets: list[Ticket], now) -> list[tuple[Ticket, dict]]:
     return rows
 
 
+def _update_form(ticket: Ticket) -> TicketUpdateForm:
+    """The desk's update form for the ticket, its owner choices from the cache (issue 15; the
+    POST's form still validates the owner against the database)."""
+    form = TicketUpdateForm(
+        initial={
+            "status": ticket.status,
+            "type": ticket.type,
+            "category": ticket.category,
+            "priority": ticket.priority,
+            "level": ticket.level,
+            "owner": ticket.owner_id,
+            "outcome": ticket.outcome,
+        }
+    )
+    owner = form.fields["owner"]
+    owner.widget.choices = reference.owner_choices(owner)
+    return form
+
+
 def _page_url(request: HttpRequest, **position: str) -> str:
     """The list's address with its filters and the new position (``after`` or ``before``)."""
     query = request.GET.copy()
@@ -155,23 +174,11 @@ def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
         "contractual": contractual,
         "attachments": list(selectors.ticket_attachments(ticket, staff=staff)),
         "clock": sla.clock_text(sla.clock(ticket, timezone.now())),
-        "canned": list(selectors.canned_responses()) if at_desk else [],
+        "canned": reference.canned_picker() if at_desk else [],
         "outages": list(selectors.outages_of(ticket)) if staff else [],
         "outage_form": OutageForm() if at_desk and ticket.type == Ticket.Type.INCIDENT else None,
         "reply_form": reply_form,
-        "update_form": TicketUpdateForm(
-            initial={
-                "status": ticket.status,
-                "type": ticket.type,
-                "category": ticket.category,
-                "priority": ticket.priority,
-                "level": ticket.level,
-                "owner": ticket.owner_id,
-                "outcome": ticket.outcome,
-            }
-        )
-        if at_desk
-        else None,
+        "update_form": _update_form(ticket) if at_desk else None,
         "desk": at_desk,
         "reply_refusal": refusal,
     }
