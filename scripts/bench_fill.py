@@ -105,6 +105,8 @@ def insert_select(
     for field in model._meta.concrete_fields:
         if isinstance(field, models.AutoField | models.BigAutoField) and field.primary_key:
             continue
+        if field.generated:  # computed by PostgreSQL (e.g. Ticket.sla_due_at)
+            continue
         key = field.name if field.name in values else field.attname
         columns.append(connection.ops.quote_name(field.column))
         if key in values:

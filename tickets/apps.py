@@ -18,3 +18,6 @@ class TicketsConfig(AppConfig):
 
         # Issue 14: what the customer-360 shows of an organisation from here.
         register_timeline()
+
+        # Issue 15: the cached reference data forgets itself when its rows change.
+        from tickets import reference  # noqa: F401

@@ -10,8 +10,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import F, Q, Value
-from django.db.models.functions import Coalesce, Upper
+from django.db.models import Case, F, Q, Value, When
+from django.db.models.functions import Coalesce, Least, Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -156,6 +156,16 @@ def _list_index(name: str, *leading: str, open_only: bool = False) -> models.Ind
     )
 
 
+def _while_first_response_pending(field: str) -> Case:
+    """``field`` while the first response is awaited, NULL once it was given (PostgreSQL's
+    LEAST skips NULLs, so the resolution's instant alone counts then)."""
+    return Case(When(first_response_at__isnull=True, then=F(field)), default=None)
+
+
+# Running clocks: open and not paused (waiting on the customer pauses the clock, SPEC S5).
+RUNNING = Q(status__in=("new", "open", "waiting"), paused_since__isnull=True)
+
+
 class Ticket(models.Model):
     class Type(models.TextChoices):
         INCIDENT = "incident", _("Incident")
@@ -264,6 +274,23 @@ class Ticket(models.Model):
     warn_before_minutes = models.PositiveIntegerField(null=True, blank=True)
     first_response_warn_at = models.DateTimeField(null=True, blank=True)
     resolution_warn_at = models.DateTimeField(null=True, blank=True)
+    # Issue 15: the first deadline among the targets that still run (the first response until
+    # there is one, the resolution) and the first warning instant among them, computed by
+    # PostgreSQL on every write (whatever writes: services, ingestion, update(), SQL), so that
+    # "breaching soon" (warned <= now <= due) and "breached" (due < now) are one indexed range
+    # in the order of the deadline, not an OR over every running clock.
+    sla_due_at = models.GeneratedField(
+        expression=Least(_while_first_response_pending("first_response_due"), F("resolution_due")),
+        output_field=models.DateTimeField(null=True, blank=True),
+        db_persist=True,
+    )
+    sla_warn_at = models.GeneratedField(
+        expression=Least(
+            _while_first_response_pending("first_response_warn_at"), F("resolution_warn_at")
+        ),
+        output_field=models.DateTimeField(null=True, blank=True),
+        db_persist=True,
+    )
 
     objects = ScopedManager(organisation="organisation")
 
@@ -292,19 +319,20 @@ class Ticket(models.Model):
             ),
             # An end user's own tickets: requester, or the address they wrote from (iexact).
             models.Index(Upper("requester_email"), name="ticket_requester_email_upper"),
-            # "Breaching soon": running clocks not yet past due, nearest first.
+            # "Breaching soon" and "breached" (tickets.selectors): the running clocks by their
+            # next deadline, with the id so that capped counts are index-only scans. (They
+            # replace issue 15's first ``ticket_running_first_due`` / ``_resolution_due``.)
             models.Index(
-                "resolution_due",
-                name="ticket_running_resolution_due",
-                condition=Q(status__in=("new", "open", "waiting"), paused_since__isnull=True),
+                fields=["sla_due_at", "id"], name="ticket_running_sla_due", condition=RUNNING
             ),
+            # The paused clocks breached before the pause (the agent's "past their SLA target").
             models.Index(
-                "first_response_due",
-                name="ticket_running_first_due",
+                fields=["id"],
+                name="ticket_paused_breached",
                 condition=Q(
                     status__in=("new", "open", "waiting"),
-                    paused_since__isnull=True,
-                    first_response_at__isnull=True,
+                    paused_since__isnull=False,
+                    sla_due_at__lt=F("paused_since"),
                 ),
             ),
         ]

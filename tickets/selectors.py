@@ -4,6 +4,7 @@ organisation's tickets, an end user only their own, agents all."""
 import base64
 import binascii
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -38,28 +39,23 @@ BREACHING_SOON = "soon"
 BREACHED = "breached"
 
 
+def _running() -> QuerySet[Ticket]:
+    return Ticket.objects.filter(status__in=Ticket.OPEN_STATUSES, paused_since__isnull=True)
+
+
 def _at_risk_not_breached(now: datetime) -> Q:
-    """Past the warning instant of the target that still runs (SPEC S5), not yet past either
-    deadline. Written as two branches each bounded by its deadline (``due >= now``), so that
-    PostgreSQL reads only the running clocks not yet due, through the partial indexes
-    ``ticket_running_first_due`` and ``ticket_running_resolution_due``."""
-    first = Q(
-        first_response_at__isnull=True,
-        first_response_warn_at__lte=now,
-        first_response_due__gte=now,
-    ) & ~Q(resolution_due__lt=now)
-    resolution = Q(resolution_warn_at__lte=now, resolution_due__gte=now) & ~Q(
-        first_response_at__isnull=True, first_response_due__lt=now
-    )
-    return first | resolution
+    """Past the warning instant of a target that still runs (SPEC S5), no target past due: the
+    first warning instant and the first deadline among the running targets (the first response
+    until there is one, the resolution), stored by PostgreSQL on the ticket (``sla_warn_at``,
+    ``sla_due_at``). With the running clocks this is one range of the partial index
+    ``ticket_running_sla_due``, nearest deadline first (issue 15)."""
+    return Q(sla_due_at__gte=now, sla_warn_at__lte=now)
 
 
 def _breached(now: datetime) -> Q:
-    return Q(first_response_at__isnull=True, first_response_due__lt=now) | Q(resolution_due__lt=now)
-
-
-def _running() -> QuerySet[Ticket]:
-    return Ticket.objects.filter(status__in=Ticket.OPEN_STATUSES, paused_since__isnull=True)
+    """A target that still runs is past due (the first response while awaited, or the
+    resolution)."""
+    return Q(sla_due_at__lt=now)
 
 
 def breaching_soon(*, now: datetime | None = None) -> QuerySet[Ticket]:
@@ -67,11 +63,7 @@ def breaching_soon(*, now: datetime | None = None) -> QuerySet[Ticket]:
     before"), not yet breached: nearest deadline first. The instants are stored when the
     deadlines are computed, so no calendar runs per row."""
     now = now or timezone.now()
-    return (
-        _running()
-        .filter(_at_risk_not_breached(now))
-        .order_by(F("resolution_due").asc(nulls_last=True), "pk")
-    )
+    return _running().filter(_at_risk_not_breached(now)).order_by(*NEXT_DEADLINE.ordering())
 
 
 def breached(*, now: datetime | None = None) -> QuerySet[Ticket]:
@@ -83,6 +75,42 @@ def breached(*, now: datetime | None = None) -> QuerySet[Ticket]:
 # The lists' order (SPEC S5: time left): see tickets.models.ticket_list_key, served by the
 # ``ticket_list_*`` indexes; the last key is the id, so the order is total.
 LIST_ORDER = tuple(key.asc() for key in ticket_list_key())
+
+
+@dataclass(frozen=True)
+class ListOrder:
+    """A total order of a ticket list for keyset pages: ascending ``key()`` expressions (some
+    instants, then an integer from the id) and the same values read from a loaded ticket."""
+
+    key: Callable[[], tuple]
+    values: Callable[[Ticket], tuple]
+
+    def ordering(self, *, descending: bool = False) -> tuple:
+        return tuple(k.desc() if descending else k.asc() for k in self.key())
+
+
+def _deadline_key_of(ticket: Ticket) -> tuple:
+    return (
+        ticket.paused_since or TIME_BEFORE_ALL,
+        ticket.resolution_due or TIME_AFTER_ALL,
+        -ticket.pk,
+    )
+
+
+# Every list but "breaching soon": time left (tickets.models.ticket_list_key).
+DEADLINE = ListOrder(key=ticket_list_key, values=_deadline_key_of)
+# "Breaching soon" (issue 15): the running clocks by their next deadline, the one about to be
+# breached first (index ``ticket_running_sla_due``), so a page reads its own rows only.
+NEXT_DEADLINE = ListOrder(
+    key=lambda: (F("sla_due_at"), F("id")), values=lambda t: (t.sla_due_at, t.pk)
+)
+
+
+def ticket_list_order(*, tenancy, sla: str = "") -> ListOrder:
+    """The order ``ticket_list`` returns for these filters (pass it to ``keyset_page``)."""
+    if sla == BREACHING_SOON and tenancy.is_provider_staff:
+        return NEXT_DEADLINE
+    return DEADLINE
 
 
 def ticket_list(
@@ -98,8 +126,8 @@ def ticket_list(
 ) -> QuerySet[Ticket]:
     """``status``: ``ACTIVE`` for every ticket still being worked (new, open, waiting), a status
     value for that status alone, "" for all. ``sla``: ``BREACHING_SOON`` or ``BREACHED`` for
-    the running clocks in that state (provider staff only). Ordered by ``LIST_ORDER``: page it
-    with ``keyset_page``."""
+    the running clocks in that state (provider staff only). Ordered by ``ticket_list_order``
+    (``LIST_ORDER`` but for "breaching soon"): page it with ``keyset_page`` and that order."""
     tickets = Ticket.objects.select_related("organisation", "owner")
     if tenancy.role == Role.END_USER:
         tickets = tickets.filter(Q(requester=user) | Q(requester_email__iexact=user.email))
@@ -111,6 +139,7 @@ def ticket_list(
         tickets = tickets.filter(level=level)
     if mine:
         tickets = tickets.filter(owner=user)
+    order = ticket_list_order(tenancy=tenancy, sla=sla)
     if sla in (BREACHING_SOON, BREACHED) and tenancy.is_provider_staff:
         now = now or timezone.now()
         tickets = tickets.filter(status__in=Ticket.OPEN_STATUSES, paused_since__isnull=True)
@@ -125,7 +154,7 @@ def ticket_list(
             | Q(requester_email__icontains=search)
         )
     # The list sorts by time left: the nearest deadline first, paused and untimed ones last.
-    return tickets.order_by(*LIST_ORDER)
+    return tickets.order_by(*order.ordering())
 
 
 # --------------------------------------------------------------------------- keyset pages
@@ -142,65 +171,66 @@ class KeysetPage:
     before: str | None
 
 
-def _key_of(ticket: Ticket) -> tuple:
-    return (
-        ticket.paused_since or TIME_BEFORE_ALL,
-        ticket.resolution_due or TIME_AFTER_ALL,
-        -ticket.pk,
-    )
-
-
-def encode_position(ticket: Ticket) -> str:
-    paused, due, negative_id = _key_of(ticket)
-    text = json.dumps([paused.isoformat(), due.isoformat(), negative_id])
+def encode_position(ticket: Ticket, order: ListOrder = DEADLINE) -> str:
+    *instants, last = order.values(ticket)
+    text = json.dumps([*(instant.isoformat() for instant in instants), last])
     return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
-def decode_position(position: str) -> tuple:
+def decode_position(position: str, order: ListOrder = DEADLINE) -> tuple:
     """The key a position names; ValueError for anything else (a position is only a place in
     the list: the tenant scope still decides which rows there are)."""
+    size = len(order.key())
     try:
         padded = position + "=" * (-len(position) % 4)
-        paused, due, negative_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        key = (datetime.fromisoformat(paused), datetime.fromisoformat(due), negative_id)
+        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if not isinstance(values, list) or len(values) != size:
+            raise ValueError("not a position")
+        *instants, last = values
+        key = (*(datetime.fromisoformat(instant) for instant in instants), last)
     except (ValueError, TypeError, UnicodeError, binascii.Error) as error:
         raise ValueError("not a position") from error
-    if key[0].tzinfo is None or key[1].tzinfo is None or type(negative_id) is not int:
+    if any(instant.tzinfo is None for instant in key[:-1]) or type(last) is not int:
         raise ValueError("not a position")
-    if not -(2**63) < negative_id <= 0:
+    if not -(2**63) < last < 2**63:
         raise ValueError("not a position")
     return key
 
 
 def keyset_page(
-    tickets: QuerySet[Ticket], *, size: int, after: str = "", before: str = ""
+    tickets: QuerySet[Ticket],
+    *,
+    size: int,
+    after: str = "",
+    before: str = "",
+    order: ListOrder = DEADLINE,
 ) -> KeysetPage:
     """The ``size`` rows after the position ``after``, or before ``before``, or the first ones:
-    one query that reads ``size + 1`` rows of the list's index."""
-    key = Tuple(*ticket_list_key())
+    one query that reads ``size + 1`` rows of the list's index, in ``order``."""
+    key = Tuple(*order.key())
     if before:
         rows = list(
-            tickets.filter(TupleLessThan(key, decode_position(before))).order_by(
-                *(k.desc() for k in ticket_list_key())
+            tickets.filter(TupleLessThan(key, decode_position(before, order))).order_by(
+                *order.ordering(descending=True)
             )[: size + 1]
         )
         more_before = len(rows) > size
         rows = rows[:size][::-1]
         return KeysetPage(
             rows=rows,
-            after=encode_position(rows[-1]) if rows else before,
-            before=encode_position(rows[0]) if rows and more_before else None,
+            after=encode_position(rows[-1], order) if rows else before,
+            before=encode_position(rows[0], order) if rows and more_before else None,
         )
     if after:
-        tickets = tickets.filter(TupleGreaterThan(key, decode_position(after)))
-    rows = list(tickets.order_by(*LIST_ORDER)[: size + 1])
+        tickets = tickets.filter(TupleGreaterThan(key, decode_position(after, order)))
+    rows = list(tickets.order_by(*order.ordering())[: size + 1])
     more_after = len(rows) > size
     rows = rows[:size]
     return KeysetPage(
         rows=rows,
-        after=encode_position(rows[-1]) if more_after else None,
+        after=encode_position(rows[-1], order) if more_after else None,
         # Reached from an earlier page: "previous" reads back from this page's first row.
-        before=(encode_position(rows[0]) if rows else after) if after else None,
+        before=(encode_position(rows[0], order) if rows else after) if after else None,
     )
 
 

@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -15,7 +16,7 @@ from csm_portal import charts, request_scope
 from csm_portal.db_router import reads_from_replica
 from csm_portal.idempotency import already_done_redirects, form_once
 from csm_portal.web import NOT_DONE, PAGE_SIZE, add_service_errors, paginate, role_required, submit
-from tickets import desk, desk_settings, kpi, outages, portal, selectors, sla
+from tickets import desk, desk_settings, kpi, outages, portal, reference, selectors, sla
 from tickets.forms import (
     AgentReplyForm,
     CannedResponseForm,
@@ -53,17 +54,18 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
     scope = request_scope.context(request)  # issue 14: the referent's mine / organisation's
     tickets = portal.requests_in_scope(tickets, user=request.user, scope=scope["scope"])
     # Keyset pages (issue 15): "next" and "previous" from the rows shown, no count, no OFFSET.
+    order = selectors.ticket_list_order(tenancy=request.tenancy, sla=sla_filter)
     try:
         page = selectors.keyset_page(
             tickets,
             size=PAGE_SIZE,
             after=request.GET.get("after", ""),
             before=request.GET.get("before", ""),
+            order=order,
         )
     except ValueError:
-        page = selectors.keyset_page(tickets, size=PAGE_SIZE)
-    now = timezone.now()
-    rows = [(t, sla.clock(t, now)) for t in page.rows]
+        page = selectors.keyset_page(tickets, size=PAGE_SIZE, order=order)
+    rows = _list_rows(page.rows, timezone.now())
     context = {
         "rows": rows,
         "next_url": _page_url(request, after=page.after) if page.after else "",
@@ -78,6 +80,49 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
     }
     template = "tickets/partials/ticket_rows.html" if request.htmx else "tickets/ticket_list.html"
     return render(request, template, context)
+
+
+_LABELS = {
+    "type": Ticket.Type.choices,
+    "category": Ticket.Category.choices,
+    "priority": Ticket.Priority.choices,
+    "status": Ticket.Status.choices,
+}
+
+
+def _list_rows(tickets: list[Ticket], now) -> list[tuple[Ticket, dict]]:
+    """Each row's ticket and SLA badge, with what the row shows computed once here (issue 15:
+    no ``get_*_display``, URL reversal or badge sub-template per row): ``t.url``,
+    ``t.labels`` (type, category, priority, status in the reader's language)."""
+    labels = {
+        name: {value: str(label) for value, label in choices} for name, choices in _LABELS.items()
+    }
+    head, tail = reverse("ticket_detail", args=[0]).rsplit("0", 1)
+    rows = []
+    for ticket in tickets:
+        ticket.url = f"{head}{ticket.pk}{tail}"
+        ticket.labels = {name: labels[name].get(getattr(ticket, name), "") for name in labels}
+        rows.append((ticket, sla.clock_text(sla.clock(ticket, now))))
+    return rows
+
+
+def _update_form(ticket: Ticket) -> TicketUpdateForm:
+    """The desk's update form for the ticket, its owner choices from the cache (issue 15; the
+    POST's form still validates the owner against the database)."""
+    form = TicketUpdateForm(
+        initial={
+            "status": ticket.status,
+            "type": ticket.type,
+            "category": ticket.category,
+            "priority": ticket.priority,
+            "level": ticket.level,
+            "owner": ticket.owner_id,
+            "outcome": ticket.outcome,
+        }
+    )
+    owner = form.fields["owner"]
+    owner.widget.choices = reference.owner_choices(owner)
+    return form
 
 
 def _page_url(request: HttpRequest, **position: str) -> str:
@@ -115,30 +160,25 @@ def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
             if done is not NOT_DONE:
                 messages.success(request, _("Reply recorded."))
                 return redirect(ticket)
+    # Staff read the whole history once; its contractual events are a part of it (issue 15).
+    events = list(ticket.events.select_related("actor").order_by("at", "pk")) if staff else []
+    contractual = (
+        [e for e in events if e.contractual]
+        if staff
+        else list(ticket.events.filter(contractual=True).order_by("at", "pk"))
+    )
     context = {
         "ticket": ticket,
         "thread": list(selectors.conversation(ticket, staff=staff)),
-        "events": list(ticket.events.select_related("actor").order_by("at", "pk")) if staff else [],
-        "contractual": list(ticket.events.filter(contractual=True).order_by("at", "pk")),
+        "events": events,
+        "contractual": contractual,
         "attachments": list(selectors.ticket_attachments(ticket, staff=staff)),
-        "clock": sla.clock(ticket, timezone.now()),
-        "canned": list(selectors.canned_responses()) if at_desk else [],
+        "clock": sla.clock_text(sla.clock(ticket, timezone.now())),
+        "canned": reference.canned_picker() if at_desk else [],
         "outages": list(selectors.outages_of(ticket)) if staff else [],
         "outage_form": OutageForm() if at_desk and ticket.type == Ticket.Type.INCIDENT else None,
         "reply_form": reply_form,
-        "update_form": TicketUpdateForm(
-            initial={
-                "status": ticket.status,
-                "type": ticket.type,
-                "category": ticket.category,
-                "priority": ticket.priority,
-                "level": ticket.level,
-                "owner": ticket.owner_id,
-                "outcome": ticket.outcome,
-            }
-        )
-        if at_desk
-        else None,
+        "update_form": _update_form(ticket) if at_desk else None,
         "desk": at_desk,
         "reply_refusal": refusal,
     }
