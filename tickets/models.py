@@ -157,9 +157,16 @@ def _list_index(name: str, *leading: str, open_only: bool = False) -> models.Ind
 
 
 def _while_first_response_pending(field: str) -> Case:
-    """``field`` while the first response is awaited, NULL once it was given (PostgreSQL's
-    LEAST skips NULLs, so the resolution's instant alone counts then)."""
+    """``field`` while the first response is awaited, NULL once it was given."""
     return Case(When(first_response_at__isnull=True, then=F(field)), default=None)
+
+
+def _earliest_running(first_response: str, resolution: str) -> Least:
+    """The earlier of the two targets' instants that still run, NULLs skipped on every
+    database: PostgreSQL's LEAST skips NULLs, SQLite's MIN (the `make run` database) returns
+    NULL if any argument is, so each side falls back to the other."""
+    pending = _while_first_response_pending(first_response)
+    return Least(Coalesce(pending, F(resolution)), Coalesce(F(resolution), pending))
 
 
 # Running clocks: open and not paused (waiting on the customer pauses the clock, SPEC S5).
@@ -280,14 +287,12 @@ class Ticket(models.Model):
     # "breaching soon" (warned <= now <= due) and "breached" (due < now) are one indexed range
     # in the order of the deadline, not an OR over every running clock.
     sla_due_at = models.GeneratedField(
-        expression=Least(_while_first_response_pending("first_response_due"), F("resolution_due")),
+        expression=_earliest_running("first_response_due", "resolution_due"),
         output_field=models.DateTimeField(null=True, blank=True),
         db_persist=True,
     )
     sla_warn_at = models.GeneratedField(
-        expression=Least(
-            _while_first_response_pending("first_response_warn_at"), F("resolution_warn_at")
-        ),
+        expression=_earliest_running("first_response_warn_at", "resolution_warn_at"),
         output_field=models.DateTimeField(null=True, blank=True),
         db_persist=True,
     )

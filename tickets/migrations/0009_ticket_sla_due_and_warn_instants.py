@@ -27,12 +27,12 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='ticket',
             name='sla_due_at',
-            field=models.GeneratedField(db_persist=True, expression=django.db.models.functions.comparison.Least(models.Case(models.When(first_response_at__isnull=True, then=models.F('first_response_due')), default=None), models.F('resolution_due')), output_field=models.DateTimeField(blank=True, null=True)),
+            field=models.GeneratedField(db_persist=True, expression=django.db.models.functions.comparison.Least(django.db.models.functions.comparison.Coalesce(models.Case(models.When(first_response_at__isnull=True, then=models.F('first_response_due')), default=None), models.F('resolution_due')), django.db.models.functions.comparison.Coalesce(models.F('resolution_due'), models.Case(models.When(first_response_at__isnull=True, then=models.F('first_response_due')), default=None))), output_field=models.DateTimeField(blank=True, null=True)),
         ),
         migrations.AddField(
             model_name='ticket',
             name='sla_warn_at',
-            field=models.GeneratedField(db_persist=True, expression=django.db.models.functions.comparison.Least(models.Case(models.When(first_response_at__isnull=True, then=models.F('first_response_warn_at')), default=None), models.F('resolution_warn_at')), output_field=models.DateTimeField(blank=True, null=True)),
+            field=models.GeneratedField(db_persist=True, expression=django.db.models.functions.comparison.Least(django.db.models.functions.comparison.Coalesce(models.Case(models.When(first_response_at__isnull=True, then=models.F('first_response_warn_at')), default=None), models.F('resolution_warn_at')), django.db.models.functions.comparison.Coalesce(models.F('resolution_warn_at'), models.Case(models.When(first_response_at__isnull=True, then=models.F('first_response_warn_at')), default=None))), output_field=models.DateTimeField(blank=True, null=True)),
         ),
         migrations.AddIndex(
             model_name='ticket',
