@@ -8,7 +8,9 @@ from decimal import Decimal
 from django.db.models import (
     Case,
     DecimalField,
+    Exists,
     F,
+    OuterRef,
     Prefetch,
     Q,
     QuerySet,
@@ -206,18 +208,15 @@ def acceptances_of(*, organisation: Organisation) -> list[Acceptance]:
 def terms_accepted(organisation: Organisation) -> bool:
     """SPEC C4: has the organisation accepted the latest version of every terms document? Until
     it has, nothing proceeds: no kick-off is scheduled, logged or completed (activities,
-    onboarding). With no document published there is nothing to accept."""
-    latest: dict[str, int] = {}
-    for kind, pk in TermsDocument.objects.order_by("kind", "-published_at", "-pk").values_list(
-        "kind", "pk"
-    ):
-        latest.setdefault(kind, pk)
-    if not latest:
-        return True
-    accepted = Acceptance.objects.filter(
-        organisation=organisation, document_id__in=latest.values()
-    ).count()
-    return accepted == len(latest)
+    onboarding). With no document published there is nothing to accept. One statement (issue
+    15): is there a latest document (no newer one of its kind) the organisation has not
+    accepted?"""
+    newer = TermsDocument.objects.filter(kind=OuterRef("kind")).filter(
+        Q(published_at__gt=OuterRef("published_at"))
+        | Q(published_at=OuterRef("published_at"), pk__gt=OuterRef("pk"))
+    )
+    accepted = Acceptance.objects.filter(organisation=organisation, document=OuterRef("pk"))
+    return not (TermsDocument.objects.filter(~Exists(newer)).filter(~Exists(accepted)).exists())
 
 
 def terms_refusal(organisation: Organisation) -> str:
