@@ -399,11 +399,13 @@ def _net_hours(entry_ids: list[int]) -> Decimal:
 
 
 def _already_charged(request: ActivityRequest, stage: str) -> Decimal:
-    """Net hours charged to the request's stage so far: its charges and their reversals, in one
-    statement (the charges' ids as a subquery, issue 15)."""
-    ids = RequestCharge.objects.filter(request=request, stage=stage).values("entry_id")
-    entries = LedgerEntry.objects.filter(Q(pk__in=ids) | Q(reverses_id__in=ids))
-    return entries.aggregate(t=Sum("hours"))["t"] or Decimal("0")
+    """Net hours charged to the request's stage so far: its charges' entries and their
+    reversals (at most one each), in one statement that walks from the request's few charges
+    along the ledger's primary key and its unique ``reverses`` index (issue 15)."""
+    totals = RequestCharge.objects.filter(request=request, stage=stage).aggregate(
+        charged=Sum("entry__hours"), reversed=Sum("entry__reversed_by__hours")
+    )
+    return (totals["charged"] or Decimal("0")) + (totals["reversed"] or Decimal("0"))
 
 
 def _format_minutes(minutes: int) -> str:
