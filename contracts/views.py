@@ -4,7 +4,8 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.template.defaultfilters import linebreaksbr
+from django.utils import formats, timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -264,13 +265,27 @@ def hours(request: HttpRequest, organisation_id: int | None = None) -> HttpRespo
         if selected
         else None,
         # Read-only rows (issue 15): no correction links here, so no model instances.
-        "entries": paginate(request, selectors.ledger_rows(licence_year=selected))
-        if selected
-        else None,
+        "entries": _ledger_page(request, selected) if selected else None,
         "today": today,
         "statements": statement_rows(organisation_id=organisation.pk, limit=20),
     }
     return render(request, "contracts/hours.html", context)
+
+
+def _ledger_page(request: HttpRequest, year: object) -> object:
+    """A page of the licence year's ledger as plain rows with their date, hours and explanation
+    already written (issue 15): the template only places them."""
+    page = paginate(request, selectors.ledger_rows(licence_year=year))
+    page.object_list = [
+        {
+            **row,
+            "day": formats.date_format(row["occurred_on"], "SHORT_DATE_FORMAT"),
+            "hours_text": hours_text(row["hours"]),
+            "explanation_html": linebreaksbr(row["explanation"], autoescape=True),
+        }
+        for row in page.object_list
+    ]
+    return page
 
 
 @role_required(Role.REFERENT)
