@@ -14,8 +14,10 @@ register = template.Library()
 
 
 @lru_cache(maxsize=4096)
-def _hours_in(language: str | None, thousands: bool, value: Decimal) -> str:
-    return formatting.hours(value)
+def _hours_in(language: str | None, thousands: bool, text: str) -> str:
+    # Keyed by the amount's exact text, not its value: 0 and -0.00 are equal but may print
+    # differently.
+    return formatting.hours(Decimal(text))
 
 
 @register.filter
@@ -24,7 +26,7 @@ def hours(value: Decimal | None) -> str:
     few amounts many times, and each one otherwise goes through Django's number formatting."""
     if value is None or value == "":
         return formatting.hours(value)
-    return _hours_in(get_language(), settings.USE_THOUSAND_SEPARATOR, value)
+    return _hours_in(get_language(), settings.USE_THOUSAND_SEPARATOR, str(value))
 
 
 @register.filter

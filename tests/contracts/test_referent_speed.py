@@ -341,7 +341,13 @@ def test_t1_row_links_equal_the_reversed_urls(name):
 def test_s8_remembered_hours_follow_the_active_language():
     """The hours filter remembers its text per language: Italian writes 1,5 and English 1.5,
     whichever language asked first, and equals ``formatting.hours`` for every amount."""
-    amounts = [Decimal(n) / 100 for n in range(-300, 300, 7)] + [Decimal("1234567.5"), None]
+    amounts = [Decimal(n) / 100 for n in range(-300, 300, 7)] + [
+        Decimal("1234567.5"),
+        Decimal("0"),
+        Decimal("-0.00"),
+        Decimal("0.00"),
+        None,
+    ]
     for language in ("en", "it", "en", "fr", "es"):
         with translation.override(language):
             for amount in amounts:
