@@ -13,11 +13,14 @@ from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from activities.models import ActivityRequest, Statement, WorkSession
+from activities import selectors
+from activities.models import ActivityRequest, WorkSession
 from contracts.templatetags.hours import hours as hours_text
+from contracts.templatetags.links import id_url
 from csm_portal import cockpit
 
 Status = ActivityRequest.Status
+_FEASIBILITY = (Status.TO_BE_FORMALISED, Status.REQUESTED, Status.SCHEDULED)
 
 # What a waiting request needs, for the CSTM: (severity, code, sentence with its count).
 _WAITING = {
@@ -93,46 +96,71 @@ def contact_facts(organisation_ids: list[int], today: date) -> dict[int, dict[st
     return {row["organisation_id"]: {"last_contact_on": row["last"]} for row in rows}
 
 
-def waits_for(request: ActivityRequest) -> str:
-    """What a request waits for, in a plain sentence for the customer (no rule code)."""
-    if request.status == Status.TO_BE_FORMALISED:
+def waits_for(request: Any) -> str:
+    """What a request waits for, in a plain sentence for the customer (no rule code). Takes a
+    request or a row with its ``status``, ``in_feasibility``, ``scheduled_on`` and
+    ``estimate_hours``."""
+    if isinstance(request, dict):
+        status, in_feasibility = request["status"], request["in_feasibility"]
+        scheduled_on, estimate_hours = request["scheduled_on"], request["estimate_hours"]
+    else:
+        status, in_feasibility = request.status, request.in_feasibility
+        scheduled_on, estimate_hours = request.scheduled_on, request.estimate_hours
+    if status == Status.TO_BE_FORMALISED:
         return _("Waiting for you to confirm it in writing, here or by replying to our e-mail.")
-    if request.status == Status.REQUESTED:
-        if request.in_feasibility:
+    if status == Status.REQUESTED:
+        if in_feasibility:
             return _("Waiting for your CSTM to schedule the feasibility analysis.")
         return _("Waiting for your CSTM to schedule it.")
-    if request.status == Status.SCHEDULED:
-        day = formats.date_format(request.scheduled_on) if request.scheduled_on else "—"
-        if request.in_feasibility:
+    if status == Status.SCHEDULED:
+        day = formats.date_format(scheduled_on) if scheduled_on else "—"
+        if in_feasibility:
             return _("Feasibility analysis scheduled for %(date)s.") % {"date": day}
         return _("Scheduled for %(date)s.") % {"date": day}
-    if request.status == Status.ESTIMATE_SENT:
-        hours = hours_text(request.estimate_hours)
+    if status == Status.ESTIMATE_SENT:
+        hours = hours_text(estimate_hours)
         return _("Waiting for your decision on the estimate of %(hours)s h.") % {"hours": hours}
-    if request.status == Status.IN_PROGRESS:
+    if status == Status.IN_PROGRESS:
         return _("Your CSTM is working on it.")
-    return request.get_status_display()
+    return str(Status(status).label)
 
 
 def requests_panel(request: Any, today: date) -> cockpit.Panel | None:
     """The referent's requests in progress, each with what it waits for, and the latest
-    statements (SPEC H7)."""
+    statements (SPEC H7). Plain rows (issue 15): the columns shown, the activity's name in the
+    reader's language, links built from one reversed prefix."""
     organisation_id = request.tenancy.home_organisation_id
-    open_requests = list(
+    name = f"activity__name_{selectors._language()}"
+    rows = list(
         ActivityRequest.objects.filter(
             organisation_id=organisation_id, status__in=ActivityRequest.OPEN_STATUSES
         )
-        .select_related("activity")
-        .order_by("-created_at", "-pk")[:8]
+        .order_by("-created_at", "-pk")
+        .values(
+            "pk",
+            "status",
+            "estimate_first",
+            "scheduled_on",
+            "estimate_hours",
+            "activity__name_it",
+            name,
+        )[:8]
     )
-    statements = list(
-        Statement.objects.filter(organisation_id=organisation_id)
-        .select_related("request__activity")
-        .order_by("-issued_at")[:5]
-    )
+    detail = id_url("activity_request_detail")
+    for row in rows:  # ActivityRequest.in_feasibility, on the row
+        row["in_feasibility"] = row["estimate_first"] and row["status"] in _FEASIBILITY
+    open_requests = [
+        {
+            "url": detail(row["pk"]),
+            "activity_name": row[name] or row["activity__name_it"],
+            "status_label": Status(row["status"]).label,
+            "waits": waits_for(row),
+        }
+        for row in rows
+    ]
     context = {
-        "open_requests": [(r, waits_for(r)) for r in open_requests],
-        "statements": statements,
+        "open_requests": open_requests,
+        "statements": selectors.statement_rows(organisation_id=organisation_id, limit=5),
         "can_request": not request.tenancy.is_read_only,
     }
     return cockpit.Panel("accounts/home/requests.html", context)

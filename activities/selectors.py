@@ -7,10 +7,19 @@ from django.db.models import DecimalField, OuterRef, Q, QuerySet, Subquery, Sum,
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import get_language
 
 from accounts.models import Organisation, User
-from activities.models import Activity, ActivityRequest, RequestCharge, Statement, WorkSession
+from activities.models import (
+    LANGUAGES,
+    Activity,
+    ActivityRequest,
+    RequestCharge,
+    Statement,
+    WorkSession,
+)
 from contracts.models import LedgerEntry
+from contracts.templatetags.links import id_url
 
 ZERO = Value(Decimal("0"), output_field=DecimalField(max_digits=10, decimal_places=2))
 
@@ -102,6 +111,39 @@ def charges_of(request: ActivityRequest) -> list[LedgerEntry]:
 
 def statements_of(*, organisation: Organisation) -> QuerySet[Statement]:
     return Statement.objects.filter(organisation=organisation).select_related("request__activity")
+
+
+def _language() -> str:
+    """The catalogue column of the active language (as ``Activity.name`` picks it)."""
+    language = (get_language() or "it")[:2]
+    return language if language in LANGUAGES else "it"
+
+
+def statement_rows(*, organisation_id: int, limit: int) -> list[dict]:
+    """The organisation's latest statements as plain rows (issue 15: the referent's hours page
+    and home): number, dates and hours, the activity's name in the reader's language and the
+    links, with no model instance and no URL reversed per row."""
+    name = f"request__activity__name_{_language()}"
+    rows = list(
+        Statement.objects.filter(organisation_id=organisation_id)
+        .order_by("-issued_at")
+        .values(
+            "pk",
+            "number",
+            "request_id",
+            "issued_at",
+            "hours_charged",
+            "remaining_after",
+            "request__activity__name_it",
+            name,
+        )[:limit]
+    )
+    download, request_url = id_url("statement_download"), id_url("activity_request_detail")
+    for row in rows:
+        row["activity_name"] = row[name] or row["request__activity__name_it"]
+        row["download_url"] = download(row["pk"])
+        row["request_url"] = request_url(row["request_id"])
+    return rows
 
 
 def statement_get(*, statement_id: int) -> Statement:

@@ -33,7 +33,7 @@ from activities.models import (
     WorkSession,
 )
 from contracts.models import Contract, LedgerEntry, LicenceYear
-from contracts.services import ledger_charge, referent_of, year_remaining
+from contracts.services import ledger_charge, referent_of
 from csm_portal import formatting, numbering
 from csm_portal.business_calendar import add_working_days
 
@@ -233,7 +233,7 @@ def _written_source(*, organisation: Organisation, number: str, referent: User) 
 def _lock(request: ActivityRequest) -> ActivityRequest:
     return (
         ActivityRequest.objects.select_for_update(of=("self",))
-        .select_related("activity", "contract", "organisation")
+        .select_related("activity", "contract", "organisation", "requested_by")
         .get(pk=request.pk)
     )
 
@@ -399,8 +399,13 @@ def _net_hours(entry_ids: list[int]) -> Decimal:
 
 
 def _already_charged(request: ActivityRequest, stage: str) -> Decimal:
-    """Net hours charged to the request's stage so far."""
-    return _net_hours(list(request.charges.filter(stage=stage).values_list("entry_id", flat=True)))
+    """Net hours charged to the request's stage so far: its charges' entries and their
+    reversals (at most one each), in one statement that walks from the request's few charges
+    along the ledger's primary key and its unique ``reverses`` index (issue 15)."""
+    totals = RequestCharge.objects.filter(request=request, stage=stage).aggregate(
+        charged=Sum("entry__hours"), reversed=Sum("entry__reversed_by__hours")
+    )
+    return (totals["charged"] or Decimal("0")) + (totals["reversed"] or Decimal("0"))
 
 
 def _format_minutes(minutes: int) -> str:
@@ -543,7 +548,9 @@ def work_plan(
         charge=charge,
         already=already,
         licence_year=year,
-        remaining_before=year_remaining(year),
+        # The row just read carries the stored totals (no second read, issue 15); the charge
+        # itself is checked again under the licence year's lock (contracts.ledger_charge).
+        remaining_before=year.allocation + year.pack_hours - year.charged_hours,
         customer_caused=caused,
         reason=reasons,
         explanation=explanation,
@@ -611,7 +618,7 @@ def work_log(
             stage=plan.stage,
             rule=plan.charge.rule,
         )
-        _warn_on_usage(plan.licence_year, plan.delta)
+        _warn_on_usage(entry.licence_year, plan.delta)
     if plan.customer_caused != locked.customer_caused or plan.reason != locked.overrun_reason:
         locked.customer_caused = plan.customer_caused
         locked.overrun_reason = plan.reason
@@ -622,14 +629,19 @@ def work_log(
 
 
 def _warn_on_usage(year: LicenceYear, added: Decimal) -> None:
-    """SPEC H10: tell the referent and the CSTM when a charge passes 80 % or 95 % of the year."""
+    """SPEC H10: tell the referent and the CSTM when a charge passes 80 % or 95 % of the year.
+    ``year`` is the row ``ledger_charge`` locked and read before adding ``added``: nobody else
+    can change it until this transaction ends, so the totals before and after the charge are
+    known without reading the row again (issue 15); it is read again only to mail a warning."""
     from contracts.selectors import licence_years_with_balances
 
-    fresh = licence_years_with_balances().select_related("contract__cstm").get(pk=year.pk)
-    total = fresh.allocation + fresh.packs_total
+    total = year.allocation + year.pack_hours
     crossed = domain.usage_thresholds_crossed(
-        total=total, charged_before=fresh.charged_total - added, charged_after=fresh.charged_total
+        total=total, charged_before=year.charged_hours, charged_after=year.charged_hours + added
     )
+    if not crossed:
+        return
+    fresh = licence_years_with_balances().select_related("contract__cstm").get(pk=year.pk)
     for percent in crossed:
         _, created = UsageWarning.objects.get_or_create(
             licence_year=fresh, organisation=fresh.organisation, percent=percent

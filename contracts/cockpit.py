@@ -195,18 +195,22 @@ def cancellation_facts(organisation_ids: list[int], today: date) -> dict[int, di
 
 
 def hours_panel(request: Any, today: date) -> cockpit.Panel | None:
-    """SPEC H10: the referent's live balance of the current licence year, with the burn bar."""
-    organisation = request.tenancy.membership.organisation
-    years = selectors.hours_overview(organisation=organisation, today=today)
-    year = selectors.current_year(years, today)
-    context: dict[str, Any] = {"year": year, "balance": None, "elapsed": None}
-    if year is not None:
-        context["balance"] = selectors.balance_of(year)
-        context["elapsed"] = domain.elapsed_fraction(year.starts_on, year.ends_on, today)
+    """SPEC H10: the referent's live balance of the current licence year, with the burn bar.
+    One narrow query (issue 15): the year open today and its stored totals."""
+    row = selectors.current_year_of(
+        organisation_id=request.tenancy.membership.organisation_id, today=today
+    )
+    context: dict[str, Any] = {"year": row, "balance": None, "elapsed": None}
+    if row is not None:
+        balance = domain.Balance(
+            allocation=row["allocation"], packs=row["pack_hours"], charged=row["charged_hours"]
+        )
+        context["balance"] = balance
+        context["elapsed"] = domain.elapsed_fraction(row["starts_on"], row["ends_on"], today)
         context["elapsed_percent"] = int(context["elapsed"] * 100)
         # The same threshold as the customer's health (csm_portal.health): no alarm for a
         # first charge in a young year.
-        ahead = context["balance"].used_percent - context["elapsed_percent"]
+        ahead = balance.used_percent - context["elapsed_percent"]
         context["burning_fast"] = ahead >= health.BURN_AHEAD_AT_RISK
     return cockpit.Panel("accounts/home/hours.html", context)
 

@@ -8,7 +8,9 @@ from decimal import Decimal
 from django.db.models import (
     Case,
     DecimalField,
+    Exists,
     F,
+    OuterRef,
     Prefetch,
     Q,
     QuerySet,
@@ -44,8 +46,10 @@ def licence_years_with_balances() -> QuerySet[LicenceYear]:
 
 
 def balance_of(year: LicenceYear) -> domain.Balance:
+    """The balance of a licence year from its stored running totals (the annotations of
+    ``licence_years_with_balances`` are the same columns: any licence-year row will do)."""
     return domain.Balance(
-        allocation=year.allocation, packs=year.packs_total, charged=year.charged_total
+        allocation=year.allocation, packs=year.pack_hours, charged=year.charged_hours
     )
 
 
@@ -54,7 +58,7 @@ def contract_list(
 ) -> QuerySet[Contract]:
     """Contracts in scope, each with its current licence year and balance attached."""
     today = today or timezone.localdate()
-    current = licence_years_with_balances().filter(starts_on__lte=today, ends_on__gte=today)
+    current = LicenceYear.objects.filter(starts_on__lte=today, ends_on__gte=today)
     queryset = (
         Contract.objects.select_related("organisation", "cstm")
         .prefetch_related(Prefetch("licence_years", queryset=current, to_attr="current_years"))
@@ -108,11 +112,26 @@ def contract_years(*, contract: Contract) -> list[LicenceYear]:
 
 
 def ledger_of(*, licence_year: LicenceYear) -> QuerySet[LedgerEntry]:
+    """The ledger of a licence year for those who may correct it (each charge knows whether it
+    was reversed)."""
     return (
         LedgerEntry.objects.filter(licence_year=licence_year)
         .select_related("created_by", "reverses")
         .prefetch_related("reversed_by")
         .order_by("-occurred_on", "-pk")
+    )
+
+
+LEDGER_ROW_FIELDS = ("pk", "kind", "hours", "description", "explanation", "occurred_on")
+
+
+def ledger_rows(*, licence_year: LicenceYear) -> QuerySet:
+    """The ledger of a licence year as plain rows, for reading only (the referent's hours page,
+    issue 15): the columns the page shows, from the ledger table alone, newest first."""
+    return (
+        LedgerEntry.objects.filter(licence_year=licence_year)
+        .order_by("-occurred_on", "-pk")
+        .values(*LEDGER_ROW_FIELDS)
     )
 
 
@@ -130,13 +149,28 @@ def ledger_entry_get(*, entry_id: int) -> LedgerEntry:
 
 
 def hours_overview(*, organisation: Organisation, today: date | None = None) -> list[LicenceYear]:
-    """Every licence year of the organisation's contracts (newest first) with its balance."""
+    """Every licence year of the organisation's contracts (newest first) with its contract; its
+    balance is ``balance_of`` (the stored totals)."""
     return list(
-        licence_years_with_balances()
-        .filter(contract__organisation=organisation)
+        LicenceYear.objects.filter(contract__organisation=organisation)
         .exclude(contract__status=Contract.Status.DRAFT)
         .select_related("contract")
         .order_by("-starts_on", "-pk")
+    )
+
+
+def current_year_of(*, organisation_id: int, today: date) -> dict | None:
+    """The licence year open today among the organisation's contracts (not drafts), as a plain
+    row with its stored totals: the year ``current_year(hours_overview(...))`` finds, in one
+    narrow query (the referent's home, issue 15)."""
+    return (
+        LicenceYear.objects.filter(
+            contract__organisation_id=organisation_id, starts_on__lte=today, ends_on__gte=today
+        )
+        .exclude(contract__status=Contract.Status.DRAFT)
+        .order_by("-starts_on", "-pk")
+        .values("pk", "starts_on", "ends_on", "allocation", "pack_hours", "charged_hours")
+        .first()
     )
 
 
@@ -174,18 +208,15 @@ def acceptances_of(*, organisation: Organisation) -> list[Acceptance]:
 def terms_accepted(organisation: Organisation) -> bool:
     """SPEC C4: has the organisation accepted the latest version of every terms document? Until
     it has, nothing proceeds: no kick-off is scheduled, logged or completed (activities,
-    onboarding). With no document published there is nothing to accept."""
-    latest: dict[str, int] = {}
-    for kind, pk in TermsDocument.objects.order_by("kind", "-published_at", "-pk").values_list(
-        "kind", "pk"
-    ):
-        latest.setdefault(kind, pk)
-    if not latest:
-        return True
-    accepted = Acceptance.objects.filter(
-        organisation=organisation, document_id__in=latest.values()
-    ).count()
-    return accepted == len(latest)
+    onboarding). With no document published there is nothing to accept. One statement (issue
+    15): is there a latest document (no newer one of its kind) the organisation has not
+    accepted?"""
+    newer = TermsDocument.objects.filter(kind=OuterRef("kind")).filter(
+        Q(published_at__gt=OuterRef("published_at"))
+        | Q(published_at=OuterRef("published_at"), pk__gt=OuterRef("pk"))
+    )
+    accepted = Acceptance.objects.filter(organisation=organisation, document=OuterRef("pk"))
+    return not (TermsDocument.objects.filter(~Exists(newer)).filter(~Exists(accepted)).exists())
 
 
 def terms_refusal(organisation: Organisation) -> str:

@@ -363,7 +363,8 @@ def ledger_charge(
     if not year.contract.has_csm_hours:
         raise ValidationError(_("This contract has no CSM hours to charge."))
     if overdraft_allowed is not None:
-        remaining = year_remaining(year)
+        # The row was just read under its lock: its stored totals are current (issue 15).
+        remaining = year.allocation + year.pack_hours - year.charged_hours
         if remaining - hours < -overdraft_allowed:
             raise ValidationError(
                 _(
@@ -374,7 +375,7 @@ def ledger_charge(
             )
     return LedgerEntry.objects.create(
         licence_year=year,
-        organisation=year.organisation,
+        organisation_id=year.organisation_id,
         kind=LedgerEntry.Kind.CHARGE,
         hours=hours,
         description=description,

@@ -4,13 +4,16 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.template.defaultfilters import linebreaksbr
+from django.utils import formats, timezone
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from accounts.roles import PROVIDER_ROLES, Role
 from accounts.selectors import organisation_get
-from activities.selectors import statements_of
+from activities.selectors import statement_rows
 from contracts import selectors, services
 from contracts.forms import (
     CancellationForm,
@@ -21,6 +24,9 @@ from contracts.forms import (
     TermsDocumentForm,
 )
 from contracts.models import MINIMUM_PACK_HOURS, Contract
+from contracts.templatetags.hours import hours as hours_text
+from contracts.templatetags.hours import percent_of
+from contracts.templatetags.links import id_url
 from csm_portal.idempotency import already_done_redirects, form_once
 from csm_portal.web import NOT_DONE, paginate, role_required, submit
 
@@ -36,24 +42,8 @@ def contract_list(request: HttpRequest) -> HttpResponse:
         request,
         selectors.IdsFirst(selectors.contract_list(search=search, status=status, today=today)),
     )
-    rows = []
-    for contract in page.object_list:
-        year = contract.current_years[0] if contract.current_years else None
-        balance = selectors.balance_of(year) if year else None
-        rows.append(
-            {
-                "contract": contract,
-                "year": year,
-                "balance": balance,
-                "elapsed": selectors.domain.elapsed_fraction(year.starts_on, year.ends_on, today)
-                if year
-                else None,
-                "burn": selectors.domain.burn_ratio(balance, year.starts_on, year.ends_on, today)
-                if year
-                else None,
-                "days_left": (contract.expires_on - today).days,
-            }
-        )
+    detail = id_url("contract_detail")
+    rows = [_contract_row(contract, today, detail=detail) for contract in page]
     context = {
         "page": page,
         "rows": rows,
@@ -65,6 +55,47 @@ def contract_list(request: HttpRequest) -> HttpResponse:
         "contracts/partials/contract_rows.html" if request.htmx else "contracts/contract_list.html"
     )
     return render(request, template, context)
+
+
+def _contract_row(contract: Contract, today: object, *, detail: object) -> dict:
+    """One row of the contract list with its figures and sentences ready (issue 15): the
+    template only places them, instead of a dozen filters and translations per row."""
+    year = contract.current_years[0] if contract.current_years else None
+    row: dict = {
+        "contract": contract,
+        "url": detail(contract.pk),
+        "status_label": contract.get_status_display(),
+        "year": year,
+        "balance": None,
+        "days_left": (contract.expires_on - today).days,
+    }
+    if year is not None:
+        balance = selectors.balance_of(year)
+        elapsed = selectors.domain.elapsed_fraction(year.starts_on, year.ends_on, today)
+        burn = selectors.domain.burn_ratio(balance, year.starts_on, year.ends_on, today)
+        elapsed_width = percent_of(elapsed, 1)
+        used = balance.used_percent
+        row.update(
+            balance=balance,
+            elapsed=elapsed,
+            burn=burn,
+            remaining=f"{hours_text(balance.remaining)} / {hours_text(balance.total)} h",
+            used_width=percent_of(balance.charged, balance.total),
+            elapsed_width=elapsed_width,
+            over=bool(burn and burn > 1),
+            # Only integers go into these sentences: nothing to escape.
+            burn_title=mark_safe(_("%(used)s%% of the hours used") % {"used": used}),  # noqa: S308
+            burn_caption=mark_safe(  # noqa: S308
+                _("%(used)s%% used · %(elapsed)s%% of the year")
+                % {"used": used, "elapsed": elapsed_width}
+            ),
+        )
+    days = row["days_left"]
+    if 0 <= days <= 60 and contract.status == Contract.Status.ACTIVE:
+        row["expiry_badge"] = mark_safe(  # noqa: S308
+            ngettext("%(n)s day left", "%(n)s days left", days) % {"n": days}
+        )
+    return row
 
 
 @role_required(*MANAGERS)
@@ -233,13 +264,28 @@ def hours(request: HttpRequest, organisation_id: int | None = None) -> HttpRespo
         "elapsed": selectors.domain.elapsed_fraction(selected.starts_on, selected.ends_on, today)
         if selected
         else None,
-        "entries": paginate(request, selectors.ledger_of(licence_year=selected))
-        if selected
-        else None,
+        # Read-only rows (issue 15): no correction links here, so no model instances.
+        "entries": _ledger_page(request, selected) if selected else None,
         "today": today,
-        "statements": list(statements_of(organisation=organisation)[:20]),
+        "statements": statement_rows(organisation_id=organisation.pk, limit=20),
     }
     return render(request, "contracts/hours.html", context)
+
+
+def _ledger_page(request: HttpRequest, year: object) -> object:
+    """A page of the licence year's ledger as plain rows with their date, hours and explanation
+    already written (issue 15): the template only places them."""
+    page = paginate(request, selectors.ledger_rows(licence_year=year))
+    page.object_list = [
+        {
+            **row,
+            "day": formats.date_format(row["occurred_on"], "SHORT_DATE_FORMAT"),
+            "hours_text": hours_text(row["hours"]),
+            "explanation_html": linebreaksbr(row["explanation"], autoescape=True),
+        }
+        for row in page.object_list
+    ]
+    return page
 
 
 @role_required(Role.REFERENT)

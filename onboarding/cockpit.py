@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from contracts.models import CancellationNotice, Contract
+from contracts.templatetags.links import id_url
 from csm_portal import cockpit
 from onboarding import steps
 from onboarding.models import Deliverable, Meeting, OnboardingPlan, PlanStep, ProviderDocument
@@ -172,18 +173,30 @@ def contact_facts(organisation_ids: list[int], today: date) -> dict[int, dict[st
 
 
 def meetings_panel(request: Any, today: date) -> cockpit.Panel | None:
-    """SPEC O1, O4: the referent's next meetings and latest deliverables."""
+    """SPEC O1, O4: the referent's next meetings and latest deliverables, as plain rows with
+    their links built from one reversed prefix (issue 15)."""
     organisation_id = request.tenancy.home_organisation_id
     meetings = list(
         Meeting.objects.filter(
             Q(scheduled_at__gte=timezone.now()),
             organisation_id=organisation_id,
             status=Meeting.Status.PLANNED,
-        ).order_by("scheduled_at")[:4]
+        )
+        .order_by("scheduled_at")
+        .values("pk", "title", "scheduled_at", "kind")[:4]
     )
+    meeting_url = id_url("meeting_detail")
+    for row in meetings:
+        row["url"] = meeting_url(row["pk"])
+        row["kind_label"] = Meeting.Kind(row["kind"]).label
     deliverables = list(
-        Deliverable.objects.filter(organisation_id=organisation_id).order_by("-published_at")[:5]
+        Deliverable.objects.filter(organisation_id=organisation_id)
+        .order_by("-published_at")
+        .values("pk", "title", "version", "published_at")[:5]
     )
+    deliverable_url = id_url("deliverable_detail")
+    for row in deliverables:
+        row["url"] = deliverable_url(row["pk"])
     return cockpit.Panel(
         "accounts/home/meetings.html", {"meetings": meetings, "deliverables": deliverables}
     )

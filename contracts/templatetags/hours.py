@@ -2,17 +2,31 @@
 
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 
 from django import template
+from django.conf import settings
+from django.utils.translation import get_language
 
 from csm_portal import formatting
 
 register = template.Library()
 
 
+@lru_cache(maxsize=4096)
+def _hours_in(language: str | None, thousands: bool, text: str) -> str:
+    # Keyed by the amount's exact text, not its value: 0 and -0.00 are equal but may print
+    # differently.
+    return formatting.hours(Decimal(text))
+
+
 @register.filter
 def hours(value: Decimal | None) -> str:
-    return formatting.hours(value)
+    """``formatting.hours``, remembered per language (issue 15): a ledger page shows the same
+    few amounts many times, and each one otherwise goes through Django's number formatting."""
+    if value is None or value == "":
+        return formatting.hours(value)
+    return _hours_in(get_language(), settings.USE_THOUSAND_SEPARATOR, str(value))
 
 
 @register.filter
