@@ -142,12 +142,22 @@ def _columns(model: type[models.Model], alias: str) -> tuple[list[str], str]:
     return [f.attname for f in fields], ", ".join(f"{alias}.{quote(f.column)}" for f in fields)
 
 
-def _probe(sql: str, keys: list[str], *models_: type[models.Model]) -> dict[str, list]:
+def _one_statement_sql() -> bool:
+    """Whether the database takes this module's PostgreSQL statements (``unnest``, ``ANY``,
+    ``FOR UPDATE OF``, ``Rows``' data-modifying CTEs); elsewhere (the SQLite of ``make run``)
+    the same lookups go through the ORM and a message is written record by record."""
+    return connection.vendor == "postgresql"
+
+
+def _probe(sql: str, keys: list[str], *models_: type[models.Model], orm) -> dict[str, list]:
     """Run a lookup of one row per key (``sql`` selects the key then each model's columns)
-    and build the models of each key's row."""
+    and build the models of each key's row; elsewhere than on PostgreSQL, ``orm(key)`` gives
+    the same models, or None."""
     found: dict[str, list] = {}
     if not keys:
         return found
+    if not _one_statement_sql():
+        return {key: row for key in keys if (row := orm(key)) is not None}
     names = [_columns(m, "x")[0] for m in models_]
     with connection.cursor() as cursor:
         cursor.execute(sql, [keys])
@@ -185,6 +195,18 @@ def _people_sql() -> str:
     )
 
 
+def _person(address: str) -> list | None:
+    """``_people_sql``'s row of one address, through the ORM."""
+    membership = (
+        Membership.objects.with_scopes_disabled()
+        .filter(user__email__iexact=address, user__is_active=True)
+        .select_related("user", "organisation")
+        .order_by("pk")
+        .first()
+    )
+    return membership and [membership, membership.user, membership.organisation]
+
+
 CUSTOMER = str(Organisation.Kind.CUSTOMER.value)
 
 
@@ -204,13 +226,24 @@ def _domains_sql() -> str:
     )
 
 
+def _customer_domain(domain: str) -> list | None:
+    """``_domains_sql``'s row of one domain, through the ORM."""
+    row = (
+        OrganisationDomain.objects.with_scopes_disabled()
+        .filter(domain__iexact=domain, organisation__kind=CUSTOMER)
+        .select_related("organisation")
+        .first()
+    )
+    return row and [row, row.organisation]
+
+
 def senders_read(addresses: list[str]) -> dict[str, Sender]:
     """``identify`` for several addresses: one query for the known people among them, one for
     the customer domains of the others, each an index probe per address (PostgreSQL's UPPER
     and LOWER, as ``email__iexact`` and the domain index compare)."""
     default = settings.LANGUAGE_CODE
     wanted = list(dict.fromkeys(a for a in addresses if a))
-    people = _probe(_people_sql(), wanted, Membership, User, Organisation)
+    people = _probe(_people_sql(), wanted, Membership, User, Organisation, orm=_person)
     unknown = [a for a in wanted if a not in people]
     domains = customer_domains([a.rsplit("@", 1)[-1].lower() for a in unknown])
     result = {a: Sender(None, None, None, default) for a in addresses if not a}
@@ -246,7 +279,7 @@ def customer_domains(domains: list[str]) -> dict[str, OrganisationDomain | None]
     if missing:
         found = {}
         for key, (domain, organisation) in _probe(
-            _domains_sql(), missing, OrganisationDomain, Organisation
+            _domains_sql(), missing, OrganisationDomain, Organisation, orm=_customer_domain
         ).items():
             domain.organisation = organisation
             found[key] = domain
@@ -339,6 +372,12 @@ def _ticket_sql(by: str) -> str:
 
 
 def _locked_ticket(by: str, keys: list[str]) -> Ticket | None:
+    if not _one_statement_sql():  # the same ticket through the ORM
+        if by != "number":
+            latest = TicketMessage.objects.filter(message_id__in=keys)
+            keys = latest.order_by("-created_at", "-pk").values("ticket_id")[:1]
+        found = _locked().filter(**{"number__in" if by == "number" else "pk__in": keys})
+        return found.order_by("-pk").first()
     ticket_names = _columns(Ticket, "t")[0]
     organisation_names = _columns(Organisation, "o")[0]
     with connection.cursor() as cursor:
@@ -369,14 +408,14 @@ def _find_ticket(parsed: ParsedMessage) -> Ticket | None:
     return None
 
 
+def _locked():
+    return Ticket.objects.select_for_update(of=("self",)).select_related("organisation")
+
+
 def locked(ticket: Ticket) -> Ticket:
     """The ticket again, its row locked until the transaction ends, with its organisation (read
     by the checks and the records that follow) in the same statement."""
-    return (
-        Ticket.objects.select_for_update(of=("self",))
-        .select_related("organisation")
-        .get(pk=ticket.pk)
-    )
+    return _locked().get(pk=ticket.pk)
 
 
 def is_on_ticket(ticket: Ticket, address: str) -> bool:
@@ -666,7 +705,9 @@ def _thread_keys(parsed: ParsedMessage) -> bool:
 
 def _one_statement(routed: Routed) -> bool:
     """Whether the routed message is written by one statement: held, or a new ticket that is
-    not a referent's possible activity request (H8)."""
+    not a referent's possible activity request (H8). Only on PostgreSQL."""
+    if not _one_statement_sql():
+        return False
     if routed.reason:
         return True
     assert routed.sender is not None
@@ -743,6 +784,10 @@ def _write(
         inbound.organisation = routed.organisation
         inbound.ticket = routed.ticket  # the ticket it concerns, left unchanged
         inbound.reason = routed.reason
+        if not _one_statement_sql():
+            inbound.save()
+            _store_attachments(inbound, parsed, None)
+            return inbound
         rows = Rows()
         rows.add(inbound)
         _attachments(rows, inbound, parsed, None)
@@ -750,12 +795,14 @@ def _write(
         return inbound
     sender, ticket = routed.sender, routed.ticket
     assert sender is not None
-    if _one_statement(routed):
+    if _one_statement(routed):  # PostgreSQL
         return _new_ticket(mailbox, inbound, parsed, sender, routed.category, now, batch)
-    if ticket is not None and ticket.status in (Ticket.Status.NEW, Ticket.Status.OPEN):
+    open_ = ticket is not None and ticket.status in (Ticket.Status.NEW, Ticket.Status.OPEN)
+    if open_ and _one_statement_sql():
         return _reply(inbound, parsed, ticket, now, own)
     # The rarer ways, record by record: a referent's mail that may become an activity request
-    # (H8), a reply resuming a waiting ticket, reopening or following up a closed one.
+    # (H8), a reply resuming a waiting ticket, reopening or following up a closed one; and on
+    # SQLite (``make run``) every message, the same rows.
     if ticket is None:
         ticket = open_ticket(parsed, sender, routed.category, now, authenticated=True)
         reopened_or_new = True
