@@ -462,8 +462,8 @@ class TicketMessage(models.Model):
     class Meta:
         ordering = ["created_at", "pk"]
         indexes = [
-            # The customer-360's replies and acknowledgements, newest first, and the cockpit's
-            # "last contact" (a customer's last reply: one step down it per organisation) (issue 15).
+            # Issue 15: the customer-360's replies and acknowledgements, newest first, and the
+            # cockpit's "last contact" (a customer's last reply: one step down it per customer).
             models.Index(
                 fields=["organisation", "direction", "-created_at", "-id"],
                 name="ticketmsg_timeline_org",
