@@ -59,6 +59,18 @@ def _list_url(**params: str) -> str:
     return f"{reverse('ticket_list')}?{urlencode(params)}" if params else reverse("ticket_list")
 
 
+def _sla_sentence(params: dict[str, Any]) -> str:
+    n = params["n"]
+    return ngettext(
+        "%(n)s open ticket is past its service-level target.",
+        "%(n)s open tickets are past their service-level target.",
+        n,
+    ) % {"n": n}
+
+
+PHRASES = {"tickets.sla_breached": _sla_sentence}
+
+
 def sla_alerts(organisation_ids: list[int], today: date) -> list[cockpit.Alert]:
     """Open tickets past their SLA target, per customer (one query); resolved by answering them."""
     rows = (
@@ -68,15 +80,11 @@ def sla_alerts(organisation_ids: list[int], today: date) -> list[cockpit.Alert]:
         .order_by()
     )
     return [
-        cockpit.Alert(
+        cockpit.alert(
             organisation_id=row["organisation_id"],
             severity=cockpit.CRITICAL,
-            sentence=ngettext(
-                "%(n)s open ticket is past its service-level target.",
-                "%(n)s open tickets are past their service-level target.",
-                row["n"],
-            )
-            % {"n": row["n"]},
+            phrase="tickets.sla_breached",
+            params={"n": row["n"]},
             url=reverse("ticket_detail", args=[row["first"]])
             if row["n"] == 1
             else _list_url(q=row["organisation__name"]),
@@ -277,6 +285,7 @@ def mailboxes_panel(request: Any, today: date) -> cockpit.Panel | None:
 
 
 def register() -> None:
+    cockpit.register_phrases(PHRASES)
     cockpit.register_alerts("tickets.sla", sla_alerts)
     cockpit.register_facts("tickets.desk", desk_facts)
     # Issue 15: saving these moves a customer's health or alerts on the stored cockpit.
