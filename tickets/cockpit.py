@@ -15,6 +15,7 @@ from django.utils.translation import ngettext
 
 from accounts.models import Organisation
 from accounts.roles import AgentLevel
+from contracts.templatetags.links import id_url
 from csm_portal import cockpit
 from csm_portal.business_calendar import add_support_minutes
 from tickets import portal, selectors, sla
@@ -137,13 +138,20 @@ def customer_panel(request: Any, today: date) -> cockpit.Panel | None:
     by_status = dict(
         tickets.order_by().values("status").annotate(n=Count("pk")).values_list("status", "n")
     )
-    states = [
-        (label, by_status[value]) for value, label in Ticket.Status.choices if value in by_status
+    labels = dict(Ticket.Status.choices)
+    states = [(label, by_status[value]) for value, label in labels.items() if value in by_status]
+    # Plain rows (issue 15): the columns shown, the status label mapped once, the row's link
+    # formatted from the route reversed once (no model instance, no reverse per row).
+    url = id_url("ticket_detail")
+    rows = tickets.select_related(None).values("pk", "number", "subject", "status", "created_at")
+    shown = [
+        {**row, "url": url(row["pk"]), "status_label": labels.get(row["status"], row["status"])}
+        for row in rows[:6]
     ]
     return cockpit.Panel(
         "accounts/home/customer_tickets.html",
         {
-            "tickets": list(tickets[:6]),
+            "tickets": shown,
             "states": states,
             "open_count": sum(by_status.values()),
             "support_address": parseaddr(portal.support_address())[1],
