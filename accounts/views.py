@@ -63,6 +63,10 @@ def _cards(rows: list) -> list[dict]:
                     "width": str(_bar(used)),
                     "left": str(_bar(elapsed)),
                     "fast": facts.burning_fast,
+                    "legend": _(
+                        "%(used)s%% of the hours used · %(elapsed)s%% of the licence year elapsed"
+                    )
+                    % {"used": used, "elapsed": elapsed},
                 },
                 "alerts": [
                     {"severity": a.severity, "code": a.code, "url": a.url, "sentence": a.sentence}
