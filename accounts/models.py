@@ -519,9 +519,10 @@ class HealthSnapshot(models.Model):
     """A customer's place on the CSTM's and the admin's cockpit, stored (issue 15): the ranking
     keys of ``csm_portal.cockpit`` (health level, worst alert, number of alerts, name), the
     health facts and the alerts (language-neutral), refreshed set-based by
-    ``accounts.health_snapshots`` every minute and soon after a write that moves them. The home reads its counts in one aggregate and its page of
-    cards down ``health_snapshot_rank``, so it costs the same with 30 customers as with 2,000.
-    The organisation's data (its name, its facts): the day-90 deletion removes it."""
+    ``accounts.health_snapshots`` every minute and soon after a write that moves them. The
+    home reads its counts in one aggregate and its page of cards down ``health_snapshot_rank``,
+    so it costs the same with 30 customers as with 2,000. The organisation's data (its name,
+    its facts, its alerts): the day-90 deletion removes it."""
 
     organisation = models.OneToOneField(
         Organisation, on_delete=models.CASCADE, primary_key=True, related_name="health_snapshot"
