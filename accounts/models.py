@@ -517,11 +517,12 @@ class ProviderBranding(models.Model):
 
 class HealthSnapshot(models.Model):
     """A customer's place on the CSTM's and the admin's cockpit, stored (issue 15): the ranking
-    keys of ``csm_portal.cockpit`` (health level, worst alert, number of alerts, name) and the
-    health facts, refreshed set-based by ``accounts.health_snapshots`` every minute and soon
-    after a write that moves them. The home reads its counts in one aggregate and its page of
-    cards down ``health_snapshot_rank``, so it costs the same with 30 customers as with 2,000.
-    The organisation's data (its name, its facts): the day-90 deletion removes it."""
+    keys of ``csm_portal.cockpit`` (health level, worst alert, number of alerts, name), the
+    health facts and the alerts (language-neutral), refreshed set-based by
+    ``accounts.health_snapshots`` every minute and soon after a write that moves them. The
+    home reads its counts in one aggregate and its page of cards down ``health_snapshot_rank``,
+    so it costs the same with 30 customers as with 2,000. The organisation's data (its name,
+    its facts, its alerts): the day-90 deletion removes it."""
 
     organisation = models.OneToOneField(
         Organisation, on_delete=models.CASCADE, primary_key=True, related_name="health_snapshot"
@@ -532,6 +533,9 @@ class HealthSnapshot(models.Model):
     alert_count = models.PositiveIntegerField()
     name = models.CharField(max_length=200)  # the organisation's, for the tie-break
     facts = models.JSONField(default=dict)  # csm_portal.health.HealthFacts, plain values
+    # The alerts, language-neutral (csm_portal.cockpit.alert_values: phrase and parameters,
+    # link, severity, code): the cards render their sentences in the reader's language.
+    alerts = models.JSONField(default=list)
     # When the refresh began reading (what it stored is at least this fresh), and when a write
     # last moved the customer: a mark after the refresh makes the snapshot stale.
     refreshed_at = models.DateTimeField()

@@ -54,6 +54,15 @@ _WAITING = {
 }
 
 
+def _counted(sentence: Any) -> cockpit.Phrase:
+    return lambda params: sentence(params["n"]) % {"n": params["n"]}
+
+
+PHRASES = {
+    f"activities.{code}": _counted(sentence) for _severity, code, sentence in _WAITING.values()
+}
+
+
 def waiting_alerts(organisation_ids: list[int], today: date) -> list[cockpit.Alert]:
     """One alert per customer and kind of wait (one query): a single request links to itself,
     several to the request list filtered on that status and customer."""
@@ -67,17 +76,18 @@ def waiting_alerts(organisation_ids: list[int], today: date) -> list[cockpit.Ale
     )
     alerts = []
     for row in rows:
-        severity, code, sentence = _WAITING[row["status"]]
+        severity, code, _ = _WAITING[row["status"]]
         if row["n"] == 1:
             url = reverse("activity_request_detail", args=[row["first"]])
         else:
             query = urlencode({"status": row["status"], "q": row["organisation__name"]})
             url = f"{reverse('activity_request_list')}?{query}"
         alerts.append(
-            cockpit.Alert(
+            cockpit.alert(
                 organisation_id=row["organisation_id"],
                 severity=severity,
-                sentence=sentence(row["n"]) % {"n": row["n"]},
+                phrase=f"activities.{code}",
+                params={"n": row["n"]},
                 url=url,
                 code=code,
             )
@@ -170,6 +180,7 @@ def register() -> None:
     # Issue 15: saving these moves a customer's health or alerts on the stored cockpit.
     cockpit.watch(ActivityRequest)
     cockpit.watch(WorkSession)
+    cockpit.register_phrases(PHRASES)
     cockpit.register_alerts("activities.waiting", waiting_alerts)
     cockpit.register_facts("activities.contact", contact_facts)
     cockpit.register_panel(

@@ -4,6 +4,7 @@ hours with its burn bar, and when the daily lifecycle job last ran."""
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.core.cache import cache
@@ -76,6 +77,48 @@ def _day(day: date) -> str:
     return formats.date_format(day, "DATE_FORMAT")
 
 
+def _balance_sentence(params: dict[str, Any]) -> str:
+    values = {"used": params["used"], "remaining": hours_text(Decimal(params["remaining"]))}
+    return (
+        _(
+            "%(used)s%% of this licence year's hours are used (%(remaining)s h left): "
+            "offer an extra pack."
+        )
+        % values
+    )
+
+
+def _expired_sentence(params: dict[str, Any]) -> str:
+    values = {"number": params["number"], "date": _day(date.fromisoformat(params["date"]))}
+    return (
+        _(
+            "Contract %(number)s expired on %(date)s and the customer is read-only: record "
+            "the renewal."
+        )
+        % values
+    )
+
+
+def _expiry_sentence(params: dict[str, Any]) -> str:
+    n = params["n"]
+    values = {"number": params["number"], "date": _day(date.fromisoformat(params["date"])), "n": n}
+    return (
+        ngettext(
+            "Contract %(number)s expires on %(date)s, in %(n)s day, and no renewal is recorded.",
+            "Contract %(number)s expires on %(date)s, in %(n)s days, and no renewal is recorded.",
+            n,
+        )
+        % values
+    )
+
+
+PHRASES = {
+    "contracts.balance": _balance_sentence,
+    "contracts.expired": _expired_sentence,
+    "contracts.expiry": _expiry_sentence,
+}
+
+
 def balance_alerts(organisation_ids: list[int], today: date) -> list[cockpit.Alert]:
     """SPEC H10: a licence year past 80 % (warning) or 95 % (critical) of its hours; resolved by
     an extra pack (added on the contract's page the link opens) or by the next licence year."""
@@ -85,16 +128,12 @@ def balance_alerts(organisation_ids: list[int], today: date) -> list[cockpit.Ale
         used = balance.used_percent
         if used < 80:
             continue
-        values = {"used": used, "remaining": hours_text(balance.remaining)}
         alerts.append(
-            cockpit.Alert(
+            cockpit.alert(
                 organisation_id=organisation_id,
                 severity=cockpit.CRITICAL if used >= 95 else cockpit.WARNING,
-                sentence=_(
-                    "%(used)s%% of this licence year's hours are used (%(remaining)s h left): "
-                    "offer an extra pack."
-                )
-                % values,
+                phrase="contracts.balance",
+                params={"used": used, "remaining": str(balance.remaining)},
                 # The contract's page at this year: its balance, and the pack form for admins.
                 url=f"{reverse('contract_detail', args=[year.contract_id])}?year={year.index}",
                 code="balance_95" if used >= 95 else "balance_80",
@@ -119,29 +158,20 @@ def expiry_alerts(organisation_ids: list[int], today: date) -> list[cockpit.Aler
     alerts = []
     for contract in contracts:
         days = (contract.expires_on - today).days
-        values = {"number": contract.number, "date": _day(contract.expires_on), "n": abs(days)}
+        params = {"number": contract.number, "date": contract.expires_on.isoformat()}
         if days < 0:
-            severity, code = cockpit.CRITICAL, "expired"
-            sentence = _(
-                "Contract %(number)s expired on %(date)s and the customer is read-only: record "
-                "the renewal."
-            )
+            severity, code, phrase = cockpit.CRITICAL, "expired", "contracts.expired"
         else:
             threshold = min(d for d in domain.EXPIRY_WARNING_DAYS if days <= d)
             severity = {7: cockpit.CRITICAL, 30: cockpit.WARNING}.get(threshold, cockpit.INFO)
-            code = f"expiry_{threshold}"
-            sentence = ngettext(
-                "Contract %(number)s expires on %(date)s, in %(n)s day, and no renewal is "
-                "recorded.",
-                "Contract %(number)s expires on %(date)s, in %(n)s days, and no renewal is "
-                "recorded.",
-                days,
-            )
+            code, phrase = f"expiry_{threshold}", "contracts.expiry"
+            params["n"] = days
         alerts.append(
-            cockpit.Alert(
+            cockpit.alert(
                 organisation_id=contract.organisation_id,
                 severity=severity,
-                sentence=sentence % values,
+                phrase=phrase,
+                params=params,
                 url=reverse("contract_renew", args=[contract.pk]),
                 code=code,
             )
@@ -228,6 +258,7 @@ def register() -> None:
     # Issue 15: saving these moves a customer's health or alerts on the stored cockpit.
     for model in (Contract, LicenceYear, HourPack, LedgerEntry, CancellationNotice):
         cockpit.watch(model)
+    cockpit.register_phrases(PHRASES)
     cockpit.register_alerts("contracts.balance", balance_alerts)
     cockpit.register_alerts("contracts.expiry", expiry_alerts)
     cockpit.register_facts("contracts.hours", hours_facts)

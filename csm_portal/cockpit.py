@@ -79,13 +79,82 @@ LEVEL_ORDER = {CRITICAL: 0, AT_RISK: 1, GOOD: 2}
 class Alert:
     """Something about a customer that needs action, one click from where it is resolved.
     ``sentence`` is plain language in the active language (no rule code); ``code`` names the
-    kind for tests and styling."""
+    kind for tests and styling. ``phrase`` and ``params`` say the sentence language-neutrally
+    (a registered phrase and JSON values): the stored ranking keeps those and renders the
+    sentence when read, in the reader's language (``stored_alerts``)."""
 
     organisation_id: int
     severity: str  # CRITICAL, WARNING or INFO
     sentence: str
     url: str
     code: str
+    phrase: str = ""
+    params: dict[str, Any] = field(default_factory=dict, compare=False)
+
+
+# A phrase renders an alert's sentence in the active language from JSON values (numbers,
+# strings, dates as ISO strings). The live providers and the stored ranking both go through
+# it, so a stored alert reads exactly as the live one would.
+Phrase = Callable[[dict[str, Any]], str]
+_phrases: dict[str, Phrase] = {}
+
+
+def register_phrases(phrases: dict[str, Phrase]) -> None:
+    """Declare the phrases of an app's alerts, by name (``"<app>.<what>"``). Idempotent."""
+    _phrases.update(phrases)
+
+
+def alert(
+    *,
+    organisation_id: int,
+    severity: str,
+    phrase: str,
+    params: dict[str, Any],
+    url: str,
+    code: str,
+) -> Alert:
+    """An alert whose sentence is the registered ``phrase`` said with ``params`` (JSON values),
+    in the active language."""
+    return Alert(
+        organisation_id=organisation_id,
+        severity=severity,
+        sentence=_phrases[phrase](params),
+        url=url,
+        code=code,
+        phrase=phrase,
+        params=params,
+    )
+
+
+def alert_values(found: Alert) -> dict[str, Any]:
+    """An alert as plain JSON values, language-neutral, to store; back with ``stored_alerts``."""
+    return {
+        "organisation_id": found.organisation_id,
+        "severity": found.severity,
+        "phrase": found.phrase,
+        "params": found.params,
+        "url": found.url,
+        "code": found.code,
+    }
+
+
+def stored_alerts(values: list[dict[str, Any]]) -> list[Alert]:
+    """Stored alerts back, their sentences rendered now in the active language. An alert whose
+    phrase this version no longer knows is left out (the next refresh, within the minute,
+    stores the current ones)."""
+    return [
+        Alert(
+            organisation_id=v["organisation_id"],
+            severity=v["severity"],
+            sentence=_phrases[v["phrase"]](v["params"]),
+            url=v["url"],
+            code=v["code"],
+            phrase=v["phrase"],
+            params=v["params"],
+        )
+        for v in values
+        if v.get("phrase") in _phrases
+    ]
 
 
 @dataclass(frozen=True)

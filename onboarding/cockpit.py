@@ -28,6 +28,42 @@ def _meeting_form(kind: str, organisation_id: int) -> str:
     return f"{reverse('meeting_create')}?{query}"
 
 
+def _date_of(params: dict[str, Any]) -> str:
+    return _day(date.fromisoformat(params["date"]))
+
+
+def _over_a_month_sentence(params: dict[str, Any]) -> str:
+    n = params["n"]
+    return ngettext(
+        "Onboarding is taking over a month: the go-live was due on %(date)s, "
+        "%(n)s day ago. Compress the release plan so training ends before expiry.",
+        "Onboarding is taking over a month: the go-live was due on %(date)s, "
+        "%(n)s days ago. Compress the release plan so training ends before expiry.",
+        n,
+    ) % {"date": _date_of(params), "n": n}
+
+
+PHRASES = {
+    "onboarding.kickoff_planned": lambda params: _(
+        "The kick-off is planned: record its minutes once it is held to close the step."
+    ),
+    "onboarding.kickoff_overdue": lambda params: (
+        _("The kick-off was due on %(date)s and is not scheduled yet.") % {"date": _date_of(params)}
+    ),
+    "onboarding.kickoff_due": lambda params: (
+        _("The kick-off is not scheduled yet (due by %(date)s).") % {"date": _date_of(params)}
+    ),
+    "onboarding.over_a_month": _over_a_month_sentence,
+    "onboarding.cancellation_notice": lambda params: (
+        _(
+            "Notice of cancellation of contract %(number)s received on %(date)s: plan a "
+            "win-back meeting."
+        )
+        % {"number": params["number"], "date": _date_of(params)}
+    ),
+}
+
+
 def kickoff_alerts(organisation_ids: list[int], today: date) -> list[cockpit.Alert]:
     """SPEC O1: the kick-off step of the plan is still open. With no kick-off meeting planned
     the link schedules one; with one planned it opens it (its minutes close the step)."""
@@ -50,13 +86,11 @@ def kickoff_alerts(organisation_ids: list[int], today: date) -> list[cockpit.Ale
         meeting_id = planned.get(step.organisation_id)
         if meeting_id is not None:
             alerts.append(
-                cockpit.Alert(
+                cockpit.alert(
                     organisation_id=step.organisation_id,
                     severity=cockpit.INFO,
-                    sentence=_(
-                        "The kick-off is planned: record its minutes once it is held to close "
-                        "the step."
-                    ),
+                    phrase="onboarding.kickoff_planned",
+                    params={},
                     url=reverse("meeting_detail", args=[meeting_id]),
                     code="kickoff_planned",
                 )
@@ -64,15 +98,11 @@ def kickoff_alerts(organisation_ids: list[int], today: date) -> list[cockpit.Ale
             continue
         overdue = step.due_on < today
         alerts.append(
-            cockpit.Alert(
+            cockpit.alert(
                 organisation_id=step.organisation_id,
                 severity=cockpit.CRITICAL if overdue else cockpit.WARNING,
-                sentence=(
-                    _("The kick-off was due on %(date)s and is not scheduled yet.")
-                    if overdue
-                    else _("The kick-off is not scheduled yet (due by %(date)s).")
-                )
-                % {"date": _day(step.due_on)},
+                phrase="onboarding.kickoff_overdue" if overdue else "onboarding.kickoff_due",
+                params={"date": step.due_on.isoformat()},
                 url=_meeting_form(Meeting.Kind.KICKOFF, step.organisation_id),
                 code="kickoff_not_done",
             )
@@ -92,17 +122,11 @@ def onboarding_alerts(organisation_ids: list[int], today: date) -> list[cockpit.
     for plan in _late_plans(organisation_ids, today):
         late = (today - plan.target_go_live_on).days
         alerts.append(
-            cockpit.Alert(
+            cockpit.alert(
                 organisation_id=plan.organisation_id,
                 severity=cockpit.CRITICAL,
-                sentence=ngettext(
-                    "Onboarding is taking over a month: the go-live was due on %(date)s, "
-                    "%(n)s day ago. Compress the release plan so training ends before expiry.",
-                    "Onboarding is taking over a month: the go-live was due on %(date)s, "
-                    "%(n)s days ago. Compress the release plan so training ends before expiry.",
-                    late,
-                )
-                % {"date": _day(plan.target_go_live_on), "n": late},
+                phrase="onboarding.over_a_month",
+                params={"date": plan.target_go_live_on.isoformat(), "n": late},
                 url=reverse("plan_detail", args=[plan.organisation_id]),
                 code="onboarding_over_a_month",
             )
@@ -133,14 +157,11 @@ def cancellation_alerts(organisation_ids: list[int], today: date) -> list[cockpi
         .select_related("contract")
     )
     return [
-        cockpit.Alert(
+        cockpit.alert(
             organisation_id=notice.organisation_id,
             severity=cockpit.CRITICAL,
-            sentence=_(
-                "Notice of cancellation of contract %(number)s received on %(date)s: plan a "
-                "win-back meeting."
-            )
-            % {"number": notice.contract.number, "date": _day(notice.notice_on)},
+            phrase="onboarding.cancellation_notice",
+            params={"number": notice.contract.number, "date": notice.notice_on.isoformat()},
             url=reverse("win_back"),
             code="cancellation_notice",
         )
@@ -213,6 +234,7 @@ def register() -> None:
     # Issue 15: saving these moves a customer's health or alerts on the stored cockpit.
     for model in (Meeting, OnboardingPlan, PlanStep):
         cockpit.watch(model)
+    cockpit.register_phrases(PHRASES)
     cockpit.register_alerts("onboarding.kickoff", kickoff_alerts)
     cockpit.register_alerts("onboarding.over_a_month", onboarding_alerts)
     cockpit.register_alerts("onboarding.cancellation", cancellation_alerts)

@@ -15,6 +15,7 @@ from django.utils.translation import ngettext
 
 from accounts.models import Organisation
 from accounts.roles import AgentLevel
+from contracts.templatetags.links import id_url
 from csm_portal import cockpit
 from csm_portal.business_calendar import add_support_minutes
 from tickets import portal, selectors, sla
@@ -59,6 +60,18 @@ def _list_url(**params: str) -> str:
     return f"{reverse('ticket_list')}?{urlencode(params)}" if params else reverse("ticket_list")
 
 
+def _sla_sentence(params: dict[str, Any]) -> str:
+    n = params["n"]
+    return ngettext(
+        "%(n)s open ticket is past its service-level target.",
+        "%(n)s open tickets are past their service-level target.",
+        n,
+    ) % {"n": n}
+
+
+PHRASES = {"tickets.sla_breached": _sla_sentence}
+
+
 def sla_alerts(organisation_ids: list[int], today: date) -> list[cockpit.Alert]:
     """Open tickets past their SLA target, per customer (one query); resolved by answering them."""
     rows = (
@@ -68,15 +81,11 @@ def sla_alerts(organisation_ids: list[int], today: date) -> list[cockpit.Alert]:
         .order_by()
     )
     return [
-        cockpit.Alert(
+        cockpit.alert(
             organisation_id=row["organisation_id"],
             severity=cockpit.CRITICAL,
-            sentence=ngettext(
-                "%(n)s open ticket is past its service-level target.",
-                "%(n)s open tickets are past their service-level target.",
-                row["n"],
-            )
-            % {"n": row["n"]},
+            phrase="tickets.sla_breached",
+            params={"n": row["n"]},
             url=reverse("ticket_detail", args=[row["first"]])
             if row["n"] == 1
             else _list_url(q=row["organisation__name"]),
@@ -129,13 +138,20 @@ def customer_panel(request: Any, today: date) -> cockpit.Panel | None:
     by_status = dict(
         tickets.order_by().values("status").annotate(n=Count("pk")).values_list("status", "n")
     )
-    states = [
-        (label, by_status[value]) for value, label in Ticket.Status.choices if value in by_status
+    labels = dict(Ticket.Status.choices)
+    states = [(label, by_status[value]) for value, label in labels.items() if value in by_status]
+    # Plain rows (issue 15): the columns shown, the status label mapped once, the row's link
+    # formatted from the route reversed once (no model instance, no reverse per row).
+    url = id_url("ticket_detail")
+    rows = tickets.select_related(None).values("pk", "number", "subject", "status", "created_at")
+    shown = [
+        {**row, "url": url(row["pk"]), "status_label": labels.get(row["status"], row["status"])}
+        for row in rows[:6]
     ]
     return cockpit.Panel(
         "accounts/home/customer_tickets.html",
         {
-            "tickets": list(tickets[:6]),
+            "tickets": shown,
             "states": states,
             "open_count": sum(by_status.values()),
             "support_address": parseaddr(portal.support_address())[1],
@@ -277,6 +293,7 @@ def mailboxes_panel(request: Any, today: date) -> cockpit.Panel | None:
 
 
 def register() -> None:
+    cockpit.register_phrases(PHRASES)
     cockpit.register_alerts("tickets.sla", sla_alerts)
     cockpit.register_facts("tickets.desk", desk_facts)
     # Issue 15: saving these moves a customer's health or alerts on the stored cockpit.

@@ -22,7 +22,8 @@ from accounts.tasks import health_snapshots_refresh
 from contracts import services as contract_services
 from csm_portal import cockpit
 from csm_portal.celery import app as celery_app
-from tests.cockpit.test_home import _busy_tenant, charge, home_of, ticket
+from tests.cockpit.test_home import _busy_tenant, charge, ticket
+from tests.cockpit.test_home import page_of as home_of
 from tests.conftest import client_for, make_tenant
 
 pytestmark = pytest.mark.django_db
@@ -59,7 +60,7 @@ def queries_of(user) -> tuple[int, str]:
 
 def test_issue15_cstm_and_admin_home_queries_are_the_same_for_3_and_60_customers(cstm, admin_user):
     """Issue 15: the CSTM's and the admin's home read one aggregate and one page of 50 from the
-    stored ranking, then ask the providers about that page only: the same number of queries for
+    stored ranking, cards included (no provider is asked): the same number of queries for
     3 busy customers as for 60 (two pages of cards for the admin)."""
     for index in range(3):
         _busy_tenant(index, cstm)
@@ -75,8 +76,8 @@ def test_issue15_cstm_and_admin_home_queries_are_the_same_for_3_and_60_customers
     assert page.count("card customer-card") == 50
     assert (cstm_few, admin_few) == (cstm_many, admin_many)
     # User, membership, assignments, MFA (4; the session comes from the cache); the aggregate
-    # and the page with the stored health facts (2); the page's alerts, live (8).
-    assert cstm_many == 14
+    # and the page with the stored health facts and alerts (2); no provider query.
+    assert cstm_many == 6
 
 
 # --- The page is an index read --------------------------------------------------------------
