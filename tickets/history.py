@@ -1,6 +1,8 @@
 """The history of a ticket (SPEC S7): every change is an event with its time and actor; notes
 are internal messages. Shared by mail ingestion and the desk."""
 
+from typing import Any
+
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -8,7 +10,7 @@ from accounts.models import User
 from tickets.models import Ticket, TicketEvent, TicketMessage
 
 
-def event(
+def event_build(
     ticket: Ticket,
     kind: str,
     *,
@@ -18,7 +20,9 @@ def event(
     after: str = "",
     at=None,
 ) -> TicketEvent:
-    return TicketEvent.objects.create(
+    """The event of ``ticket``, not saved (mail ingestion writes it with the message's other
+    rows in one statement, tickets.ingest.Rows)."""
+    return TicketEvent(
         ticket=ticket,
         organisation_id=ticket.organisation_id,
         kind=kind,
@@ -29,6 +33,13 @@ def event(
         after=str(after)[:300],
         at=at or timezone.now(),
     )
+
+
+def event(ticket: Ticket, kind: str, **fields: Any) -> TicketEvent:
+    """Record an event of ``ticket`` (the fields of ``event_build``)."""
+    built = event_build(ticket, kind, **fields)
+    built.save(force_insert=True)
+    return built
 
 
 def note(ticket: Ticket, text: str) -> None:

@@ -25,7 +25,7 @@ from csm_portal import numbering
 from csm_portal.files import files_removed_on_failure, save_file
 from tickets import authentication, sla
 from tickets.authentication import Verdict
-from tickets.history import event, note
+from tickets.history import event, event_build, note
 from tickets.models import (
     Attachment,
     InboundMessage,
@@ -903,30 +903,6 @@ def _reply(
     _attachments(rows, inbound, parsed, ticket)
     rows.execute()
     return inbound
-
-
-def event_build(
-    ticket: Ticket,
-    kind: str,
-    *,
-    actor: User | None = None,
-    label: str = "",
-    before: str = "",
-    after: str = "",
-    at=None,
-) -> TicketEvent:
-    """The unsaved event ``tickets.history.event`` would create (the same fields)."""
-    return TicketEvent(
-        ticket=ticket,
-        organisation_id=ticket.organisation_id,
-        kind=kind,
-        contractual=kind in TicketEvent.CONTRACTUAL,
-        actor=actor,
-        actor_label=(label or (actor.email if actor else ""))[:300],
-        before=str(before)[:300],
-        after=str(after)[:300],
-        at=at or timezone.now(),
-    )
 
 
 # Fields whose value of this exact type goes to the database unchanged through

@@ -24,23 +24,9 @@ from contracts.templatetags.links import id_url
 from csm_portal import formatting
 from tests.activities.conftest import kicked_off, log, requested  # noqa: F401
 from tests.conftest import client_for
+from tests.contracts.test_page_scale import _charges as _charge
 
 pytestmark = pytest.mark.django_db
-
-
-def _charge(tenant, count: int) -> None:
-    with scopes_disabled():
-        year = tenant.contract.licence_years.get(index=1)
-        for n in range(count):
-            entry = contract_services.ledger_charge(
-                licence_year=year,
-                hours=Decimal("0.5"),
-                description=f"Work {n}",
-                occurred_on=timezone.localdate(),
-                by=None,
-                overdraft_allowed=None,
-            )
-        contract_services.ledger_reverse(entry=entry, reason="Wrong year", by=None)
 
 
 def _captured(client, url: str, **extra) -> list[str]:
