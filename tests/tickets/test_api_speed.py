@@ -1,0 +1,169 @@
+"""The ticket API at scale (issue 15, SPEC S5, T1): the list answers the serializer's JSON
+without the serializer, reads only the columns it shows (no joined organisation or owner), and
+runs the same statements at two sizes; the reply runs a fixed, counted set of statements and
+still records and notifies what it did."""
+
+import json
+import zoneinfo
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from django_scopes import scopes_disabled
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from rest_framework.renderers import JSONRenderer
+
+from accounts.roles import AgentLevel, Role
+from tests.factories import person
+from tests.tickets.test_desk import api
+from tests.tickets.test_desk_scale import fill
+from tickets.api import LIST_COLUMNS, TicketSerializer, ticket_json
+from tickets.models import Ticket
+
+pytestmark = pytest.mark.django_db
+
+ROME = zoneinfo.ZoneInfo("Europe/Rome")
+NOW = datetime(2026, 3, 27, 10, 17, 31, 123456, tzinfo=UTC)
+
+instants = st.one_of(
+    st.none(),
+    st.datetimes(
+        min_value=datetime(2000, 1, 1),
+        max_value=datetime(2040, 12, 31),
+        timezones=st.sampled_from([UTC, ROME, zoneinfo.ZoneInfo("America/New_York")]),
+    ),
+)
+ids = st.one_of(st.none(), st.integers(min_value=1, max_value=2**31 - 1))
+
+
+def _choice(choices) -> st.SearchStrategy:
+    return st.sampled_from([value for value, _label in choices])
+
+
+random_tickets = st.builds(
+    lambda **fields: Ticket(**fields),
+    id=st.integers(min_value=1, max_value=2**31 - 1),
+    number=st.one_of(st.none(), st.text(max_size=20)),
+    organisation_id=st.integers(min_value=1, max_value=2**31 - 1),
+    subject=st.text(max_size=300),
+    type=_choice(Ticket.Type.choices),
+    category=_choice(Ticket.Category.choices),
+    priority=_choice(Ticket.Priority.choices),
+    level=_choice(AgentLevel.choices),
+    owner_id=ids,
+    status=_choice(Ticket.Status.choices),
+    outcome=st.one_of(st.just(""), _choice(Ticket.Outcome.choices)),
+    requester_email=st.emails(),
+    linked_to_id=ids,
+    activity_request_id=ids,
+    created_at=instants.filter(lambda value: value is not None),
+    updated_at=instants.filter(lambda value: value is not None),
+    first_response_at=instants,
+    resolved_at=instants,
+    closed_at=instants,
+    first_response_due=instants,
+    resolution_due=instants,
+    paused_since=instants,
+    first_response_warn_at=instants,
+    resolution_warn_at=instants,
+)
+
+
+def rendered(data) -> bytes:
+    return JSONRenderer().render(data)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(ticket=random_tickets, zone=st.sampled_from(["Europe/Rome", "UTC", "Asia/Kolkata"]))
+def test_s5_the_list_row_is_the_serializers_json_on_random_tickets(ticket, zone):
+    """``ticket_json`` gives byte for byte the JSON of ``TicketSerializer`` (same keys in the
+    same order, instants in the active time zone with "Z" for UTC, the clock's minutes left)
+    on random tickets: any status, missing and present dates, ids and numbers."""
+    with time_machine.travel(NOW, tick=False), timezone.override(zone):
+        expected = rendered(TicketSerializer(ticket).data)
+        built = rendered(
+            ticket_json(ticket, now=timezone.now(), zone=timezone.get_current_timezone())
+        )
+    assert built == expected
+
+
+@pytest.fixture
+def desk_people(provider_org):
+    return [
+        person(
+            provider_org, Role.AGENT, level=AgentLevel.L1, email=f"agent{index}@provider.example"
+        )
+        for index in range(3)
+    ]
+
+
+def test_s5_the_api_list_pages_are_the_serializers_json(tenant_a, agent, desk_people):
+    """Every page of GET /api/v1/tickets/ (cursor after cursor, with a filter and a search
+    too) holds exactly what the serializer says of the same tickets at the same instant."""
+    made = fill(tenant_a.organisation, 12, owners=[*desk_people, None], requester=tenant_a.end_user)
+    with scopes_disabled():
+        Ticket.objects.filter(pk=made[0].pk).update(
+            status=Ticket.Status.CLOSED, outcome=Ticket.Outcome.SOLVED, number=None
+        )
+        Ticket.objects.filter(pk=made[1].pk).update(paused_since=NOW - timedelta(hours=3))
+    client = api(agent)
+    with time_machine.travel(NOW, tick=False):
+        for url in (
+            "/api/v1/tickets/?page_size=5",
+            "/api/v1/tickets/?page_size=4&status=open",
+            "/api/v1/tickets/?search=Ticket 1",
+        ):
+            seen = 0
+            while url:
+                body = client.get(url).json()
+                with scopes_disabled():
+                    by_id = Ticket.objects.in_bulk([row["id"] for row in body["results"]])
+                expected = [TicketSerializer(by_id[row["id"]]).data for row in body["results"]]
+                assert body["results"] == json.loads(rendered(expected))
+                seen += len(body["results"])
+                url = body["next"]
+            assert seen > 0
+
+
+def test_s5_the_api_list_reads_the_shown_columns_of_tickets_only(tenant_a, agent, desk_people):
+    """The list's one read of tickets joins nothing (the organisation and the owner are shown
+    as ids) and selects the shown columns and the clock's instants, and the request runs the
+    same statements at 5 and at 60 tickets."""
+    client = api(agent)
+    client.get("/api/v1/tickets/")  # the token's first use is recorded once
+
+    def measure():
+        client.get("/api/v1/tickets/")  # caches warm after the writes
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get("/api/v1/tickets/").status_code == 200
+        return [query["sql"] for query in captured.captured_queries]
+
+    fill(tenant_a.organisation, 5, owners=desk_people, requester=tenant_a.end_user)
+    small = measure()
+    fill(tenant_a.organisation, 55, owners=desk_people, requester=tenant_a.end_user, start=5)
+    big = measure()
+    assert len(small) == len(big), "\n".join(q[:150] for q in big)
+    (page,) = [sql for sql in big if '"tickets_ticket"' in sql]
+    assert page.startswith('SELECT "tickets_ticket"."id"') and " JOIN " not in page
+    selected = page.split(" FROM ")[0]
+    assert selected.count('"tickets_ticket".') == len(LIST_COLUMNS)
+
+
+def test_t1_the_list_filters_still_apply_and_an_empty_one_is_refused(tenant_a, tenant_b, agent):
+    """Skipping the filter form when no filter is asked changes nothing when one is: an empty
+    filter is still a 400, a filter still narrows, the referent still sees their own tickets."""
+    fill(tenant_a.organisation, 4, owners=[agent], requester=tenant_a.end_user)
+    fill(tenant_b.organisation, 3, owners=[agent], requester=tenant_b.end_user)
+    client = api(agent)
+    assert client.get("/api/v1/tickets/?status=").status_code == 400
+    assert client.get("/api/v1/tickets/?page_size=0").status_code == 400
+    rows = client.get("/api/v1/tickets/", {"organisation": tenant_b.organisation.pk}).json()
+    assert {row["organisation"] for row in rows["results"]} == {tenant_b.organisation.pk}
+    assert {row["status"] for row in client.get("/api/v1/tickets/?status=new").json()["results"]}
+    mine = api(tenant_a.referent).get("/api/v1/tickets/?page_size=200").json()["results"]
+    assert {row["organisation"] for row in mine} == {tenant_a.organisation.pk}
+    assert len(mine) == 4
