@@ -291,7 +291,10 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         if getattr(self, "swagger_fake_view", False):
             return Ticket.objects.none()
         request = self.request._request
-        return selectors.ticket_list(tenancy=request.tenancy, user=request.user, status="")
+        tickets = selectors.ticket_list(tenancy=request.tenancy, user=request.user, status="")
+        if self.action == "reply":
+            return tickets.select_related(None).only("id")
+        return tickets
 
     def filter_queryset(self, queryset: QuerySet) -> QuerySet:
         """The filters run when the list is asked for one of them (building the filter form
@@ -336,8 +339,11 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         responses={201: TicketMessageSerializer},
         summary="Reply (agents: by mail, threaded; customers: in the portal)",
     )
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], filter_backends=[])
     def reply(self, request: Request, pk: str | None = None) -> Response:
+        # The scoped lookup decides whether this person may reach the ticket (SPEC T1: a
+        # foreign id is a 404); the reply locks and reads the row itself, so the lookup reads
+        # its id only, nothing joined (issue 15).
         ticket = self.get_object()
         serializer = ReplySerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

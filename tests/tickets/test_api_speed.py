@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_scopes import scopes_disabled
@@ -167,3 +168,77 @@ def test_t1_the_list_filters_still_apply_and_an_empty_one_is_refused(tenant_a, t
     mine = api(tenant_a.referent).get("/api/v1/tickets/?page_size=200").json()["results"]
     assert {row["organisation"] for row in mine} == {tenant_a.organisation.pk}
     assert len(mine) == 4
+
+
+# --- the token, from the cache (these use ``transactional_db``: nothing read inside a
+# transaction is kept in the cache, as in production's requests) ----------------------------
+
+
+def _token_statements(client, url: str = "/api/v1/me/") -> tuple[int, list[str]]:
+    with CaptureQueriesContext(connection) as captured:
+        status = client.get(url).status_code
+    return status, [q["sql"] for q in captured.captured_queries if "accounts_apitoken" in q["sql"]]
+
+
+def _warm(user) -> tuple:
+    from accounts import services as account_services
+
+    token, secret = account_services.api_token_create(user=user, name="script")
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
+    for _attempt in range(3):  # the hint, then the entry stored, then read from the cache
+        assert client.get("/api/v1/me/").status_code == 200
+    status, statements = _token_statements(client)
+    assert status == 200 and statements == [], statements
+    return token, client
+
+
+def test_t4_a_token_is_read_from_the_cache_and_revoked_on_the_very_next_request(
+    transactional_db, tenant_a, agent
+):
+    """After its first requests a token costs no statement (one cache read), and revoking it
+    (the API's DELETE, the profile's button: ``api_token_revoke``) refuses the very next
+    request with a 401, also in another process's cache that already held it."""
+    from accounts import services as account_services
+
+    for user in (agent, tenant_a.referent):
+        token, client = _warm(user)
+        account_services.api_token_revoke(token=token)
+        status, statements = _token_statements(client)
+        assert status == 401 and statements, statements
+        assert client.get("/api/v1/tickets/").status_code == 401
+
+
+def test_t4_a_password_change_or_deactivation_refuses_a_cached_token_at_once(
+    transactional_db, tenant_a, agent
+):
+    """A new password revokes every token (``user_set_password``), a deactivated person has no
+    token that works: the cached token is refused on the next request in both cases."""
+    from accounts import services as account_services
+
+    _token, client = _warm(tenant_a.referent)
+    account_services.user_set_password(user=tenant_a.referent, password="Nuova-Password-2026!")
+    assert client.get("/api/v1/me/").status_code == 401
+    _token, client = _warm(agent)
+    agent.is_active = False
+    agent.save(update_fields=["is_active"])
+    assert client.get("/api/v1/me/").status_code == 401
+
+
+def test_t4_staff_tokens_still_need_two_factor_and_a_closed_customer_none(
+    transactional_db, tenant_a, agent
+):
+    """The cached token changes nothing of the checks made on its owner: staff whose
+    authenticator is removed are refused, a customer whose organisation closed too."""
+    from allauth.mfa.models import Authenticator
+
+    from accounts.models import Organisation
+
+    _token, client = _warm(agent)
+    Authenticator.objects.filter(user=agent).delete()
+    assert client.get("/api/v1/me/").status_code == 401
+    _token, client = _warm(tenant_a.referent)
+    organisation = tenant_a.organisation
+    organisation.access = Organisation.Access.CLOSED
+    with scopes_disabled():
+        organisation.save(update_fields=["access"])
+    assert client.get("/api/v1/me/").status_code == 401
