@@ -20,10 +20,10 @@ from rest_framework.renderers import JSONRenderer
 
 from accounts.roles import AgentLevel, Role
 from tests.factories import person
-from tests.tickets.test_desk import api
+from tests.tickets.test_desk import api, post_json
 from tests.tickets.test_desk_scale import fill
 from tickets.api import LIST_COLUMNS, TicketSerializer, ticket_json
-from tickets.models import Ticket
+from tickets.models import Ticket, TicketEvent, TicketMessage
 
 pytestmark = pytest.mark.django_db
 
@@ -242,3 +242,95 @@ def test_t4_staff_tokens_still_need_two_factor_and_a_closed_customer_none(
     with scopes_disabled():
         organisation.save(update_fields=["access"])
     assert client.get("/api/v1/me/").status_code == 401
+
+
+# --- the reply ----------------------------------------------------------------------------------
+
+
+def _ticket_statements(captured) -> list[str]:
+    """The statements of the reply itself (the token and the tenancy are not cached inside the
+    test's transaction; they are counted by the tests above)."""
+    kept = []
+    for query in captured.captured_queries:
+        sql = query["sql"]
+        if "tickets_" not in sql:
+            continue
+        verb = sql.split()[0]
+        table = sql.split(" FROM ")[1].split()[0] if verb == "SELECT" else sql.split()[2]
+        locked = " FOR UPDATE" in sql
+        kept.append(f"{verb} {table.strip(chr(34))}{' FOR UPDATE' if locked else ''}")
+    return kept
+
+
+def test_l5_the_api_note_runs_five_ticket_statements_and_records_once(
+    tenant_a, agent, desk_people, django_capture_on_commit_callbacks
+):
+    """POST /api/v1/tickets/{id}/reply/ with an internal note: the scoped lookup reads the id
+    only (SPEC T1: a foreign or missing id is still a 404), then, in one transaction, the row
+    lock, the last message (SPEC L5: a double submit is recorded once), the note and its event.
+    The same submit again records nothing new."""
+    ticket = fill(tenant_a.organisation, 1, owners=desk_people, requester=tenant_a.end_user)[0]
+    client = api(agent)
+    url = f"/api/v1/tickets/{ticket.pk}/reply/"
+    post_json(client, url, {"body": "riscaldamento", "internal": True})
+    with CaptureQueriesContext(connection) as captured:
+        response = post_json(client, url, {"body": "Nota per il team.", "internal": True})
+    assert response.status_code == 201, response.content
+    assert _ticket_statements(captured) == [
+        "SELECT tickets_ticket",
+        "SELECT tickets_ticket FOR UPDATE",
+        "SELECT tickets_ticketmessage",
+        "INSERT tickets_ticketmessage",
+        "INSERT tickets_ticketevent",
+    ]
+    lookup = next(q["sql"] for q in captured.captured_queries if "tickets_ticket" in q["sql"])
+    assert lookup.startswith('SELECT "tickets_ticket"."id" FROM') and " JOIN " not in lookup
+    again = post_json(client, url, {"body": "Nota per il team.", "internal": True})
+    assert again.status_code == 201 and again.json()["id"] == response.json()["id"]
+    with scopes_disabled():
+        assert ticket.messages.filter(body_text="Nota per il team.").count() == 1
+        assert TicketEvent.objects.filter(ticket=ticket, kind=TicketEvent.Kind.NOTE).count() == 2
+
+
+def test_t1_the_reply_lookup_still_refuses_what_the_person_may_not_reach(
+    tenant_a, tenant_b, agent, desk_people
+):
+    """The thin lookup keeps the tenant scope: a referent replying to another organisation's
+    ticket, or an end user to somebody else's, gets a 404 and nothing is written; a missing id
+    is a 404 too."""
+    mine = fill(tenant_a.organisation, 1, owners=desk_people, requester=tenant_a.end_user)[0]
+    foreign = fill(tenant_b.organisation, 1, owners=desk_people, requester=tenant_b.end_user)[0]
+    referent = api(tenant_a.referent)
+    assert (
+        post_json(referent, f"/api/v1/tickets/{foreign.pk}/reply/", {"body": "x"}).status_code
+        == 404
+    )
+    assert post_json(referent, "/api/v1/tickets/999999999/reply/", {"body": "x"}).status_code == 404
+    other = person(tenant_a.organisation, Role.END_USER, email="other@alfa.example")
+    assert (
+        post_json(api(other), f"/api/v1/tickets/{mine.pk}/reply/", {"body": "x"}).status_code == 404
+    )
+    with scopes_disabled():
+        assert not TicketMessage.objects.filter(body_text="x").exists()
+
+
+def test_s6_the_api_mail_reply_still_mails_the_requester_and_records_its_events(
+    tenant_a, agent, desk_people, django_capture_on_commit_callbacks
+):
+    """An agent's reply by mail through the API: one mail to the requester, threaded, with the
+    number in the subject, sent after the commit; the reply and status events recorded."""
+    from django.core import mail
+
+    ticket = fill(tenant_a.organisation, 1, owners=desk_people, requester=tenant_a.end_user)[0]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post_json(
+            api(agent), f"/api/v1/tickets/{ticket.pk}/reply/", {"body": "Risolto, grazie."}
+        )
+    assert response.status_code == 201 and response.json()["direction"] == TicketMessage.Direction.OUTBOUND
+    assert len(mail.outbox) == 1
+    sent = mail.outbox[0]
+    assert sent.to == [tenant_a.end_user.email] and ticket.number in sent.subject
+    assert sent.extra_headers["Message-ID"]
+    with scopes_disabled():
+        kinds = set(ticket.events.values_list("kind", flat=True))
+    assert {TicketEvent.Kind.REPLY, TicketEvent.Kind.STATUS} <= kinds
