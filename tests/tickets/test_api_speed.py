@@ -326,7 +326,8 @@ def test_s6_the_api_mail_reply_still_mails_the_requester_and_records_its_events(
         response = post_json(
             api(agent), f"/api/v1/tickets/{ticket.pk}/reply/", {"body": "Risolto, grazie."}
         )
-    assert response.status_code == 201 and response.json()["direction"] == TicketMessage.Direction.OUTBOUND
+    assert response.status_code == 201
+    assert response.json()["direction"] == TicketMessage.Direction.OUTBOUND
     assert len(mail.outbox) == 1
     sent = mail.outbox[0]
     assert sent.to == [tenant_a.end_user.email] and ticket.number in sent.subject
