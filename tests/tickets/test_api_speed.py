@@ -335,3 +335,37 @@ def test_s6_the_api_mail_reply_still_mails_the_requester_and_records_its_events(
     with scopes_disabled():
         kinds = set(ticket.events.values_list("kind", flat=True))
     assert {TicketEvent.Kind.REPLY, TicketEvent.Kind.STATUS} <= kinds
+
+
+# --- the throttle -------------------------------------------------------------------------------
+
+
+def test_attack_the_rate_limit_slides_in_one_round_trip_and_says_when_to_retry(
+    tenant_a, monkeypatch
+):
+    """The per-token limit (a sorted set in Redis, one script per request): the fourth request
+    in a minute at 3/min is a 429 with Retry-After, refused requests are not counted, another
+    token has its own window, and a minute after the first request one more is allowed."""
+    from django.core.cache import cache
+
+    from accounts import services as account_services
+    from csm_portal.api_auth import TokenRateThrottle
+
+    monkeypatch.setattr(TokenRateThrottle, "THROTTLE_RATES", {"api": "3/min"})
+    cache.clear()
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {tenant_a.token_secret}")
+    start = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    with time_machine.travel(start, tick=False) as clock:
+        assert [client.get("/api/v1/me/").status_code for _ in range(3)] == [200, 200, 200]
+        clock.shift(timedelta(seconds=20))
+        refused = client.get("/api/v1/me/")
+        assert refused.status_code == 429 and refused["Retry-After"] == "40"
+        _other, secret = account_services.api_token_create(user=tenant_a.referent, name="two")
+        assert Client().get("/api/v1/me/", HTTP_AUTHORIZATION=f"Bearer {secret}").status_code == 200
+        clock.shift(timedelta(seconds=39))
+        assert client.get("/api/v1/me/").status_code == 429  # the refusals were not counted
+        clock.shift(timedelta(seconds=2))  # 61 s after the first three
+        assert [client.get("/api/v1/me/").status_code for _ in range(4)] == [200, 200, 200, 429]
+    key = cache.make_and_validate_key(f"throttle-window_api_token-{tenant_a.token.pk}")
+    window = cache._cache.get_client(key).zcard(key)  # the three requests of this minute
+    assert window == 3
