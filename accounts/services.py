@@ -5,6 +5,7 @@ from datetime import date, timedelta
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
@@ -13,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from accounts import tenancy
 from accounts.models import (
     ApiToken,
     CstmAssignment,
@@ -407,11 +409,20 @@ def api_token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
     return token, secret
 
 
+def _api_tokens_forget(user_id: int) -> None:
+    """A revoked token fails on the very next request: the person's generation is renewed now
+    and again once the revocation commits, so no cached token entry of theirs is used again
+    (``api_token_resolve``), as for the tenancy (accounts.signals)."""
+    tenancy.tenancy_invalidate(user_ids=[user_id])
+    transaction.on_commit(lambda: tenancy.tenancy_invalidate(user_ids=[user_id]))
+
+
 @transaction.atomic
 def api_token_revoke(*, token: ApiToken) -> ApiToken:
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
+        _api_tokens_forget(token.user_id)
     return token
 
 
@@ -419,9 +430,11 @@ def api_token_revoke(*, token: ApiToken) -> ApiToken:
 def api_tokens_revoke_all(*, user: User) -> int:
     """A password change or reset revokes every personal token of the person (SPEC T4): a token
     copied by whoever knew the old password must not outlive it. Returns how many."""
-    return ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(
+    revoked = ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(
         revoked_at=timezone.now()
     )
+    _api_tokens_forget(user.pk)
+    return revoked
 
 
 @transaction.atomic
@@ -434,17 +447,71 @@ def user_set_password(*, user: User, password: str) -> User:
     return user
 
 
-def api_token_resolve(*, secret: str) -> ApiToken | None:
-    """The active token of a secret, its last use refreshed at most once a minute."""
-    if not secret.startswith(ApiToken.PREFIX):
-        return None
-    token = (
+def _api_token_key(token_hash: str) -> str:
+    return f"{tenancy.cache_namespace()}:apitoken:{token_hash}"
+
+
+def _api_token_from_database(token_hash: str) -> ApiToken | None:
+    return (
         ApiToken.objects.select_related("user")
-        .filter(
-            token_hash=ApiToken.hash_secret(secret), revoked_at__isnull=True, user__is_active=True
-        )
+        .filter(token_hash=token_hash, revoked_at__isnull=True, user__is_active=True)
         .first()
     )
+
+
+# Tokens resolved by this process: token hash -> its person's id. Only a hint of which person's
+# entries to read with the token's (bounded, cleared when full); it never decides anything.
+API_TOKEN_HINTS_MAX = 50_000
+_api_token_hints: dict[str, int] = {}
+
+
+def api_token_resolve(*, secret: str) -> ApiToken | None:
+    """The active token of a secret, with its person, its last use refreshed at most once a
+    minute. Issue 15: after a token's first request in this process, ONE cache read (MGET)
+    fetches the token and its person's tenancy entry and both generations (everybody's, the
+    person's), and PostgreSQL is not asked. The token kept in the cache is used only while both
+    generations are those it was stored under: a revocation renews the person's (now and after
+    commit), as does any change of the person (deactivation, password: accounts.signals), and
+    the day-90 deletion renews everybody's. The generations are read BEFORE the database, and
+    nothing read inside a transaction is kept."""
+    if not secret.startswith(ApiToken.PREFIX):
+        return None
+    token_hash = ApiToken.hash_secret(secret)
+    hint = _api_token_hints.get(token_hash)
+    if hint is None:
+        token = _api_token_from_database(token_hash)
+        if token is not None:
+            if len(_api_token_hints) >= API_TOKEN_HINTS_MAX:
+                _api_token_hints.clear()
+            _api_token_hints[token_hash] = token.user_id
+        return _api_token_touched(token, None)
+    key = _api_token_key(token_hash)
+    found = cache.get_many([key, *tenancy.person_keys(hint)])
+    generations = (
+        found.get(tenancy._everybody_generation_key()),
+        found.get(tenancy._user_generation_key(hint)),
+    )
+    usable = all(generations)
+    stored = found.get(key)
+    if usable and stored is not None and stored[:2] == generations:
+        token = stored[2]
+    else:
+        token = _api_token_from_database(token_hash)
+        if token is None or token.user_id != hint:
+            return _api_token_touched(token, None)
+        if usable and not transaction.get_connection().in_atomic_block:
+            cache.set(key, (*generations, token), tenancy.ENTRY_SECONDS)
+    token = _api_token_touched(token, (key, generations) if usable else None)
+    if usable:
+        # The person's tenancy, read in the same round trip (accounts.tenancy.tenancy_for).
+        ahead = (tenancy._invalidations, *generations, found.get(tenancy._entry_key(hint)))
+        setattr(token.user, tenancy.PREFETCH_ATTRIBUTE, ahead)
+    return token
+
+
+def _api_token_touched(token: ApiToken | None, entry: tuple | None) -> ApiToken | None:
+    """The last use recorded at most once a minute (a bulk update: no signal renews the
+    person's generation), and in the cached entry, so the next requests do not repeat it."""
     if token is None:
         return None
     now = timezone.now()
@@ -454,4 +521,7 @@ def api_token_resolve(*, secret: str) -> ApiToken | None:
     ):
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now
+        if entry is not None and not transaction.get_connection().in_atomic_block:
+            key, generations = entry
+            cache.set(key, (*generations, token), tenancy.ENTRY_SECONDS)
     return token

@@ -4,6 +4,7 @@ Kept apart from csm_portal.api because DRF imports these classes while it is its
 imported (its settings), so this module must not import rest_framework.views.
 """
 
+import secrets
 from typing import Any
 
 from django.http import HttpRequest
@@ -70,10 +71,62 @@ def require_role(request: Request, *roles: str) -> None:
         raise exceptions.PermissionDenied
 
 
+# The sliding window of a throttle key in one round trip (issue 15): DRF's SimpleRateThrottle
+# reads the whole history (up to the rate's number of instants, pickled) and writes it back, two
+# round trips per request. Here the history is a Redis sorted set, trimmed, counted and appended
+# by one script, atomically: the same rule (requests in the last ``duration`` seconds; a refused
+# request is not counted), and concurrent requests no longer overwrite each other's instants.
+_WINDOW_SCRIPT = """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', tonumber(ARGV[1]) - tonumber(ARGV[2]))
+local count = redis.call('ZCARD', KEYS[1])
+if count >= tonumber(ARGV[3]) then
+  local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+  return {0, oldest[2] or ''}
+end
+redis.call('ZADD', KEYS[1], ARGV[1], ARGV[4])
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+return {1, ''}
+"""
+
+
 class TokenRateThrottle(throttling.SimpleRateThrottle):
     """Requests per token (or per signed-in user, or per address when anonymous)."""
 
     scope = "api"
+    # A sorted set, not DRF's pickled list: another key, so the two never meet.
+    cache_format = "throttle-window_%(scope)s_%(ident)s"
+    _script: Any = None
+
+    def allow_request(self, request: Request, view: Any) -> bool:
+        client_of = getattr(getattr(self.cache, "_cache", None), "get_client", None)
+        if self.rate is None or client_of is None:
+            return super().allow_request(request, view)  # a cache that is not Redis
+        self.key = self.get_cache_key(request, view)
+        if self.key is None:
+            return True
+        key = self.cache.make_and_validate_key(self.key)
+        client = client_of(key, write=True)
+        if TokenRateThrottle._script is None:
+            TokenRateThrottle._script = client.register_script(_WINDOW_SCRIPT)
+        self.now, self.history = self.timer(), []
+        allowed, oldest = self._script(
+            client=client,
+            keys=[key],
+            args=[
+                repr(self.now),
+                self.duration,
+                self.num_requests,
+                f"{self.now!r}:{secrets.token_hex(4)}",
+            ],
+        )
+        self.oldest = float(oldest) if not int(allowed) and oldest else None
+        return bool(int(allowed))
+
+    def wait(self) -> float | None:
+        oldest = getattr(self, "oldest", None)
+        if oldest is None:
+            return super().wait()
+        return max(self.duration - (self.now - oldest), 0.0)
 
     def get_cache_key(self, request: Request, view: Any) -> str:
         token = getattr(request._request, "api_token", None)
